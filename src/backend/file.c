@@ -1,0 +1,346 @@
+/*
+ * The file:// backend: a local directory.  Puts write a hidden temporary
+ * name in the target directory and rename it into place after fsync, so a
+ * listing never shows a partial volume (BACKEND_ATOMIC_PUT).
+ */
+#define _GNU_SOURCE
+#include "backend/backend_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/err.h"
+#include "util/stream.h"
+#include "util/url.h"
+
+struct file_backend {
+	struct backend base;
+	char *dir;
+};
+
+/* Names come from the engine, but a backend checks anyway: one flat
+ * folder, no separators, no dot names. */
+static int
+check_name(const char *name, struct dupc_err *err)
+{
+	if (*name == '\0' || strchr(name, '/') != NULL ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return err_set(err, E_BACKEND_ERROR, "invalid remote name '%s'",
+		    name);
+	return 0;
+}
+
+static int
+classify_errno(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return ERR_NOT_FOUND;
+	case EINTR:
+	case EAGAIN:
+	case EIO:
+		return ERR_TRANSIENT;
+	default:
+		return ERR_PERMANENT;
+	}
+}
+
+static int file_fail(struct dupc_err *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record the current errno with a backend class and duplicity code. */
+static int
+file_fail(struct dupc_err *err, int code, const char *fmt, ...)
+{
+	int e = errno;
+	size_t len;
+	va_list ap;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	err_vset(err, code, fmt, ap);
+	va_end(ap);
+	len = strlen(err->msg);
+	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(e));
+	err->errnum = e;
+	err->cls = classify_errno(e);
+	if (e == ENOENT)
+		err->code = E_BACKEND_NOT_FOUND;
+	else if (e == EACCES || e == EPERM)
+		err->code = E_BACKEND_PERMISSION_DENIED;
+	else if (e == ENOSPC || e == EDQUOT)
+		err->code = E_BACKEND_NO_SPACE;
+	return -1;
+}
+
+static char *
+join(const struct file_backend *fb, const char *name)
+{
+	size_t n = strlen(fb->dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", fb->dir, name);
+	return p;
+}
+
+static int
+file_open(struct backend **bep, const struct url *u,
+    const struct backend_options *opts, struct dupc_err *err)
+{
+	struct file_backend *fb;
+
+	(void)opts;
+	fb = calloc(1, sizeof(*fb));
+	if (fb == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	fb->base.ops = &file_backend_ops;
+	fb->dir = strdup(u->path);
+	if (fb->dir == NULL) {
+		free(fb);
+		return err_set(err, E_GENERIC, "out of memory");
+	}
+	/* strip trailing slashes (but keep "/") */
+	for (size_t n = strlen(fb->dir); n > 1 && fb->dir[n - 1] == '/'; n--)
+		fb->dir[n - 1] = '\0';
+	*bep = &fb->base;
+	return 0;
+}
+
+static int
+file_list(struct backend *be, backend_list_fn *fn, void *arg,
+    struct dupc_err *err)
+{
+	struct file_backend *fb = (struct file_backend *)be;
+	DIR *d = opendir(fb->dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return file_fail(err, E_BACKEND_ERROR,
+		    "cannot list target directory %s", fb->dir);
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue; /* ., .., and our own temporaries */
+		if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (fn(de->d_name, (uint64_t)st.st_size, arg, err) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* mkdir -p for the target folder (duplicity creates it on first put). */
+static int
+make_dirs(const char *dir, struct dupc_err *err)
+{
+	char path[PATH_MAX];
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(path))
+		return err_set(err, E_BACKEND_ERROR, "target path too long: %s",
+		    dir);
+	memcpy(path, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0777) < 0 && errno != EEXIST)
+			return file_fail(err, E_BACKEND_ERROR,
+			    "cannot create target directory %s", path);
+		path[i] = i < n ? '/' : '\0';
+	}
+	return 0;
+}
+
+static int
+file_put(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct file_backend *fb = (struct file_backend *)be;
+	char *final = NULL, *tmp = NULL;
+	struct sink *out = NULL;
+	int fd = -1, rc = -1;
+	size_t tl;
+
+	(void)size;
+	if (check_name(name, err) < 0)
+		return -1;
+	if (make_dirs(fb->dir, err) < 0)
+		return -1;
+	final = join(fb, name);
+	tl = strlen(fb->dir) + strlen(name) + 32;
+	tmp = malloc(tl);
+	if (final == NULL || tmp == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	snprintf(tmp, tl, "%s/.%s.%ld.tmp", fb->dir, name, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0666);
+	if (fd < 0) {
+		file_fail(err, E_BACKEND_ERROR, "cannot write %s", tmp);
+		goto out;
+	}
+	out = fd_sink_new(fd, tmp);
+	if (out == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	if (source_copy(src, out, NULL, err) < 0) {
+		if (err != NULL && err->errnum == ENOSPC)
+			err->code = E_BACKEND_NO_SPACE;
+		goto out;
+	}
+	if (fsync(fd) < 0 || close(fd) < 0) {
+		fd = -1;
+		file_fail(err, E_BACKEND_ERROR, "cannot write %s", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, final) < 0) {
+		file_fail(err, E_BACKEND_ERROR, "cannot rename %s into %s", tmp,
+		    fb->dir);
+		goto out;
+	}
+	{
+		int dfd = open(fb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	rc = 0;
+out:
+	sink_free(out);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0 && tmp != NULL)
+		unlink(tmp);
+	free(final);
+	free(tmp);
+	return rc;
+}
+
+static int
+file_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
+{
+	struct file_backend *fb = (struct file_backend *)be;
+	char *path = NULL;
+	struct source *in = NULL;
+	struct sink *out = NULL;
+	int src = -1, rc = -1;
+	uint64_t n = 0;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	path = join(fb, name);
+	if (path == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0) {
+		file_fail(err, E_BACKEND_ERROR, "cannot read %s", path);
+		goto out;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0 || ftruncate(fd, 0) < 0) {
+		err_errno(err, E_GENERIC, "cannot reset download file");
+		goto out;
+	}
+	in = fd_source_new(src, path);
+	out = fd_sink_new(fd, "download file");
+	if (in == NULL || out == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	if (source_copy(in, out, &n, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	source_free(in);
+	sink_free(out);
+	if (src >= 0)
+		close(src);
+	free(path);
+	return rc;
+}
+
+static int
+file_remove(struct backend *be, const char *name, struct dupc_err *err)
+{
+	struct file_backend *fb = (struct file_backend *)be;
+	char *path;
+	int rc = 0;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	path = join(fb, name);
+	if (path == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	if (unlink(path) < 0)
+		rc = file_fail(err, E_BACKEND_ERROR, "cannot delete %s", path);
+	free(path);
+	return rc;
+}
+
+static int
+file_size(struct backend *be, const char *name, uint64_t *size,
+    struct dupc_err *err)
+{
+	struct file_backend *fb = (struct file_backend *)be;
+	struct stat st;
+	char *path;
+	int rc = 0;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	path = join(fb, name);
+	if (path == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	if (stat(path, &st) < 0)
+		rc = file_fail(err, E_BACKEND_ERROR, "cannot stat %s", path);
+	else
+		*size = (uint64_t)st.st_size;
+	free(path);
+	return rc;
+}
+
+static void
+file_close(struct backend *be)
+{
+	struct file_backend *fb = (struct file_backend *)be;
+
+	free(fb->dir);
+	free(fb);
+}
+
+const struct backend_ops file_backend_ops = {
+	.scheme = "file",
+	.flags = BACKEND_ATOMIC_PUT,
+	.open = file_open,
+	.list = file_list,
+	.put = file_put,
+	.get = file_get,
+	.remove = file_remove,
+	.size = file_size,
+	.sha256 = NULL,
+	.close = file_close,
+};

@@ -1,0 +1,280 @@
+/*
+ * The retry layer, wrapped around every backend (after restic's
+ * backend/retry).  Transient failures are retried with exponential backoff
+ * and jitter, starting at --backend-retry-delay; permanent and not-found
+ * failures return at once.  The class comes from the backend; the message
+ * text is never inspected.  After a put, the stored size is checked
+ * against what was sent, because a backend that reports success for a
+ * short object would otherwise poison the chain.
+ */
+#define _DEFAULT_SOURCE
+#include "backend/backend_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/err.h"
+#include "util/interrupt.h"
+#include "util/log.h"
+#include "util/stream.h"
+
+struct retry_backend {
+	struct backend base;
+	struct backend *inner;
+	unsigned attempts;
+	double delay;
+	unsigned seed;
+};
+
+static const char *
+class_name(enum err_class cls)
+{
+	switch (cls) {
+	case ERR_TRANSIENT:
+		return "TransientError";
+	case ERR_NOT_FOUND:
+		return "NotFoundError";
+	case ERR_PERMANENT:
+		break;
+	}
+	return "PermanentError";
+}
+
+/* Sleep before attempt ${n} (2, 3, ...): delay * 2^(n-2), +-25% jitter,
+ * capped at 10 minutes; wakes early on SIGINT/SIGTERM. */
+static void
+backoff(struct retry_backend *rb, unsigned n)
+{
+	double d = rb->delay * pow(2.0, (double)(n - 2));
+	double jitter = ((double)rand_r(&rb->seed) / RAND_MAX - 0.5) * 0.5;
+	struct timespec ts;
+
+	if (d > 600)
+		d = 600;
+	d *= 1.0 + jitter;
+	while (d > 0 && !interrupted()) {
+		double step = d > 0.2 ? 0.2 : d;
+
+		ts.tv_sec = (time_t)step;
+		ts.tv_nsec = (long)((step - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		d -= step;
+	}
+}
+
+/*
+ * One operation with retries.  ${op} runs one attempt; ${what} names it in
+ * messages.  The final error keeps the last attempt's code and class.
+ */
+typedef int attempt_fn(struct retry_backend *, void *, struct dupc_err *);
+
+static int
+with_retries(struct retry_backend *rb, attempt_fn *op, void *arg,
+    const char *what, struct dupc_err *err)
+{
+	struct dupc_err e;
+	unsigned n;
+
+	for (n = 1;; n++) {
+		err_clear(&e);
+		if (op(rb, arg, &e) == 0)
+			return 0;
+		if (e.cls != ERR_TRANSIENT || interrupted()) {
+			if (err != NULL)
+				*err = e;
+			return -1;
+		}
+		if (n >= rb->attempts)
+			break;
+		log_warn("Attempt %u failed. %s: %s", n, class_name(e.cls),
+		    e.msg);
+		backoff(rb, n + 1);
+		if (interrupted())
+			break;
+	}
+	if (err != NULL) {
+		*err = e;
+		err_prefix(err, "Giving up after %u attempts. %s", n,
+		    class_name(e.cls));
+		(void)what;
+	}
+	return -1;
+}
+
+struct list_arg {
+	backend_list_fn *fn;
+	void *arg;
+};
+
+static int
+list_once(struct retry_backend *rb, void *p, struct dupc_err *err)
+{
+	struct list_arg *la = p;
+
+	return rb->inner->ops->list(rb->inner, la->fn, la->arg, err);
+}
+
+static int
+retry_list(struct backend *be, backend_list_fn *fn, void *arg,
+    struct dupc_err *err)
+{
+	struct list_arg la = { fn, arg };
+
+	return with_retries((struct retry_backend *)be, list_once, &la,
+	    "list", err);
+}
+
+struct put_arg {
+	const char *name;
+	struct source *src;
+	uint64_t size;
+	bool first;
+};
+
+static int
+put_once(struct retry_backend *rb, void *p, struct dupc_err *err)
+{
+	struct put_arg *pa = p;
+	uint64_t got;
+
+	if (!pa->first && source_rewind(pa->src, err) < 0)
+		return -1;
+	pa->first = false;
+	if (rb->inner->ops->put(rb->inner, pa->name, pa->src, pa->size, err) <
+	    0)
+		return -1;
+	if (rb->inner->ops->size == NULL)
+		return 0;
+	if (rb->inner->ops->size(rb->inner, pa->name, &got, err) < 0) {
+		/* the object must exist right after a successful put */
+		if (err->cls == ERR_NOT_FOUND)
+			err->cls = ERR_TRANSIENT;
+		return -1;
+	}
+	if (got != pa->size)
+		return err_class_set(err, ERR_TRANSIENT, E_VOLUME_WRONG_SIZE,
+		    "uploaded %s has %llu bytes, expected %llu", pa->name,
+		    (unsigned long long)got, (unsigned long long)pa->size);
+	return 0;
+}
+
+static int
+retry_put(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct put_arg pa = { name, src, size, true };
+
+	return with_retries((struct retry_backend *)be, put_once, &pa, "put",
+	    err);
+}
+
+struct get_arg {
+	const char *name;
+	int fd;
+};
+
+static int
+get_once(struct retry_backend *rb, void *p, struct dupc_err *err)
+{
+	struct get_arg *ga = p;
+
+	return rb->inner->ops->get(rb->inner, ga->name, ga->fd, err);
+}
+
+static int
+retry_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
+{
+	struct get_arg ga = { name, fd };
+
+	return with_retries((struct retry_backend *)be, get_once, &ga, "get",
+	    err);
+}
+
+static int
+remove_once(struct retry_backend *rb, void *p, struct dupc_err *err)
+{
+	return rb->inner->ops->remove(rb->inner, p, err);
+}
+
+static int
+retry_remove(struct backend *be, const char *name, struct dupc_err *err)
+{
+	return with_retries((struct retry_backend *)be, remove_once,
+	    (void *)(uintptr_t)name, "delete", err);
+}
+
+struct size_arg {
+	const char *name;
+	uint64_t *size;
+};
+
+static int
+size_once(struct retry_backend *rb, void *p, struct dupc_err *err)
+{
+	struct size_arg *sa = p;
+
+	return rb->inner->ops->size(rb->inner, sa->name, sa->size, err);
+}
+
+static int
+retry_size(struct backend *be, const char *name, uint64_t *size,
+    struct dupc_err *err)
+{
+	struct size_arg sa = { name, size };
+
+	return with_retries((struct retry_backend *)be, size_once, &sa, "size",
+	    err);
+}
+
+static void
+retry_close(struct backend *be)
+{
+	struct retry_backend *rb = (struct retry_backend *)be;
+
+	backend_close(rb->inner);
+	free(rb);
+}
+
+static const struct backend_ops retry_ops = {
+	.scheme = "retry",
+	.flags = 0,
+	.open = NULL,
+	.list = retry_list,
+	.put = retry_put,
+	.get = retry_get,
+	.remove = retry_remove,
+	.size = retry_size,
+	.sha256 = NULL,
+	.close = retry_close,
+};
+
+int
+retry_wrap(struct backend *inner, const struct backend_options *opts,
+    struct backend **bep, struct dupc_err *err)
+{
+	struct retry_backend *rb = calloc(1, sizeof(*rb));
+
+	if (rb == NULL) {
+		backend_close(inner);
+		return err_set(err, E_GENERIC, "out of memory");
+	}
+	rb->base.ops = &retry_ops;
+	rb->inner = inner;
+	rb->attempts = opts && opts->num_retries ? opts->num_retries : 5;
+	rb->delay = opts && opts->retry_delay > 0 ? opts->retry_delay : 30;
+	rb->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+	*bep = &rb->base;
+	return 0;
+}
+
+/* The retry layer reports the inner backend's flags. */
+unsigned
+backend_flags(const struct backend *be)
+{
+	if (be->ops == &retry_ops)
+		return ((const struct retry_backend *)be)->inner->ops->flags;
+	return be->ops->flags;
+}

@@ -1,0 +1,40 @@
+#ifndef DUPC_UTIL_DIGEST_H
+#define DUPC_UTIL_DIGEST_H
+
+/*
+ * Message digests through OpenSSL's libcrypto (the only place that includes
+ * it): SHA-1 for manifest volume hashes, SHA-256 for MediaFire, MD5 for the
+ * archive-dir name and MediaFire call signatures.
+ */
+
+#include <stddef.h>
+
+enum digest_kind { DIGEST_SHA1, DIGEST_SHA256, DIGEST_MD5 };
+
+#define DIGEST_HEX_MAX 65 /* SHA-256 hex + NUL */
+
+struct digest;
+
+/* digest_new(kind): a fresh context, or NULL on ENOMEM. */
+struct digest *digest_new(enum digest_kind);
+
+/* digest_update(d, p, n): feed bytes. */
+void digest_update(struct digest *, const void *, size_t);
+
+/*
+ * digest_final_hex(d, hex):
+ * Write the lower-case hex digest to ${hex} (DIGEST_HEX_MAX bytes) and
+ * reset ${d} for reuse.
+ */
+void digest_final_hex(struct digest *, char *);
+
+/* digest_free(d): release; NULL is fine. */
+void digest_free(struct digest *);
+
+/* digest_hex(kind, p, n, hex): one-shot digest of a buffer. */
+int digest_hex(enum digest_kind, const void *, size_t, char *);
+
+/* digest_hex_len(kind): hex length (40, 64 or 32). */
+size_t digest_hex_len(enum digest_kind);
+
+#endif

@@ -1,0 +1,153 @@
+# tests/e2e/lib.sh — shell test library in the manner of git's t/test-lib.sh.
+#
+# A script sources this file, then calls test_expect_success 'what' 'cmds'
+# for each check (the commands are an &&-chain evaluated in the script's own
+# shell, in a private trash directory) and test_done at the end.  Output is
+# TAP: "ok N - what" or "not ok N - what" followed by the failing commands
+# and their output.
+#
+# Environment for every test: a private HOME, XDG_CACHE_HOME, TMPDIR and
+# GNUPGHOME inside the trash directory; TZ=UTC; $DUPC is the dupc under test.
+
+set -u
+TEST_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DUPC_BUILD=${DUPC_BUILD:-$TEST_TOP/build}
+DUPC="$DUPC_BUILD/dupc"
+export DUPC DUPC_BUILD TEST_TOP
+
+# The shared interop vectors and scripts are read in place, never copied.
+if [ -n "${DUPC_SHARED:-}" ]; then
+	SHARED=$DUPC_SHARED
+elif [ -d "$TEST_TOP/../shared/vectors" ]; then
+	SHARED=$(cd "$TEST_TOP/../shared" && pwd)
+elif [ -d /work/shared/vectors ]; then
+	SHARED=/work/shared
+else
+	SHARED=
+fi
+VECTORS=${SHARED:+$SHARED/vectors}
+export SHARED VECTORS
+
+test_name=$(basename "$0" .sh)
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/dupc-$test_name.XXXXXX")
+chmod 0755 "$TRASH"
+export HOME="$TRASH/home" XDG_CACHE_HOME="$TRASH/home/.cache"
+export GNUPGHOME="$TRASH/home/.gnupg" TMPDIR="$TRASH/tmp" TZ=UTC
+export LC_ALL=C
+unset PASSPHRASE SIGN_PASSPHRASE FTP_PASSWORD DUPC_MF_API_ROOT
+mkdir -p "$HOME" "$XDG_CACHE_HOME" "$TMPDIR"
+mkdir -m 0700 "$GNUPGHOME"
+cd "$TRASH" || exit 1
+
+test_count=0
+test_failed=0
+test_skipped=0
+
+test_log=$TRASH/.test-output
+
+say() { printf '%s\n' "$*"; }
+
+# test_expect_success [PREREQ] 'what' 'commands'
+test_expect_success() {
+	local prereq= what body
+	if [ $# -eq 3 ]; then prereq=$1; shift; fi
+	what=$1 body=$2
+	test_count=$((test_count + 1))
+	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
+		test_skipped=$((test_skipped + 1))
+		say "ok $test_count # skip $what (missing $prereq)"
+		return 0
+	fi
+	local rc
+	{ eval "$body"; } >"$test_log" 2>&1 </dev/null
+	rc=$?
+	cd "$TRASH" || exit 1
+	if [ $rc -eq 0 ]; then
+		say "ok $test_count - $what"
+	else
+		test_failed=$((test_failed + 1))
+		say "not ok $test_count - $what"
+		sed 's/^/#   /' <<<"$body"
+		say "# output:"
+		tail -n 60 "$test_log" | sed 's/^/#   /'
+	fi
+}
+
+# test_expect_failure is not provided on purpose: a known breakage is an
+# issue to fix, not a test.
+
+test_have_prereq() {
+	case $1 in
+	ROOT) [ "$(id -u)" -eq 0 ] ;;
+	DUPLICITY) command -v duplicity >/dev/null 2>&1 ;;
+	VECTORS) [ -n "$VECTORS" ] && [ -d "$VECTORS" ] ;;
+	UNSHARE) [ "$(id -u)" -eq 0 ] && unshare -u true 2>/dev/null ;;
+	*) return 1 ;;
+	esac
+}
+
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# test_must_fail CMD...: CMD exits non-zero (and was not killed by a signal).
+test_must_fail() {
+	"$@"
+	local rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "test_must_fail: '$*' succeeded" >&2
+		return 1
+	elif [ $rc -gt 128 ] && [ $rc -ne 255 ]; then
+		echo "test_must_fail: '$*' died of signal $((rc - 128))" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_expect_code CODE CMD...: CMD exits with exactly CODE.
+test_expect_code() {
+	local want=$1; shift
+	"$@"
+	local rc=$?
+	if [ $rc -ne "$want" ]; then
+		echo "test_expect_code: '$*' exited $rc, wanted $want" >&2
+		return 1
+	fi
+	return 0
+}
+
+# test_line_count FILE OP N: the number of lines compares as given.
+test_line_count() {
+	local n
+	n=$(wc -l <"$1")
+	if ! [ "$n" "$2" "$3" ]; then
+		echo "test_line_count: $1 has $n lines, expected $2 $3" >&2
+		cat "$1" >&2
+		return 1
+	fi
+}
+
+# listing DIR: the canonical tree listing of the shared vectors.
+listing() {
+	python3 "$VECTORS/listing.py" "$1"
+}
+
+# make_tree DIR [--with-multivol]: the interop source tree.
+make_tree() {
+	sh "$VECTORS/make-tree.sh" "$@" >/dev/null
+}
+
+# strip_stats FILE: drop the time-dependent lines of a statistics block.
+strip_stats() {
+	grep -v -e '^StartTime ' -e '^EndTime ' -e '^ElapsedTime ' "$1"
+}
+
+test_done() {
+	say "1..$test_count"
+	if [ "$test_failed" -eq 0 ]; then
+		cd / && rm -rf "$TRASH"
+		exit 0
+	fi
+	say "# failed $test_failed of $test_count; trash kept in $TRASH"
+	exit 1
+}
