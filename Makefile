@@ -44,7 +44,13 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/replay_%)
 .PHONY: all deps demo check test unit e2e asan-check clean install \
         install-duplicity-compat format-check fuzz soak bench
 
-all: $(BUILD)/dupc
+all: $(BUILD)/dupc $(BUILD)/mfemu
+
+# The bundled MediaFire-compatible server (Python 3 standard library).
+$(BUILD)/mfemu: $(wildcard tools/mf-emulator/*.py)
+	@mkdir -p $(BUILD)
+	@printf '#!/bin/sh\nexec python3 "%s/tools/mf-emulator/mfemu.py" "$$@"\n' "$(CURDIR)" >$@
+	@chmod +x $@
 
 deps:
 	@scripts/install-deps
@@ -85,7 +91,13 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
-install: $(BUILD)/dupc
+install: $(BUILD)/dupc $(BUILD)/mfemu
+
+# The bundled MediaFire-compatible server (Python 3 standard library).
+$(BUILD)/mfemu: $(wildcard tools/mf-emulator/*.py)
+	@mkdir -p $(BUILD)
+	@printf '#!/bin/sh\nexec python3 "%s/tools/mf-emulator/mfemu.py" "$$@"\n' "$(CURDIR)" >$@
+	@chmod +x $@
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/dupc $(DESTDIR)$(PREFIX)/bin/dupc
 
