@@ -91,13 +91,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
-install: $(BUILD)/dupc $(BUILD)/mfemu
-
-# The bundled MediaFire-compatible server (Python 3 standard library).
-$(BUILD)/mfemu: $(wildcard tools/mf-emulator/*.py)
-	@mkdir -p $(BUILD)
-	@printf '#!/bin/sh\nexec python3 "%s/tools/mf-emulator/mfemu.py" "$$@"\n' "$(CURDIR)" >$@
-	@chmod +x $@
+install: $(BUILD)/dupc
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/dupc $(DESTDIR)$(PREFIX)/bin/dupc
 
