@@ -159,7 +159,7 @@ job_finish(struct sink *s, struct dupc_err *err)
 		js->loaded = NULL;
 		return 0;
 	}
-	return 0;
+	return js->out ? sink_finish(js->out, err) : 0;
 }
 
 static void

@@ -4,7 +4,8 @@
 /*
  * librsync jobs as stream stages (the only place that includes
  * librsync.h).  A job is a sink: bytes written to it are its input, and its
- * output goes to the next sink.  One driver pumps every kind of job, as
+ * output goes to the next sink (finished by sink_finish, as every filter
+ * finishes the stage after it).  One driver pumps every kind of job, as
  * librsync's own rs_whole_run does, with fixed-size buffers.
  *
  * Parameters are duplicity's (duplicity-format.md 5.2): MD4 strong sums

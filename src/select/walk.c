@@ -9,8 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +19,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/owner.h"
 
 #define MAX_DEPTH 4096
 #define MAX_INDEX (1u << 20)
@@ -53,54 +52,6 @@ struct walker {
 	struct buf stash_index;
 	char *stash_name;
 };
-
-struct name_cache {
-	int64_t id;
-	char name[META_NAME_MAX];
-};
-
-static struct name_cache users[64], groups[64];
-static size_t nusers, ngroups;
-
-static void
-cached_name(struct name_cache *tab, size_t *n, int64_t id, bool user,
-    char *out)
-{
-	size_t i;
-	char buf[4096];
-
-	for (i = 0; i < *n; i++) {
-		if (tab[i].id == id) {
-			memcpy(out, tab[i].name, META_NAME_MAX);
-			return;
-		}
-	}
-	out[0] = '\0';
-	if (user) {
-		struct passwd pw, *res = NULL;
-
-		if (getpwuid_r((uid_t)id, &pw, buf, sizeof(buf), &res) == 0 &&
-		    res != NULL)
-			strncpy(out, pw.pw_name, META_NAME_MAX - 1);
-	} else {
-		struct group gr, *res = NULL;
-
-		if (getgrgid_r((gid_t)id, &gr, buf, sizeof(buf), &res) == 0 &&
-		    res != NULL)
-			strncpy(out, gr.gr_name, META_NAME_MAX - 1);
-	}
-	out[META_NAME_MAX - 1] = '\0';
-	i = *n < 64 ? (*n)++ : (size_t)(id & 63);
-	tab[i].id = id;
-	memcpy(tab[i].name, out, META_NAME_MAX);
-}
-
-void
-owner_names(int64_t uid, int64_t gid, char *uname, char *gname)
-{
-	cached_name(users, &nusers, uid, true, uname);
-	cached_name(groups, &ngroups, gid, false, gname);
-}
 
 static int
 name_cmp(const void *a, const void *b)

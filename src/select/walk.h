@@ -59,11 +59,4 @@ void walk_count_error(struct walker *);
 /* walk_free(w): NULL is fine. */
 void walk_free(struct walker *);
 
-/*
- * owner_names(uid, gid, uname, gname):
- * Look up user and group names (cached; "" when unknown).  ${uname} and
- * ${gname} receive META_NAME_MAX bytes.
- */
-void owner_names(int64_t, int64_t, char *, char *);
-
 #endif
