@@ -938,11 +938,14 @@ engine_backup(const struct dupc_opts *o, enum backup_kind kind,
 		set.type = NAME_INC;
 		set.start = sc->end;
 		set.end = o->now;
-		if (set.end <= set.start) {
-			/* time must move forward between sets */
-			set.end = time(NULL);
-			if (set.end <= set.start)
-				set.end = set.start + 1;
+		/* a set must end after the one before it: wait for the clock,
+		 * as duplicity does (dup_main.py incremental_backup) */
+		while (set.end <= set.start && !interrupted()) {
+			if ((int64_t)time(NULL) > set.start) {
+				set.end = (int64_t)time(NULL);
+				break;
+			}
+			sleep(1);
 		}
 	}
 	rc = run_backup(&s, &set, sc, err);

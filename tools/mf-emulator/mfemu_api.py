@@ -953,7 +953,7 @@ class App:
         if call.p("filename") is not None:
             if call.p("filename") == "" or "/" in call.p("filename"):
                 raise ApiError(118)
-            q["filename"] = call.p("filename")
+            st.rename_file(q, call.p("filename"))
         if call.p("description") is not None:
             q["description"] = call.p("description")
         priv = call.p("privacy")
@@ -1094,8 +1094,7 @@ class App:
                 raise ApiError(162)
             st.replace_content(q, h, size, call.p("mtime"))
             if q["filename"] != filename:
-                q["filename"] = filename
-                st.save("file", q)
+                st.rename_file(q, filename)
             ok = (q, False)
         else:
             res = self._commit(call.email, folder["folderkey"], filename, h, size, None, aod,

@@ -254,6 +254,7 @@ class Store:
         self.hash_index = {}
         self.resumable_index = {}
         self.usage = {}
+        self.name_index = {}
         for f in self.folders.values():
             self.used_keys.add(f["folderkey"])
             if f.get("upload_key"):
@@ -266,6 +267,8 @@ class Store:
                 self.child_files.setdefault(q["parent"], set()).add(q["quickkey"])
                 self.hash_index.setdefault(q["hash"], set()).add(q["quickkey"])
                 self.usage[q["email"]] = self.usage.get(q["email"], 0) + int(q["size"])
+                if q["state"] == "live":
+                    self._index_name(q)
         for u in self.uploads.values():
             self.used_keys.add(u["key"])
         for r in self.resumables.values():
@@ -451,9 +454,28 @@ class Store:
             return None
         return q
 
+    def _index_name(self, q):
+        self.name_index.setdefault((q["parent"], q["filename"]), set()).add(q["quickkey"])
+
+    def _unindex_name(self, q):
+        k = (q["parent"], q["filename"])
+        s = self.name_index.get(k)
+        if s is not None:
+            s.discard(q["quickkey"])
+            if not s:
+                del self.name_index[k]
+
+    def rename_file(self, q, name):
+        if q["state"] == "live":
+            self._unindex_name(q)
+        q["filename"] = name
+        if q["state"] == "live":
+            self._index_name(q)
+        self.save("file", q)
+
     def live_file_by_name(self, folderkey, name):
         best = None
-        for k in self.child_files.get(folderkey, ()):
+        for k in self.name_index.get((folderkey, name), ()):
             q = self.files[k]
             if q["state"] == "live" and q["filename"] == name:
                 if best is None or q["created"] < best["created"] or \
@@ -519,6 +541,7 @@ class Store:
         self.child_files.setdefault(folder["folderkey"], set()).add(qk)
         self.hash_index.setdefault(h, set()).add(qk)
         self.usage[email] = self.usage.get(email, 0) + int(size)
+        self._index_name(q)
         self.save("file", q)
         self.touch_folder(folder)
         return q
@@ -542,6 +565,7 @@ class Store:
 
     def trash_file(self, q):
         if q["state"] == "live":
+            self._unindex_name(q)
             q["state"] = "trash"
             q["delete_date"] = self.stamp()
             self.save("file", q)
@@ -550,6 +574,7 @@ class Store:
     def restore_file(self, q):
         if q["state"] == "trash":
             q["state"] = "live"
+            self._index_name(q)
             q.pop("delete_date", None)
             self.save("file", q)
             self.touch_folder(self.folders[q["parent"]])
@@ -557,6 +582,8 @@ class Store:
     def purge_file(self, q, touch=True):
         if q["state"] == "purged":
             return
+        if q["state"] == "live":
+            self._unindex_name(q)
         q["state"] = "purged"
         self.save("file", q)
         self.usage[q["email"]] = self.usage.get(q["email"], 0) - int(q["size"])

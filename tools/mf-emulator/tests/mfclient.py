@@ -50,7 +50,7 @@ def signature(key, time_str, path, query):
 
 class Server:
     """An mfemu process.  The data dir survives stop()/start() until
-    cleanup()."""
+    cleanup(), and a restart listens on the same port again."""
 
     def __init__(self, args=(), config=None, env=None, data=None, accounts=((EMAIL, PASSWORD),),
                  python=None, control=True, faults=None):
@@ -84,7 +84,8 @@ class Server:
             self.args += ["--faults", self.faults_file]
 
     def start(self, extra=()):
-        cmd = [self.python, MFEMU, "--listen", "127.0.0.1:0", "--data", self.data,
+        listen = "127.0.0.1:%d" % self.port if self.port else "127.0.0.1:0"
+        cmd = [self.python, MFEMU, "--listen", listen, "--data", self.data,
                "--log", self.log] + self.args + list(extra)
         for e, p in self.accounts:
             cmd += ["--account", "%s:%s" % (e, p)]

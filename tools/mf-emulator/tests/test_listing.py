@@ -10,7 +10,7 @@ N_FILES = 2500
 class Listing(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.s = Server(args=["--poll-immediate"])
+        cls.s = Server(args=["--poll-immediate", "--no-fsync"])
         cls.s.start()
         cls.c = Client(cls.s.url)
         assert cls.c.login().ok
