@@ -990,8 +990,9 @@ selection_check(const struct selection *sel, const char *index,
 	}
 	if (res == RES_INCLUDE)
 		return SEL_INCLUDE;
+	/* only a directory can be scanned; duplicity drops the rest */
 	if (scan)
-		return SEL_SCAN;
+		return meta->type == OBJ_DIR ? SEL_SCAN : SEL_EXCLUDE;
 	return res == RES_EXCLUDE ? SEL_EXCLUDE : SEL_INCLUDE;
 }
 
