@@ -971,7 +971,7 @@ selection_check(const struct selection *sel, const char *index,
 		return SEL_EXCLUDE;
 	if (sel->nrules == 0)
 		return SEL_INCLUDE;
-	if (full_name(sel, index) < 0 ||
+	if ((sel->need_name && full_name(sel, index) < 0) ||
 	    (sel->need_fold && fold(&sel->scr->fold, sel->scr->name.data,
 				   sel->scr->name.len) < 0)) {
 		log_msg(LOG_WARNING, WARN_CANNOT_PROCESS, NULL,
