@@ -18,6 +18,7 @@
 #include "delta/rsync.h"
 #include "format/dtime.h"
 #include "format/tar.h"
+#include "select/select.h"
 #include "util/err.h"
 #include "util/interrupt.h"
 #include "util/log.h"
@@ -192,14 +193,19 @@ resolve_args(struct cli *c, struct dupc_err *err)
 }
 
 static int
-resolve_source(struct cli *c, struct dupc_err *err)
+resolve_source(struct cli *c, int code, struct dupc_err *err)
 {
 	struct stat st;
 
 	if (stat(c->o.local, &st) < 0 || !S_ISDIR(st.st_mode))
-		return err_set(err, E_BACKUP_DIR_DOESNT_EXIST,
-		    "Backup source directory %s does not exist or is not a directory",
+		return err_set(err, code,
+		    "%s directory %s does not exist or is not a directory",
+		    code == E_BACKUP_DIR_DOESNT_EXIST ? "Backup source"
+						      : "Verify",
 		    c->o.local);
+	/* rules are compiled against the root, after the last option */
+	if (selection_set_root(c->sel, c->o.local, &st, err) < 0)
+		return -1;
 	c->localdir = canonical_local(c->o.local);
 	if (c->localdir == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
@@ -247,7 +253,8 @@ run(struct cli *c, struct dupc_err *err)
 	case CMD_FULL:
 	case CMD_INC:
 	case CMD_BACKUP:
-		if (resolve_source(c, err) < 0 || get_passphrase(c, true, err) < 0)
+		if (resolve_source(c, E_BACKUP_DIR_DOESNT_EXIST, err) < 0 ||
+		    get_passphrase(c, true, err) < 0)
 			return -1;
 		kind = c->cmd == CMD_FULL ? BACKUP_FULL
 		    : c->cmd == CMD_INC	  ? BACKUP_INC
@@ -259,7 +266,8 @@ run(struct cli *c, struct dupc_err *err)
 			return -1;
 		return engine_restore(o, err);
 	case CMD_VERIFY:
-		if (resolve_restore_path(c, err) < 0 ||
+		if (resolve_source(c, E_VERIFY_DIR_DOESNT_EXIST, err) < 0 ||
+		    resolve_restore_path(c, err) < 0 ||
 		    get_passphrase(c, true, err) < 0)
 			return -1;
 		if (engine_verify(o, &diffs, err) < 0)
