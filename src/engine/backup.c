@@ -1189,7 +1189,6 @@ engine_backup(const struct dupc_opts *o, enum backup_kind kind,
 		return -1;
 	if (session_sync(&s, o->now, err) < 0)
 		goto out;
-	status_warn(&s);
 	/* at most one redo: a discarded partial set, then a fresh run */
 	for (round = 0; round < 2; round++) {
 		bool redo = false;

@@ -413,7 +413,6 @@ engine_restore(const struct dupc_opts *o, struct dupc_err *err)
 		return -1;
 	if (session_sync(&s, t, err) < 0)
 		goto out;
-	status_warn(&s);
 	session_log_last_full(&s);
 	dt.w = rwriter_new(o->local, &wo, err);
 	if (dt.w == NULL)

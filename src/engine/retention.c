@@ -144,7 +144,6 @@ engine_cleanup(const struct dupc_opts *o, struct dupc_err *err)
 		return -1;
 	if (session_sync(&s, o->now, err) < 0)
 		goto out;
-	status_warn(&s);
 	session_log_last_full(&s);
 	for (i = 0; i < s.col.nlocal_orphan_sigs; i++)
 		push(&loc, &nloc, s.col.local_orphan_sigs[i]);

@@ -16,6 +16,7 @@
 #include "backend/backend.h"
 #include "engine/engine.h"
 #include "engine/pipe.h"
+#include "engine/status.h"
 #include "format/dtime.h"
 #include "format/manifest.h"
 #include "format/names.h"
@@ -380,6 +381,9 @@ session_sync(struct session *s, int64_t t, struct dupc_err *err)
 	size_t nmissing = 0, nspurious = 0, i;
 	int rc = -1;
 
+	/* duplicity warns about the collection as found, then syncs, then
+	 * (if anything changed) warns about the result */
+	status_warn(s);
 	if (drop_finished_partials(s, err) < 0)
 		return -1;
 
@@ -452,6 +456,8 @@ session_sync(struct session *s, int64_t t, struct dupc_err *err)
 		if (copy_to_local(s, missing[i], err) < 0)
 			goto out;
 	rc = session_scan(s, err);
+	if (rc == 0)
+		status_warn(s);
 	goto out;
 nomem:
 	err_set(err, E_GENERIC, "out of memory");

@@ -166,10 +166,18 @@ status_warn(const struct session *s)
 			: "Warning, found the following orphaned backup files:");
 		for (i = 0; i < c->norphaned; i++) {
 			const struct cset *set = c->orphaned[i];
-			char t[DTIME_STR_MAX];
 
-			buf_addf(&b, "\n[%s]: %s", dtime_pretty(cset_time(set), t),
-			    set->manifest ? set->manifest : "");
+			size_t k;
+
+			/* BackupSet.__str__: "[manifest, volumes...]" */
+			buf_addstr(&b, "\n[");
+			if (set->manifest != NULL)
+				buf_addstr(&b, set->manifest);
+			for (k = 0; k < set->nvols; k++)
+				buf_addf(&b, "%s%s",
+				    k || set->manifest ? ", " : "",
+				    set->vols[k].name);
+			buf_addch(&b, ']');
 		}
 		log_msg(LOG_WARNING, WARN_ORPHANED_BACKUP, NULL, "%s",
 		    buf_str(&b));
@@ -205,7 +213,6 @@ engine_list_current_files(const struct dupc_opts *o, struct dupc_err *err)
 		return -1;
 	if (session_sync(&s, t, err) < 0)
 		goto out;
-	status_warn(&s);
 	session_log_last_full(&s);
 	sc = collection_sigchain_at(&s.col, t);
 	if (sc == NULL) {

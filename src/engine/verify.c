@@ -302,7 +302,6 @@ engine_verify(const struct dupc_opts *o, uint64_t *diffs,
 	}
 	if (session_sync(&s, t, err) < 0)
 		goto out;
-	status_warn(&s);
 	session_log_last_full(&s);
 	if (local_advance(&v, err) < 0 ||
 	    restore_run(&s, t, o->file_to_restore ? o->file_to_restore : "",

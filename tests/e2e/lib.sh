@@ -59,7 +59,7 @@ test_expect_success() {
 		return 0
 	fi
 	local rc
-	{ eval "$body"; } >"$test_log" 2>&1 </dev/null
+	test_eval_ "$body" >"$test_log" 2>&1 </dev/null
 	rc=$?
 	cd "$TRASH" || exit 1
 	if [ $rc -eq 0 ]; then
@@ -71,6 +71,12 @@ test_expect_success() {
 		say "# output:"
 		tail -n 60 "$test_log" | sed 's/^/#   /'
 	fi
+}
+
+# The body runs inside a function, so "return 1" in a loop fails the test
+# instead of leaving test_expect_success without a verdict.
+test_eval_() {
+	eval "$1"
 }
 
 # test_expect_failure is not provided on purpose: a known breakage is an
