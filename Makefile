@@ -20,10 +20,10 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 ifeq ($(SANITIZE),1)
-OPT += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+override OPT += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN := -fsanitize=address,undefined
 else
-OPT += -fstack-protector-strong -D_FORTIFY_SOURCE=2
+override OPT += -fstack-protector-strong -D_FORTIFY_SOURCE=2
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)

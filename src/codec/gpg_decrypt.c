@@ -1,0 +1,306 @@
+/*
+ * The decrypting source: what duplicity's GPGFile reads from
+ * "gpg --decrypt" (duplicity/gpg.py), made by gpgme on a worker thread
+ * (gpg_job.c).  source_read serves gpg's requests from the caller's thread:
+ * ciphertext is read from the inner source straight into gpgme's buffer,
+ * and plaintext is copied from gpgme's buffer into the caller's.  End of
+ * stream is returned only once gpg has finished and found the whole
+ * message sound, and, with --sign-key, signed by that key: duplicity
+ * checks the GOODSIG status line when the volume is closed
+ * (dup_main.py restore_add_sig_check) and fails with unsigned_volume.
+ */
+#include "codec/gpg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/gpg_internal.h"
+#include "util/err.h"
+#include "util/stream.h"
+
+enum gpg_source_state {
+	GS_OPEN = 0,
+	GS_DONE,
+	GS_FAILED,
+};
+
+/*
+ * Invariants: ctx uses conf and pass, so both live as long as it; job is
+ * running exactly while state is GS_OPEN; when npend > 0, a WRITE request
+ * of pend_len bytes is pending and its last npend bytes, at pend, are not
+ * yet returned.
+ */
+struct gpg_source {
+	struct source base;
+	struct source *inner;
+	enum gpg_source_state state;
+	struct gpg_conf conf;
+	struct gpg_pass pass;
+	gpgme_ctx_t ctx;
+	struct gpg_job job;
+	const uint8_t *pend;
+	size_t npend;
+	size_t pend_len;
+	char what[256];
+};
+
+/* Runs on the worker thread. */
+static gpgme_error_t
+dec_run(gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, void *arg)
+{
+	const struct gpg_conf *c = arg;
+
+	if (c->sign_key != NULL)
+		return gpgme_op_decrypt_verify(ctx, in, out);
+	return gpgme_op_decrypt(ctx, in, out);
+}
+
+static int
+source_fail(struct gpg_source *g)
+{
+	g->state = GS_FAILED;
+	g->npend = 0;
+	gpg_job_release(&g->job);
+	return -1;
+}
+
+/* True when every key the data is encrypted to lacks a secret key. */
+static bool
+no_secret_key(gpgme_decrypt_result_t dr, char *ids, size_t size)
+{
+	gpgme_recipient_t r;
+	size_t used = 0;
+	bool any = false;
+
+	ids[0] = '\0';
+	for (r = dr != NULL ? dr->recipients : NULL; r != NULL; r = r->next) {
+		if (gpgme_err_code(r->status) != GPG_ERR_NO_SECKEY)
+			return false;
+		any = true;
+		if (used < size)
+			used +=
+			    (size_t)snprintf(ids + used, size - used, "%s%s",
+				used ? ", " : "", r->keyid ? r->keyid : "?");
+	}
+	return any;
+}
+
+/* Describe why gpg failed, from what gpgme and the callback recorded. */
+static int
+dec_error(struct gpg_source *g, gpgme_error_t ge, struct dupc_err *err)
+{
+	gpgme_decrypt_result_t dr = gpgme_op_decrypt_result(g->ctx);
+	int code = gpgme_err_code(ge);
+	char msg[128], ids[160];
+	/* gpg got as far as the session key: the message itself is bad */
+	bool started = g->pass.sym_asked || g->pass.key_asked ||
+		       (dr != NULL && dr->recipients != NULL);
+
+	gpg_log_diag(g->ctx);
+	if (g->pass.missing)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: %s needs a passphrase (set PASSPHRASE)", g->what);
+	if ((g->pass.bad || code == GPG_ERR_BAD_PASSPHRASE) &&
+	    g->pass.key_asked)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: bad passphrase for secret key %s to decrypt %s (check PASSPHRASE)",
+		    g->pass.keyid, g->what);
+	if (g->pass.bad || code == GPG_ERR_BAD_PASSPHRASE)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: bad passphrase for %s (check PASSPHRASE)", g->what);
+	if (code == GPG_ERR_NO_DATA && !started)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: %s is not valid OpenPGP data (corrupted volume?)",
+		    g->what);
+	if (no_secret_key(dr, ids, sizeof(ids)) || code == GPG_ERR_NO_SECKEY)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: no secret key to decrypt %s (encrypted to %s; import the key or set --encrypt-secret-keyring)",
+		    g->what, ids[0] ? ids : "an unknown key");
+	if (dr != NULL && dr->legacy_cipher_nomdc)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: %s has no integrity protection (MDC); to read it anyway, pass --gpg-options=--ignore-mdc-error",
+		    g->what);
+	if (dr != NULL && dr->unsupported_algorithm != NULL)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: %s uses algorithm %s, which this gpg cannot decrypt",
+		    g->what, dr->unsupported_algorithm);
+	if (code == GPG_ERR_NO_DATA)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: cannot decrypt %s: the encrypted data is damaged or cut short (corrupted or truncated volume?)",
+		    g->what);
+	return err_set(err, E_GPG_FAILED,
+	    "gpg: cannot decrypt %s: %s (corrupted or truncated volume?)",
+	    g->what, gpg_errtext(ge, msg, sizeof(msg)));
+}
+
+/*
+ * Whether ${sig} was made by the wanted key: its own key id, as duplicity
+ * compares, or the primary key owning the signing subkey.
+ */
+static bool
+sig_by(gpgme_ctx_t ctx, gpgme_signature_t sig, const char *want)
+{
+	gpgme_key_t key = NULL;
+	bool match;
+
+	if (gpg_keyid_match(want, sig->fpr))
+		return true;
+	if (gpgme_get_key(ctx, sig->fpr, &key, 0) != 0)
+		return false;
+	match = key->fpr != NULL && gpg_keyid_match(want, key->fpr);
+	gpgme_key_unref(key);
+	return match;
+}
+
+static int
+sig_error(struct gpg_source *g, gpgme_signature_t sig, struct dupc_err *err)
+{
+	char msg[128];
+
+	switch (gpgme_err_code(sig->status)) {
+	case GPG_ERR_NO_PUBKEY:
+		return err_set(err, E_UNSIGNED_VOLUME,
+		    "gpg: cannot check the signature on %s: no public key %s (import the signing key)",
+		    g->what, sig->fpr);
+	case GPG_ERR_BAD_SIGNATURE:
+		return err_set(err, E_UNSIGNED_VOLUME,
+		    "gpg: bad signature by key %s on %s (corrupted or tampered volume?)",
+		    sig->fpr, g->what);
+	default:
+		return err_set(err, E_UNSIGNED_VOLUME,
+		    "gpg: signature by key %s on %s is not good: %s", sig->fpr,
+		    g->what, gpg_errtext(sig->status, msg, sizeof(msg)));
+	}
+}
+
+static int
+check_signature(struct gpg_source *g, struct dupc_err *err)
+{
+	gpgme_verify_result_t vr = gpgme_op_verify_result(g->ctx);
+	const char *want = g->conf.sign_key;
+	gpgme_signature_t sig, other = NULL;
+
+	for (sig = vr != NULL ? vr->signatures : NULL; sig; sig = sig->next) {
+		if (sig->fpr == NULL || !sig_by(g->ctx, sig, want)) {
+			if (other == NULL && sig->fpr != NULL)
+				other = sig;
+			continue;
+		}
+		if (gpgme_err_code(sig->status) == GPG_ERR_NO_ERROR)
+			return 0;
+		return sig_error(g, sig, err);
+	}
+	if (other != NULL && gpgme_err_code(other->status) == GPG_ERR_NO_PUBKEY)
+		return sig_error(g, other, err);
+	if (other != NULL)
+		return err_set(err, E_UNSIGNED_VOLUME,
+		    "gpg: %s was signed by key %s, not %s (check --sign-key)",
+		    g->what, other->fpr, want);
+	return err_set(err, E_UNSIGNED_VOLUME,
+	    "gpg: %s is not signed (expected a signature by key %s)", g->what,
+	    want);
+}
+
+/* The worker ended: the end of stream, if all went well. */
+static int
+source_end(struct gpg_source *g, struct dupc_err *err)
+{
+	gpgme_error_t ge = gpg_job_join(&g->job);
+
+	if (ge != 0) {
+		dec_error(g, ge, err);
+		return source_fail(g);
+	}
+	if (g->conf.sign_key != NULL && check_signature(g, err) < 0)
+		return source_fail(g);
+	g->state = GS_DONE;
+	gpg_job_release(&g->job);
+	return 0;
+}
+
+static int
+gpg_source_read(struct source *s, void *p, size_t cap, size_t *got,
+    struct dupc_err *err)
+{
+	struct gpg_source *g = (struct gpg_source *)s;
+	struct gpg_req r;
+	size_t n;
+
+	*got = 0;
+	if (g->state == GS_FAILED)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: %s: decrypted stream used after it failed", g->what);
+	if (g->state == GS_DONE || cap == 0)
+		return 0;
+	while (g->npend == 0) {
+		gpg_job_next(&g->job, &r);
+		if (r.kind == GPG_REQ_DONE)
+			return source_end(g, err);
+		if (r.kind == GPG_REQ_WRITE) {
+			g->pend = r.buf;
+			g->npend = g->pend_len = r.len;
+			continue;
+		}
+		if (source_read(g->inner, r.buf, r.len, &n, err) < 0)
+			return source_fail(g);
+		gpg_job_reply(&g->job, (ssize_t)n);
+	}
+	n = g->npend < cap ? g->npend : cap;
+	memcpy(p, g->pend, n);
+	g->pend += n;
+	g->npend -= n;
+	if (g->npend == 0)
+		gpg_job_reply(&g->job, (ssize_t)g->pend_len);
+	*got = n;
+	return 0;
+}
+
+static void
+gpg_source_free(struct source *s)
+{
+	struct gpg_source *g = (struct gpg_source *)s;
+
+	gpg_job_release(&g->job);
+	gpgme_release(g->ctx);
+	gpg_conf_release(&g->conf);
+	free(g);
+}
+
+static const struct source_ops gpg_source_ops = {
+	.read = gpg_source_read,
+	.rewind = NULL,
+	.free = gpg_source_free,
+};
+
+struct source *
+gpg_decrypt_source_new(const struct gpg_options *o, struct source *inner,
+    const char *what, struct dupc_err *err)
+{
+	struct gpg_source *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		err_errno(err, E_GENERIC, "gpg");
+		goto err0;
+	}
+	if (gpg_conf_init(&g->conf, o, false, err) < 0)
+		goto err1;
+	if ((g->ctx = gpg_ctx_new(&g->conf, &g->pass, err)) == NULL)
+		goto err2;
+	if (gpg_job_start(&g->job, g->ctx, dec_run, &g->conf, err) < 0)
+		goto err3;
+	g->base.ops = &gpg_source_ops;
+	g->inner = inner;
+	g->state = GS_OPEN;
+	snprintf(g->what, sizeof(g->what), "%s", what);
+	return &g->base;
+
+err3:
+	gpgme_release(g->ctx);
+err2:
+	gpg_conf_release(&g->conf);
+err1:
+	free(g);
+err0:
+	return NULL;
+}

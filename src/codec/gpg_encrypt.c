@@ -1,0 +1,364 @@
+/*
+ * The encrypting sink: what duplicity's GPGWriteFile gets from
+ * "gpg --symmetric" or "gpg --encrypt [--sign]" (duplicity/gpg.py), made
+ * by gpgme_op_encrypt_ext() on a worker thread (gpg_job.c).  sink_write
+ * hands the caller's bytes to gpg and passes whatever ciphertext gpg has
+ * ready to the next stage, both from the caller's thread; sink_finish sends
+ * end of data and drains the rest.  Recipients and the signing key are
+ * resolved before the worker starts, so a missing key fails early.
+ */
+#include "codec/gpg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/gpg_internal.h"
+#include "util/err.h"
+#include "util/stream.h"
+
+enum gpg_sink_state {
+	GS_OPEN = 0,
+	GS_DONE,
+	GS_FAILED,
+};
+
+/*
+ * Invariants: ctx uses conf and pass, so both live as long as it; job is
+ * running exactly while state is GS_OPEN; next is only used from the
+ * caller's thread.
+ */
+struct gpg_sink {
+	struct sink base;
+	struct sink *next;
+	enum gpg_sink_state state;
+	struct gpg_conf conf;
+	struct gpg_pass pass;
+	gpgme_ctx_t ctx;
+	struct gpg_job job;
+	struct gpg_packet_guard guard;
+};
+
+/* Runs on the worker thread. */
+static gpgme_error_t
+enc_run(gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, void *arg)
+{
+	const struct gpg_conf *c = arg;
+	gpgme_encrypt_flags_t flags = c->flags;
+
+	if (c->symmetric)
+		flags |= GPGME_ENCRYPT_SYMMETRIC;
+	if (c->sign_key != NULL)
+		return gpgme_op_encrypt_sign_ext(ctx, NULL, c->recpstring,
+		    flags, in, out);
+	return gpgme_op_encrypt_ext(ctx, NULL, c->recpstring, flags, in, out);
+}
+
+/* Stop for good: the worker is aborted and joined, gpg left to exit. */
+static int
+sink_fail(struct gpg_sink *g)
+{
+	g->state = GS_FAILED;
+	gpg_job_release(&g->job);
+	return -1;
+}
+
+static int
+guard_error(enum gpg_packet_verdict v, struct dupc_err *err)
+{
+	return err_set(err, E_GPG_FAILED,
+	    "gpg: gpg wrote %s, which duplicity and GnuPG 2.2 cannot read or trust (use a GnuPG 2.2 via --gpg-binary, or check gpg.conf)",
+	    gpg_packet_verdict_text(v));
+}
+
+/* Describe why gpg failed, from what gpgme and the callback recorded. */
+static int
+enc_error(struct gpg_sink *g, gpgme_error_t ge, struct dupc_err *err)
+{
+	gpgme_encrypt_result_t er = gpgme_op_encrypt_result(g->ctx);
+	gpgme_sign_result_t sr = NULL;
+	const char *key = g->conf.sign_key;
+	char msg[128];
+
+	if (key != NULL)
+		sr = gpgme_op_sign_result(g->ctx);
+	gpg_log_diag(g->ctx);
+	if (g->pass.missing && g->pass.key_asked)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: signing key %s needs a passphrase (set SIGN_PASSPHRASE or PASSPHRASE)",
+		    key);
+	if (g->pass.missing)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: symmetric encryption needs a passphrase (set PASSPHRASE)");
+	if (key != NULL &&
+	    (g->pass.bad || gpgme_err_code(ge) == GPG_ERR_BAD_PASSPHRASE))
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: bad passphrase for signing key %s (check SIGN_PASSPHRASE)",
+		    key);
+	if (er != NULL && er->invalid_recipients != NULL)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: public key %s cannot be used: %s (check --encrypt-key and the key's trust)",
+		    er->invalid_recipients->fpr,
+		    gpg_errtext(er->invalid_recipients->reason, msg,
+			sizeof(msg)));
+	if (sr != NULL && sr->invalid_signers != NULL)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: cannot sign with key %s: %s (check --sign-key)", key,
+		    gpg_errtext(sr->invalid_signers->reason, msg, sizeof(msg)));
+	return err_set(err, E_GPG_FAILED, "gpg: encryption failed: %s",
+	    gpg_errtext(ge, msg, sizeof(msg)));
+}
+
+/* The worker ended: report why (called when it ends too early). */
+static int
+sink_ended(struct gpg_sink *g, struct dupc_err *err)
+{
+	gpgme_error_t ge = gpg_job_join(&g->job);
+
+	if (ge != 0)
+		enc_error(g, ge, err);
+	else
+		err_set(err, E_GPG_FAILED,
+		    "gpg: gpg stopped reading before the end of the data");
+	return sink_fail(g);
+}
+
+/* Pass ciphertext gpg wrote on to the next stage. */
+static int
+sink_forward(struct gpg_sink *g, const struct gpg_req *r, struct dupc_err *err)
+{
+	enum gpg_packet_verdict v;
+
+	if (!g->conf.armor) {
+		v = gpg_packet_guard_feed(&g->guard, r->buf, r->len);
+		if (v != GPG_PACKET_PENDING && v != GPG_PACKET_OK)
+			return guard_error(v, err);
+	}
+	if (sink_write(g->next, r->buf, r->len, err) < 0)
+		return -1;
+	gpg_job_reply(&g->job, (ssize_t)r->len);
+	return 0;
+}
+
+static int
+sink_state_error(const struct gpg_sink *g, struct dupc_err *err)
+{
+	return err_set(err, E_GPG_FAILED,
+	    "gpg: encrypted stream used after it %s",
+	    g->state == GS_DONE ? "was finished" : "failed");
+}
+
+static int
+gpg_sink_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
+{
+	struct gpg_sink *g = (struct gpg_sink *)s;
+	const uint8_t *c = p;
+	struct gpg_req r;
+
+	if (g->state != GS_OPEN)
+		return sink_state_error(g, err);
+	while (n > 0) {
+		gpg_job_next(&g->job, &r);
+		if (r.kind == GPG_REQ_READ) {
+			size_t k = r.len < n ? r.len : n;
+
+			memcpy(r.buf, c, k);
+			gpg_job_reply(&g->job, (ssize_t)k);
+			c += k;
+			n -= k;
+		} else if (r.kind == GPG_REQ_WRITE) {
+			if (sink_forward(g, &r, err) < 0)
+				return sink_fail(g);
+		} else {
+			return sink_ended(g, err);
+		}
+	}
+	return 0;
+}
+
+static int
+gpg_sink_finish(struct sink *s, struct dupc_err *err)
+{
+	struct gpg_sink *g = (struct gpg_sink *)s;
+	enum gpg_packet_verdict v;
+	struct gpg_req r;
+	gpgme_error_t ge;
+
+	if (g->state != GS_OPEN)
+		return sink_state_error(g, err);
+	for (gpg_job_next(&g->job, &r); r.kind != GPG_REQ_DONE;
+	     gpg_job_next(&g->job, &r)) {
+		if (r.kind == GPG_REQ_READ)
+			gpg_job_reply(&g->job, 0); /* end of data */
+		else if (sink_forward(g, &r, err) < 0)
+			return sink_fail(g);
+	}
+	if ((ge = gpg_job_join(&g->job)) != 0) {
+		enc_error(g, ge, err);
+		return sink_fail(g);
+	}
+	if (!g->conf.armor &&
+	    (v = gpg_packet_guard_end(&g->guard)) != GPG_PACKET_OK) {
+		guard_error(v, err);
+		return sink_fail(g);
+	}
+	g->state = GS_DONE;
+	gpg_job_release(&g->job);
+	return sink_finish(g->next, err);
+}
+
+static void
+gpg_sink_free(struct sink *s)
+{
+	struct gpg_sink *g = (struct gpg_sink *)s;
+
+	gpg_job_release(&g->job);
+	gpgme_release(g->ctx);
+	gpg_conf_release(&g->conf);
+	free(g);
+}
+
+static const struct sink_ops gpg_sink_ops = {
+	.write = gpg_sink_write,
+	.finish = gpg_sink_finish,
+	.free = gpg_sink_free,
+};
+
+/* Fail now, with a clear message, if gpg would not find a recipient. */
+static int
+check_recipient(gpgme_ctx_t ctx, const char *name, bool hidden,
+    struct dupc_err *err)
+{
+	const char *opt = hidden ? "--hidden-encrypt-key" : "--encrypt-key";
+	bool found = false, usable = false;
+	gpgme_error_t ge;
+	gpgme_key_t key;
+	char msg[128];
+
+	if ((ge = gpgme_op_keylist_start(ctx, name, 0)) != 0)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: cannot look up public key '%s': %s", name,
+		    gpg_errtext(ge, msg, sizeof(msg)));
+	while (!usable && (ge = gpgme_op_keylist_next(ctx, &key)) == 0) {
+		found = true;
+		usable = key->can_encrypt && !key->revoked && !key->expired &&
+			 !key->disabled && !key->invalid;
+		gpgme_key_unref(key);
+	}
+	gpgme_op_keylist_end(ctx);
+	if (!found && gpgme_err_code(ge) != GPG_ERR_EOF)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: cannot look up public key '%s': %s", name,
+		    gpg_errtext(ge, msg, sizeof(msg)));
+	if (!found)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: public key '%s' not found (import it or check %s)",
+		    name, opt);
+	if (!usable)
+		return err_set(err, E_GPG_FAILED,
+		    "gpg: public key '%s' cannot encrypt (expired, revoked or disabled; check %s)",
+		    name, opt);
+	return 0;
+}
+
+static int
+check_recipients(gpgme_ctx_t ctx, const struct gpg_options *o,
+    struct dupc_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < o->nrecipients; i++)
+		if (check_recipient(ctx, o->recipients[i], false, err) < 0)
+			return -1;
+	for (i = 0; i < o->nhidden; i++)
+		if (check_recipient(ctx, o->hidden[i], true, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Sign with --sign-key, as duplicity's --default-key does. */
+static int
+add_signer(gpgme_ctx_t ctx, const char *keyid, struct dupc_err *err)
+{
+	gpgme_key_t key = NULL;
+	gpgme_error_t ge;
+	char msg[128];
+	int rc = -1;
+
+	ge = gpgme_get_key(ctx, keyid, &key, 1);
+	if (gpgme_err_code(ge) == GPG_ERR_EOF) {
+		err_set(err, E_GPG_FAILED,
+		    "gpg: secret key %s not found (import it or check --sign-key)",
+		    keyid);
+		goto out;
+	}
+	if (gpgme_err_code(ge) == GPG_ERR_AMBIGUOUS_NAME) {
+		err_set(err, E_GPG_FAILED,
+		    "gpg: --sign-key %s matches several keys (give the whole fingerprint)",
+		    keyid);
+		goto out;
+	}
+	if (ge != 0) {
+		err_set(err, E_GPG_FAILED, "gpg: cannot look up key %s: %s",
+		    keyid, gpg_errtext(ge, msg, sizeof(msg)));
+		goto out;
+	}
+	if (!key->can_sign || key->revoked || key->expired || key->disabled ||
+	    key->invalid) {
+		err_set(err, E_GPG_FAILED,
+		    "gpg: key %s cannot sign (expired, revoked or without a signing subkey; check --sign-key)",
+		    keyid);
+		goto out;
+	}
+	if ((ge = gpgme_signers_add(ctx, key)) != 0) {
+		err_set(err, E_GPG_FAILED, "gpg: cannot sign with key %s: %s",
+		    keyid, gpg_errtext(ge, msg, sizeof(msg)));
+		goto out;
+	}
+	rc = 0;
+out:
+	gpgme_key_unref(key);
+	return rc;
+}
+
+struct sink *
+gpg_encrypt_sink_new(const struct gpg_options *o, struct sink *next,
+    struct dupc_err *err)
+{
+	struct gpg_sink *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		err_errno(err, E_GENERIC, "gpg");
+		goto err0;
+	}
+	if (gpg_conf_init(&g->conf, o, true, err) < 0)
+		goto err1;
+	if (g->conf.symmetric && !g->conf.use_agent &&
+	    g->conf.passphrase == NULL) {
+		err_set(err, E_GPG_FAILED,
+		    "gpg: symmetric encryption needs a passphrase (set PASSPHRASE)");
+		goto err2;
+	}
+	g->pass.signing = true;
+	if ((g->ctx = gpg_ctx_new(&g->conf, &g->pass, err)) == NULL)
+		goto err2;
+	if (check_recipients(g->ctx, o, err) < 0)
+		goto err3;
+	if (g->conf.sign_key && add_signer(g->ctx, g->conf.sign_key, err) < 0)
+		goto err3;
+	gpg_packet_guard_init(&g->guard);
+	if (gpg_job_start(&g->job, g->ctx, enc_run, &g->conf, err) < 0)
+		goto err3;
+	g->base.ops = &gpg_sink_ops;
+	g->next = next;
+	g->state = GS_OPEN;
+	return &g->base;
+
+err3:
+	gpgme_release(g->ctx);
+err2:
+	gpg_conf_release(&g->conf);
+err1:
+	free(g);
+err0:
+	return NULL;
+}

@@ -1,0 +1,177 @@
+/*
+ * One gpgme operation on a worker thread, fed and drained by the stream's
+ * thread.  gpgme_op_encrypt() and gpgme_op_decrypt_verify() only return at
+ * the end of the data, and they move data by calling the read and write
+ * callbacks of gpgme_data_new_from_cbs() objects.  Here those callbacks
+ * post a request and wait; the stream's write or read function serves it
+ * with the caller's own buffer or stage.  A request is served only while
+ * the stream is being called, so gpg simply waits in between, and nothing
+ * but gpgme's own small buffers ever holds data.
+ *
+ * Stopping early: gpg_job_release() sets abort, which fails the pending
+ * request and every later one.  gpgme then ends the operation with an
+ * error and closes its pipes, gpg exits on the broken pipe, and gpgme
+ * reaps it; the worker returns and is joined.  No request blocks on
+ * anything but the stream's thread, so this cannot deadlock.
+ */
+#include "codec/gpg_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "util/err.h"
+
+/* Runs on the worker: post a request and wait for its reply. */
+static ssize_t
+job_request(struct gpg_job *job, enum gpg_req_kind kind, void *buf, size_t len)
+{
+	ssize_t r;
+
+	pthread_mutex_lock(&job->lock);
+	job->req = kind;
+	job->req_buf = buf;
+	job->req_len = len;
+	job->replied = false;
+	pthread_cond_signal(&job->to_main);
+	while (!job->replied && !job->abort)
+		pthread_cond_wait(&job->to_worker, &job->lock);
+	r = job->replied ? job->reply : -1;
+	job->req = GPG_REQ_DONE;
+	pthread_mutex_unlock(&job->lock);
+	if (r < 0)
+		errno = EPIPE;
+	return r;
+}
+
+static ssize_t
+job_read_cb(void *handle, void *buf, size_t size)
+{
+	return job_request(handle, GPG_REQ_READ, buf, size);
+}
+
+static ssize_t
+job_write_cb(void *handle, const void *buf, size_t size)
+{
+	/* The buffer is only read by the stream's thread. */
+	return job_request(handle, GPG_REQ_WRITE, (void *)(uintptr_t)buf, size);
+}
+
+static void *
+job_main(void *arg)
+{
+	struct gpg_job *job = arg;
+	gpgme_error_t result;
+
+	result = job->fn(job->ctx, job->in, job->out, job->arg);
+	pthread_mutex_lock(&job->lock);
+	job->result = result;
+	job->done = true;
+	pthread_cond_signal(&job->to_main);
+	pthread_mutex_unlock(&job->lock);
+	return NULL;
+}
+
+int
+gpg_job_start(struct gpg_job *job, gpgme_ctx_t ctx, gpg_job_fn *fn, void *arg,
+    struct dupc_err *err)
+{
+	int rc;
+
+	job->ctx = ctx;
+	job->fn = fn;
+	job->arg = arg;
+	job->req = GPG_REQ_DONE;
+	job->in_cbs.read = job_read_cb;
+	job->out_cbs.write = job_write_cb;
+	if (pthread_mutex_init(&job->lock, NULL) != 0)
+		goto err0;
+	if (pthread_cond_init(&job->to_main, NULL) != 0)
+		goto err1;
+	if (pthread_cond_init(&job->to_worker, NULL) != 0)
+		goto err2;
+	if (gpgme_data_new_from_cbs(&job->in, &job->in_cbs, job) != 0)
+		goto err3;
+	if (gpgme_data_new_from_cbs(&job->out, &job->out_cbs, job) != 0)
+		goto err4;
+	gpgme_data_set_encoding(job->in, GPGME_DATA_ENCODING_BINARY);
+	gpgme_data_set_encoding(job->out, GPGME_DATA_ENCODING_BINARY);
+	if ((rc = pthread_create(&job->thread, NULL, job_main, job)) != 0) {
+		errno = rc;
+		goto err5;
+	}
+	job->started = true;
+	return 0;
+
+err5:
+	gpgme_data_release(job->out);
+err4:
+	gpgme_data_release(job->in);
+err3:
+	pthread_cond_destroy(&job->to_worker);
+err2:
+	pthread_cond_destroy(&job->to_main);
+err1:
+	pthread_mutex_destroy(&job->lock);
+err0:
+	memset(job, 0, sizeof(*job));
+	return err_errno(err, E_GPG_FAILED, "gpg: cannot start a gpg worker");
+}
+
+void
+gpg_job_next(struct gpg_job *job, struct gpg_req *req)
+{
+	pthread_mutex_lock(&job->lock);
+	while (!job->done && (job->req == GPG_REQ_DONE || job->replied))
+		pthread_cond_wait(&job->to_main, &job->lock);
+	if (job->req != GPG_REQ_DONE && !job->replied) {
+		req->kind = job->req;
+		req->buf = job->req_buf;
+		req->len = job->req_len;
+	} else {
+		req->kind = GPG_REQ_DONE;
+		req->buf = NULL;
+		req->len = 0;
+	}
+	pthread_mutex_unlock(&job->lock);
+}
+
+void
+gpg_job_reply(struct gpg_job *job, ssize_t n)
+{
+	pthread_mutex_lock(&job->lock);
+	job->reply = n;
+	job->replied = true;
+	pthread_cond_signal(&job->to_worker);
+	pthread_mutex_unlock(&job->lock);
+}
+
+gpgme_error_t
+gpg_job_join(struct gpg_job *job)
+{
+	if (job->started && !job->joined) {
+		pthread_join(job->thread, NULL);
+		job->joined = true;
+	}
+	return job->result;
+}
+
+void
+gpg_job_release(struct gpg_job *job)
+{
+	if (!job->started)
+		return;
+	if (!job->joined) {
+		pthread_mutex_lock(&job->lock);
+		job->abort = true;
+		pthread_cond_signal(&job->to_worker);
+		pthread_mutex_unlock(&job->lock);
+		pthread_join(job->thread, NULL);
+		job->joined = true;
+	}
+	gpgme_data_release(job->out);
+	gpgme_data_release(job->in);
+	pthread_cond_destroy(&job->to_worker);
+	pthread_cond_destroy(&job->to_main);
+	pthread_mutex_destroy(&job->lock);
+	memset(job, 0, sizeof(*job));
+}
