@@ -919,6 +919,59 @@ test_writer_failure(void **state)
 	UNIT_DONE();
 }
 
+/* A pax record can carry a NUL byte inside a path; the name handed out
+ * must not hide what follows it, or it must be refused. */
+static void
+test_pax_nul_in_path(void **state)
+{
+	static const char value[] = "snapshot/a\0/../../x";
+	unsigned char tar[512 * 6];
+	char rec[128];
+	size_t vlen = sizeof(value) - 1, rlen, digits;
+	struct dupc_err err;
+	struct source *src;
+	struct tar_reader *tr;
+	struct tar_entry te;
+	struct obj_meta m;
+	int rc;
+
+	(void)state;
+	/* "<len> path=<value>\n", len counting itself */
+	for (digits = 1;; digits++) {
+		rlen = digits + 1 + 5 + vlen + 1;
+		if (snprintf(rec, sizeof(rec), "%zu", rlen) == (int)digits)
+			break;
+	}
+	snprintf(rec, sizeof(rec), "%zu path=", rlen);
+	memcpy(rec + digits + 6, value, vlen);
+	rec[rlen - 1] = '\n';
+	memset(tar, 0, sizeof(tar));
+	ustar_header(tar, "././@PaxHeader", 'x', rlen, NULL);
+	memcpy(tar + 512, rec, rlen);
+	ustar_header(tar + 1024, "snapshot/placeholder", '0', 0, NULL);
+	src = mem_source_new(tar, sizeof(tar));
+	tr = tarr_new(src, "pax NUL", &err);
+	assert_non_null(tr);
+	meta_init(&m);
+	rc = tarr_next(tr, &te, &m, &err);
+	if (rc == 1) {
+		struct entry_name en;
+		struct buf idx;
+
+		buf_init(&idx, 4096);
+		CHECK(strstr(te.name, "..") == NULL, "no hidden '..' in the name");
+		if (entry_name_parse(te.name, &en, &idx, &err) == 0)
+			CHECK(strstr(buf_str(&idx), "..") == NULL, "index is safe");
+		buf_release(&idx);
+	} else {
+		CHECK_INT(rc, -1, "refused");
+	}
+	meta_release(&m);
+	tarr_free(tr);
+	source_free(src);
+	UNIT_DONE();
+}
+
 int
 main(void)
 {
@@ -933,6 +986,7 @@ main(void)
 		UNIT_TEST(test_bad_input),
 		UNIT_TEST(test_name_limits),
 		UNIT_TEST(test_writer_failure),
+		UNIT_TEST(test_pax_nul_in_path),
 	};
 
 	unit_init();
