@@ -120,12 +120,14 @@ test_file_backend(void **state)
 
 	/* a missing folder lists as empty */
 	memset(&l, 0, sizeof(l));
-	CHECK_INT(backend_list(be, list_cb, &l, &err), 0, "list missing folder");
+	CHECK_INT(backend_list(be, list_cb, &l, &err), 0,
+	    "list missing folder");
 	CHECK_INT(l.n, 0, "missing folder is empty");
 
 	/* put creates the folder */
 	CHECK_INT(put_bytes(be, "a.vol1", "hello world", 11, &err), 0, "put");
-	CHECK_INT(stat("target/sub/a.vol1", &st), 0, "stored where the URL says");
+	CHECK_INT(stat("target/sub/a.vol1", &st), 0,
+	    "stored where the URL says");
 	CHECK_INT(put_bytes(be, "empty", "", 0, &err), 0, "put empty");
 	CHECK_INT(backend_size(be, "a.vol1", &size, &err), 0, "size");
 	CHECK_U64(size, 11, "size");
@@ -198,12 +200,14 @@ test_file_backend(void **state)
 
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			err_clear(&err);
-			CHECK_INT(put_bytes(be, bad[i], "x", 1, &err), -1, bad[i]);
+			CHECK_INT(put_bytes(be, bad[i], "x", 1, &err), -1,
+			    bad[i]);
 			CHECK(err.cls != ERR_TRANSIENT, bad[i]);
 			p = get_bytes(be, bad[i], &len, &err);
 			CHECK(p == NULL, bad[i]);
 			CHECK_INT(backend_remove(be, bad[i], &err), -1, bad[i]);
-			CHECK_INT(backend_size(be, bad[i], &size, &err), -1, bad[i]);
+			CHECK_INT(backend_size(be, bad[i], &size, &err), -1,
+			    bad[i]);
 		}
 		CHECK(access("x", F_OK) < 0 && access("target/x", F_OK) < 0,
 		    "nothing written outside the folder");
@@ -219,7 +223,8 @@ test_file_backend(void **state)
 		CHECK_INT(backend_put(be, "partial", s, 100000, &err), -1,
 		    "failing source");
 		source_free(s);
-		CHECK(access("target/sub/partial", F_OK) < 0, "no partial object");
+		CHECK(access("target/sub/partial", F_OK) < 0,
+		    "no partial object");
 		unit_list_dir("target/sub", &names, &n);
 		CHECK_INT(n, 3, "no temporary file left");
 		unit_free_names(names, n);
@@ -242,7 +247,8 @@ test_file_relative_and_wrapped(void **state)
 	assert_int_equal(backend_open("file://rel/dir", NULL, &be, &err), 0);
 	CHECK(backend_flags(be) & BACKEND_ATOMIC_PUT,
 	    "the retry layer reports the inner flags");
-	CHECK_INT(put_bytes(be, "obj", "data", 4, &err), 0, "put through retry");
+	CHECK_INT(put_bytes(be, "obj", "data", 4, &err), 0,
+	    "put through retry");
 	CHECK(access("rel/dir/obj", F_OK) == 0, "relative target");
 	p = get_bytes(be, "obj", &len, &err);
 	CHECK_MEM(p, p ? len : 0, "data", 4, "get through retry");
@@ -256,13 +262,14 @@ test_file_relative_and_wrapped(void **state)
 
 	/* unknown schemes and bad URLs */
 	err_clear(&err);
-	CHECK_INT(backend_open("ftp://user:hunter2@host/p", NULL, &be, &err), -1,
-	    "unknown scheme");
+	CHECK_INT(backend_open("ftp://user:hunter2@host/p", NULL, &be, &err),
+	    -1, "unknown scheme");
 	CHECK_INT(err.code, E_BAD_URL, "unknown scheme: code");
 	CHECK(strstr(err.msg, "ftp") != NULL, "names the scheme");
 	CHECK(strstr(err.msg, "hunter2") == NULL, "password redacted");
 	err_clear(&err);
-	CHECK_INT(backend_open("/plain/path", NULL, &be, &err), -1, "not a URL");
+	CHECK_INT(backend_open("/plain/path", NULL, &be, &err), -1,
+	    "not a URL");
 	CHECK_INT(err.code, E_BAD_URL, "not a URL: code");
 	UNIT_DONE();
 }
@@ -313,11 +320,13 @@ test_retry_transient(void **state)
 
 	mem_backend_fail("r1", "list", 2, ERR_TRANSIENT);
 	memset(&l, 0, sizeof(l));
-	CHECK_INT(backend_list(be, list_cb, &l, &err), 0, "list after failures");
+	CHECK_INT(backend_list(be, list_cb, &l, &err), 0,
+	    "list after failures");
 	CHECK_INT(listed(&l, "vol1"), 10, "listed");
 
 	mem_backend_fail("r1", "size", 1, ERR_TRANSIENT);
-	CHECK_INT(backend_size(be, "vol1", &size, &err), 0, "size after a failure");
+	CHECK_INT(backend_size(be, "vol1", &size, &err), 0,
+	    "size after a failure");
 	CHECK_U64(size, 10, "size");
 
 	mem_backend_fail("r1", "remove", 2, ERR_TRANSIENT);
@@ -446,7 +455,8 @@ test_mem_stores(void **state)
 	(void)state;
 	CHECK_INT(put_bytes(a, "x", "abc", 3, &err), 0, "put in a");
 	CHECK_INT(backend_size(b, "x", &size, &err), 0, "visible in b");
-	CHECK_INT(backend_size(c, "x", &size, &err), -1, "not in another store");
+	CHECK_INT(backend_size(c, "x", &size, &err), -1,
+	    "not in another store");
 	backend_close(a);
 	backend_close(b);
 	backend_close(c);
@@ -459,10 +469,14 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		UNIT_TEST(test_file_backend),
 		UNIT_TEST(test_file_relative_and_wrapped),
-		cmocka_unit_test_setup_teardown(test_retry_transient, unit_setup, reset_mem),
-		cmocka_unit_test_setup_teardown(test_retry_gives_up, unit_setup, reset_mem),
-		cmocka_unit_test_setup_teardown(test_retry_size_check, unit_setup, reset_mem),
-		cmocka_unit_test_setup_teardown(test_mem_stores, unit_setup, reset_mem),
+		cmocka_unit_test_setup_teardown(test_retry_transient,
+		    unit_setup, reset_mem),
+		cmocka_unit_test_setup_teardown(test_retry_gives_up, unit_setup,
+		    reset_mem),
+		cmocka_unit_test_setup_teardown(test_retry_size_check,
+		    unit_setup, reset_mem),
+		cmocka_unit_test_setup_teardown(test_mem_stores, unit_setup,
+		    reset_mem),
 	};
 
 	unit_init();

@@ -107,7 +107,8 @@ test_cap_enforced(void **state)
 	errno = 0;
 	CHECK_INT(buf_addch(&b, 'x'), -1, "one byte past max fails");
 	CHECK_INT(errno, E2BIG, "failure is E2BIG");
-	CHECK_STR(buf_str(&b), "0123456789", "failed append leaves it unchanged");
+	CHECK_STR(buf_str(&b), "0123456789",
+	    "failed append leaves it unchanged");
 	CHECK_INT(buf_addf(&b, "%s", "y"), -1, "addf past max fails");
 	CHECK_INT(buf_addstr(&b, "zz"), -1, "addstr past max fails");
 	CHECK_INT(b.len, 10, "length unchanged after failures");
@@ -116,9 +117,11 @@ test_cap_enforced(void **state)
 
 	buf_reset(&b);
 	CHECK_INT(buf_add(&b, "01234", 5), 0, "half");
-	CHECK_INT(buf_add(&b, "0123456", 7), -1, "an append crossing max fails whole");
+	CHECK_INT(buf_add(&b, "0123456", 7), -1,
+	    "an append crossing max fails whole");
 	CHECK_STR(buf_str(&b), "01234", "nothing of the failed append is kept");
-	CHECK_INT(buf_addf(&b, "%d", 123456), -1, "addf crossing max fails whole");
+	CHECK_INT(buf_addf(&b, "%d", 123456), -1,
+	    "addf crossing max fails whole");
 	CHECK_STR(buf_str(&b), "01234", "nothing of the failed addf is kept");
 	check_invariant(&b, "after crossing");
 	/* the allocation never exceeds max + 1 */
@@ -130,7 +133,8 @@ test_cap_enforced(void **state)
 	errno = 0;
 	CHECK_INT(buf_add(&b, "x", SIZE_MAX), -1, "SIZE_MAX append fails");
 	CHECK_INT(errno, E2BIG, "SIZE_MAX append is E2BIG");
-	CHECK_INT(buf_add(&b, "x", SIZE_MAX - 1), -1, "SIZE_MAX-1 append fails");
+	CHECK_INT(buf_add(&b, "x", SIZE_MAX - 1), -1,
+	    "SIZE_MAX-1 append fails");
 	CHECK(b.data == NULL, "nothing allocated for impossible appends");
 	buf_release(&b);
 

@@ -20,8 +20,7 @@ struct names {
 	size_t n;
 };
 
-static const char *
-add(struct names *ns, const char *fmt, ...)
+static const char *add(struct names *ns, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static const char *
@@ -168,14 +167,16 @@ test_vectors(void **state)
 
 		unit_list_dir(unit_vector_path(cases[i].dir), &names, &n);
 		err_clear(&err);
-		CHECK_INT(collection_build(&c, (const char *const *)names, n, NULL,
-			      0, NULL, &err),
+		CHECK_INT(collection_build(&c, (const char *const *)names, n,
+			      NULL, 0, NULL, &err),
 		    0, cases[i].dir);
 		CHECK_INT(c.nchains, 1, cases[i].dir);
 		p = collection_primary(&c);
-		check_chain(p, 0, (int)cases[i].ninc, cases[i].end, cases[i].dir);
+		check_chain(p, 0, (int)cases[i].ninc, cases[i].end,
+		    cases[i].dir);
 		if (p != NULL) {
-			CHECK_INT(chain_nvolumes(p), cases[i].nvol, cases[i].dir);
+			CHECK_INT(chain_nvolumes(p), cases[i].nvol,
+			    cases[i].dir);
 			CHECK_INT(p->full->encrypted, i == 1, cases[i].dir);
 			CHECK(p->full->manifest != NULL, cases[i].dir);
 		}
@@ -183,7 +184,8 @@ test_vectors(void **state)
 		CHECK_INT(c.matched_sig, 0, cases[i].dir);
 		if (c.nsigchains == 1) {
 			CHECK(!c.sigchains[0].local, cases[i].dir);
-			CHECK_INT(c.sigchains[0].ninc, cases[i].ninc, cases[i].dir);
+			CHECK_INT(c.sigchains[0].ninc, cases[i].ninc,
+			    cases[i].dir);
 		}
 		CHECK_INT(c.norphaned, 0, cases[i].dir);
 		CHECK_INT(c.nincomplete, 0, cases[i].dir);
@@ -392,7 +394,8 @@ test_local_partial(void **state)
 	CHECK_INT(c.nsigchains, 3, "three signature chains");
 	CHECK_INT(c.matched_chain, 1, "the partial chain is primary");
 	if (c.matched_sig >= 0) {
-		CHECK(c.sigchains[c.matched_sig].local, "matched local .part sigs");
+		CHECK(c.sigchains[c.matched_sig].local,
+		    "matched local .part sigs");
 		CHECK_INT(c.sigchains[c.matched_sig].end, T(3), "matched end");
 	}
 	collection_release(&c);
@@ -416,8 +419,8 @@ test_sig_chains(void **state)
 	new_sig(&r, 0, 1, ".gpg");
 	full_sig(&l, 0, ".gz");
 	new_sig(&l, 0, 1, ".gz");
-	new_sig(&l, 3, 4, ".gz");      /* local orphan */
-	new_sig(&r, 1, 2, ".gpg");     /* extends the remote chain */
+	new_sig(&l, 3, 4, ".gz");  /* local orphan */
+	new_sig(&r, 1, 2, ".gpg"); /* extends the remote chain */
 	CHECK_INT(build(&c, &r, &l, &err), 0, "build");
 	CHECK_INT(c.nsigchains, 2, "two chains");
 	/* sorted by end: local T1 then remote T2 */
@@ -566,7 +569,7 @@ test_duplicate_volume(void **state)
 	CHECK_INT(build(&c, &r, &l, &err), -1, "duplicate volume");
 	CHECK_INT(err.code, E_GENERIC, "duplicate volume: code");
 	CHECK(strstr(err.msg, "vol2.difftar.gz") != NULL &&
-		strstr(err.msg, "vol2.difftar.gpg") != NULL,
+		  strstr(err.msg, "vol2.difftar.gpg") != NULL,
 	    "duplicate volume: both names in the message");
 	CHECK_INT(c.nsets, 0, "released on failure");
 	collection_release(&c); /* safe after a failed build */
@@ -660,7 +663,7 @@ test_chain_at(void **state)
 	new_sig(&l, 0, 1, ".gz");
 	CHECK_INT(build(&c, &r, &l, &err), 0, "sig tie");
 	CHECK(collection_sigchain_at(&c, T(1)) != NULL &&
-		collection_sigchain_at(&c, T(1))->local,
+		  collection_sigchain_at(&c, T(1))->local,
 	    "local sig chain preferred");
 	collection_release(&c);
 	names_free(&r);

@@ -80,7 +80,7 @@ test_from_string_good(void **state)
 		{ "2023-11-15T03:43:20+05:30", T0 },
 		{ "2023-11-14T22:13:20+00:00", T0 },
 		{ "19700101T000000Z", 0 },
-		{ "20231114T221360Z", T0 + 40 },   /* leap seconds allowed */
+		{ "20231114T221360Z", T0 + 40 }, /* leap seconds allowed */
 		{ "20231114T221361Z", T0 + 41 },
 		{ "19010101T000000Z", -2177452800 },
 		{ "20991231T235959Z", 4102444799 },
@@ -103,13 +103,13 @@ test_from_string_bad(void **state)
 {
 	static const char *const cases[] = {
 		"",
-		"20231114T221320",            /* truncated */
-		"20231114T221320ZZ",          /* overlong */
-		"20231114t221320Z",           /* lower-case separator */
+		"20231114T221320",   /* truncated */
+		"20231114T221320ZZ", /* overlong */
+		"20231114t221320Z",  /* lower-case separator */
 		"20231114T221320z",
 		"20231114X221320Z",
 		"2023111 T221320Z",
-		"2023-11-14T22:13:20",        /* W3C needs a zone here */
+		"2023-11-14T22:13:20", /* W3C needs a zone here */
 		"2023-11-14T22:13:20+0100",
 		"2023-11-14T22:13:20+1:00",
 		"2023-11-14T22:13:20+01:00x",
@@ -118,19 +118,19 @@ test_from_string_bad(void **state)
 		"2023-11-14 22:13:20Z",
 		"2023-1-14T22:13:20Z",
 		"2023-11-14T22.13.20Z",
-		"20231314T221320Z",           /* month 13 */
-		"20230014T221320Z",           /* month 0 */
-		"20231100T221320Z",           /* day 0 */
-		"20231132T221320Z",           /* day 32 */
-		"20231114T241320Z",           /* hour 24 */
-		"20231114T226020Z",           /* minute 60 */
-		"20231114T221362Z",           /* second 62 */
-		"19001231T235959Z",           /* year 1900 */
-		"21000101T000000Z",           /* year 2100 */
-		"2023111\xffT221320Z",        /* non-UTF-8 */
+		"20231314T221320Z",    /* month 13 */
+		"20230014T221320Z",    /* month 0 */
+		"20231100T221320Z",    /* day 0 */
+		"20231132T221320Z",    /* day 32 */
+		"20231114T241320Z",    /* hour 24 */
+		"20231114T226020Z",    /* minute 60 */
+		"20231114T221362Z",    /* second 62 */
+		"19001231T235959Z",    /* year 1900 */
+		"21000101T000000Z",    /* year 2100 */
+		"2023111\xffT221320Z", /* non-UTF-8 */
 		"+2023114T221320Z",
 		"-2023114T221320Z",
-		"1700000000",                 /* epoch seconds are not a file time */
+		"1700000000", /* epoch seconds are not a file time */
 		"now",
 	};
 	size_t i;
@@ -170,7 +170,8 @@ test_parse_good(void **state)
 		/* W3C without a zone: local *standard* time */
 		{ "2023-11-14T22:13:20", "UTC0", T0 },
 		{ "2023-11-14T17:13:20", TZ_US, T0 },
-		{ "2023-07-01T00:00:00", TZ_US, 1688187600 }, /* -05:00 in July too */
+		{ "2023-07-01T00:00:00", TZ_US,
+		    1688187600 }, /* -05:00 in July too */
 		{ "2023-11-15T03:43:20", "IST-5:30", T0 },
 		/* intervals back from now */
 		{ "10s", "UTC0", NOW - 10 },
@@ -221,32 +222,32 @@ test_parse_bad(void **state)
 	static const char *const cases[] = {
 		"",
 		"yesterday",
-		"NOW",                  /* case-sensitive */
+		"NOW", /* case-sensitive */
 		"now ",
 		" now",
-		"D",                    /* intervals: at least 2 characters */
+		"D", /* intervals: at least 2 characters */
 		"s",
-		"3d",                   /* units are case-sensitive */
+		"3d", /* units are case-sensitive */
 		"3H",
 		"3S",
 		"3X",
 		"h3",
-		"1h30",                 /* trailing number without a unit */
+		"1h30", /* trailing number without a unit */
 		"-3D",
 		"3 D",
 		"1.5h",
 		"9223372036854775807Y", /* overflow */
 		"99999999999999999999s",
-		"9223372036854775808",  /* 2^63 seconds */
+		"9223372036854775808", /* 2^63 seconds */
 		"2023-13-01",
 		"2023-11-32",
 		"2023-00-10",
 		"1899-01-01",
-		"11/14/23",             /* two-digit year */
+		"11/14/23", /* two-digit year */
 		"2023/11/14/",
 		"2023--11-14",
 		"2023-11-14x",
-		"20231114",             /* digits only would be epoch... */
+		"20231114", /* digits only would be epoch... */
 		"2023-11-14T22:13",
 		"2023-11-14T22:13:20+0100",
 		"2023-11-14T25:13:20Z",
@@ -268,7 +269,8 @@ test_parse_bad(void **state)
 		unit_escape(cases[i], strlen(cases[i]), name, sizeof(name));
 		/* "20231114" is 8 digits: epoch seconds, so it parses */
 		if (strcmp(cases[i], "20231114") == 0) {
-			CHECK_INT(dtime_parse(cases[i], NOW, &t, NULL), 0, name);
+			CHECK_INT(dtime_parse(cases[i], NOW, &t, NULL), 0,
+			    name);
 			CHECK_INT(t, 20231114, name);
 			continue;
 		}
@@ -311,7 +313,8 @@ test_pretty(void **state)
 	} cases[] = {
 		{ "UTC0", T0, "Tue Nov 14 22:13:20 2023" },
 		{ "UTC0", 1700000100, "Tue Nov 14 22:15:00 2023" },
-		{ "UTC0", 1688184000, "Sat Jul  1 04:00:00 2023" }, /* day padded */
+		{ "UTC0", 1688184000,
+		    "Sat Jul  1 04:00:00 2023" }, /* day padded */
 		{ "UTC0", 1690000000, "Sat Jul 22 04:26:40 2023" },
 		{ "UTC0", 0, "Thu Jan  1 00:00:00 1970" },
 		{ TZ_US, T0, "Tue Nov 14 17:13:20 2023" },         /* EST */
@@ -325,8 +328,8 @@ test_pretty(void **state)
 		char out[DTIME_STR_MAX];
 		char name[64];
 
-		snprintf(name, sizeof(name), "%lld in %s", (long long)cases[i].t,
-		    cases[i].tz);
+		snprintf(name, sizeof(name), "%lld in %s",
+		    (long long)cases[i].t, cases[i].tz);
 		set_tz(cases[i].tz);
 		CHECK_STR(dtime_pretty(cases[i].t, out), cases[i].want, name);
 	}
@@ -349,7 +352,7 @@ test_elapsed_pretty(void **state)
 		{ 60, "1 minute" },
 		{ 61, "1 minute 1 second" },
 		{ 62.5, "1 minute 2.50 seconds" },
-		{ 60.5, "1 minute" },       /* seconds <= 1 after a unit: dropped */
+		{ 60.5, "1 minute" }, /* seconds <= 1 after a unit: dropped */
 		{ 120, "2 minutes" },
 		{ 3600, "1 hour" },
 		{ 3600.5, "1 hour" },
@@ -387,7 +390,8 @@ test_elapsed_pretty_truncated(void **state)
 
 		dtime_elapsed_pretty(secs[i], full, sizeof(full));
 		for (n = 1; n <= strlen(full) + 1; n++) {
-			char *out = malloc(n); /* exact size, so ASan sees overruns */
+			char *out =
+			    malloc(n); /* exact size, so ASan sees overruns */
 			char name[48];
 
 			snprintf(name, sizeof(name), "%.2f s into %zu bytes",
@@ -407,15 +411,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_to_string, unit_setup, reset_tz),
-		cmocka_unit_test_setup_teardown(test_from_string_good, unit_setup, reset_tz),
-		cmocka_unit_test_setup_teardown(test_from_string_bad, unit_setup, reset_tz),
-		cmocka_unit_test_setup_teardown(test_parse_good, unit_setup, reset_tz),
-		cmocka_unit_test_setup_teardown(test_parse_bad, unit_setup, reset_tz),
-		cmocka_unit_test_setup_teardown(test_interval, unit_setup, reset_tz),
-		cmocka_unit_test_setup_teardown(test_pretty, unit_setup, reset_tz),
-		cmocka_unit_test_setup_teardown(test_elapsed_pretty, unit_setup, reset_tz),
-		cmocka_unit_test_setup_teardown(test_elapsed_pretty_truncated, unit_setup, reset_tz),
+		cmocka_unit_test_setup_teardown(test_to_string, unit_setup,
+		    reset_tz),
+		cmocka_unit_test_setup_teardown(test_from_string_good,
+		    unit_setup, reset_tz),
+		cmocka_unit_test_setup_teardown(test_from_string_bad,
+		    unit_setup, reset_tz),
+		cmocka_unit_test_setup_teardown(test_parse_good, unit_setup,
+		    reset_tz),
+		cmocka_unit_test_setup_teardown(test_parse_bad, unit_setup,
+		    reset_tz),
+		cmocka_unit_test_setup_teardown(test_interval, unit_setup,
+		    reset_tz),
+		cmocka_unit_test_setup_teardown(test_pretty, unit_setup,
+		    reset_tz),
+		cmocka_unit_test_setup_teardown(test_elapsed_pretty, unit_setup,
+		    reset_tz),
+		cmocka_unit_test_setup_teardown(test_elapsed_pretty_truncated,
+		    unit_setup, reset_tz),
 	};
 
 	unit_init();

@@ -34,15 +34,18 @@ test_parse_good(void **state)
 		{ "snapshot/deep/", EK_SNAPSHOT, false, 0, "deep" },
 		{ "snapshot/a/b/c.txt", EK_SNAPSHOT, false, 0, "a/b/c.txt" },
 		{ "diff/big-text.txt", EK_DIFF, false, 0, "big-text.txt" },
-		{ "deleted/dir with spaces", EK_DELETED, false, 0, "dir with spaces" },
+		{ "deleted/dir with spaces", EK_DELETED, false, 0,
+		    "dir with spaces" },
 		{ "deleted/dir with spaces/na\xc3\xafve caf\xc3\xa9 \xe2\x98\x95.txt",
 		    EK_DELETED, false, 0,
 		    "dir with spaces/na\xc3\xafve caf\xc3\xa9 \xe2\x98\x95.txt" },
-		{ "signature/big-text.txt", EK_SIGNATURE, false, 0, "big-text.txt" },
+		{ "signature/big-text.txt", EK_SIGNATURE, false, 0,
+		    "big-text.txt" },
 		{ "signature/latin1-\xe9.txt", EK_SIGNATURE, false, 0,
 		    "latin1-\xe9.txt" },
-		{ "snapshot/weird \"quote\" 'apos' back\\slash.txt", EK_SNAPSHOT,
-		    false, 0, "weird \"quote\" 'apos' back\\slash.txt" },
+		{ "snapshot/weird \"quote\" 'apos' back\\slash.txt",
+		    EK_SNAPSHOT, false, 0,
+		    "weird \"quote\" 'apos' back\\slash.txt" },
 		{ "snapshot/.hidden", EK_SNAPSHOT, false, 0, ".hidden" },
 		{ "snapshot/...", EK_SNAPSHOT, false, 0, "..." },
 		{ "snapshot/..a/b..", EK_SNAPSHOT, false, 0, "..a/b.." },
@@ -57,8 +60,8 @@ test_parse_good(void **state)
 		    true, 2, "newdir/added-in-inc2.bin" },
 		{ "multivol_snapshot/a/007", EK_SNAPSHOT, true, 7, "a" },
 		{ "multivol_snapshot/123/4", EK_SNAPSHOT, true, 4, "123" },
-		{ "multivol_snapshot/a/1073741824", EK_SNAPSHOT, true, 1073741824,
-		    "a" },
+		{ "multivol_snapshot/a/1073741824", EK_SNAPSHOT, true,
+		    1073741824, "a" },
 	};
 	size_t i;
 
@@ -93,7 +96,7 @@ test_parse_bad(void **state)
 		/* garbage and unknown prefixes */
 		"",
 		"garbage",
-		"snapshot",             /* no separator */
+		"snapshot", /* no separator */
 		"snapshots/a",
 		"Snapshot/a",
 		"/snapshot/a",
@@ -137,7 +140,7 @@ test_parse_bad(void **state)
 		"multivol_snapshot/a/1x",
 		"multivol_snapshot/a/x",
 		"multivol_snapshot/a/ 1",
-		"multivol_snapshot/a/1073741825",       /* 2^30 + 1 */
+		"multivol_snapshot/a/1073741825", /* 2^30 + 1 */
 		"multivol_snapshot/a/4294967297",
 		"multivol_snapshot/a/9223372036854775808", /* 2^63 */
 		"multivol_snapshot/a/99999999999999999999999",
@@ -156,7 +159,8 @@ test_parse_bad(void **state)
 		unit_escape(cases[i], strlen(cases[i]), name, sizeof(name));
 		buf_init(&idx, 1 << 16);
 		err_clear(&err);
-		CHECK_INT(entry_name_parse(cases[i], &en, &idx, &err), -1, name);
+		CHECK_INT(entry_name_parse(cases[i], &en, &idx, &err), -1,
+		    name);
 		CHECK_INT(err.code, E_GENERIC, name);
 		CHECK(err.msg[0] != '\0', name);
 		buf_release(&idx);
@@ -180,10 +184,12 @@ test_parse_overlong(void **state)
 	memset(name + 9, 'a', 100000 - 10);
 	name[100000 - 1] = '\0';
 	buf_init(&idx, 1000);
-	CHECK_INT(entry_name_parse(name, &en, &idx, &err), -1, "index over the cap");
+	CHECK_INT(entry_name_parse(name, &en, &idx, &err), -1,
+	    "index over the cap");
 	buf_release(&idx);
 	buf_init(&idx, 1 << 20);
-	CHECK_INT(entry_name_parse(name, &en, &idx, &err), 0, "long but allowed");
+	CHECK_INT(entry_name_parse(name, &en, &idx, &err), 0,
+	    "long but allowed");
 	CHECK_INT(idx.len, 100000 - 10, "long index kept whole");
 	/* an unsafe long name: the message is truncated, not overflowed */
 	memcpy(name + 50000, "/../", 4);
@@ -216,7 +222,7 @@ test_build(void **state)
 		{ EK_DIFF, "small.txt", false, false, 0, "diff/small.txt" },
 		{ EK_DIFF, "a/b", false, false, 3, "multivol_diff/a/b/3" },
 		{ EK_DELETED, "dir with spaces", true, false, 0,
-		    "deleted/dir with spaces" },   /* never a trailing slash */
+		    "deleted/dir with spaces" }, /* never a trailing slash */
 		{ EK_DELETED, "x", false, true, 0, "deleted/x" },
 		{ EK_SIGNATURE, "big-text.txt", false, true, 0,
 		    "signature/big-text.txt" },
@@ -253,8 +259,8 @@ test_build(void **state)
 		struct buf b;
 
 		buf_init(&b, 8);
-		CHECK_INT(entry_name_build(&b, EK_SNAPSHOT, "abcdef", false, false,
-			      0),
+		CHECK_INT(entry_name_build(&b, EK_SNAPSHOT, "abcdef", false,
+			      false, 0),
 		    -1, "name over the cap");
 		buf_release(&b);
 	}

@@ -23,7 +23,8 @@ test_set_and_clear(void **state)
 	CHECK_INT(e.cls, ERR_PERMANENT, "err_set is permanent");
 	CHECK_STR(e.msg, "bad thing 7", "message formatted");
 	CHECK_INT(err_set(&e, 0, "x"), -1, "code 0");
-	CHECK_INT(e.code, E_GENERIC, "code 0 becomes generic (code 0 means no error)");
+	CHECK_INT(e.code, E_GENERIC,
+	    "code 0 becomes generic (code 0 means no error)");
 	err_clear(&e);
 	CHECK_INT(e.code, 0, "cleared again");
 	/* NULL is accepted everywhere */
@@ -78,7 +79,8 @@ test_truncation(void **state)
 	CHECK_INT(strlen(e.msg), ERR_MSG_MAX - 1, "huge prefix truncated");
 	errno = EACCES;
 	err_errno(&e, 1, "%s", big);
-	CHECK_INT(strlen(e.msg), ERR_MSG_MAX - 1, "errno text on a full message");
+	CHECK_INT(strlen(e.msg), ERR_MSG_MAX - 1,
+	    "errno text on a full message");
 	UNIT_DONE();
 }
 

@@ -72,8 +72,7 @@ out:
 
 /* zlib's own one-shot decoder of a single gzip member. */
 static int
-zlib_gunzip(const unsigned char *p, size_t n, unsigned char *out,
-    size_t *outn)
+zlib_gunzip(const unsigned char *p, size_t n, unsigned char *out, size_t *outn)
 {
 	z_stream zs;
 	int r;
@@ -101,7 +100,8 @@ test_data(size_t n, int kind, uint64_t *rs)
 		unit_fill_random(p, n, rs);
 	} else {
 		for (i = 0; i < n; i++)
-			p[i] = (unsigned char)("duplicity dupc "[i % 15] + (i / 997) % 3);
+			p[i] = (unsigned char)("duplicity dupc "[i % 15] +
+					       (i / 997) % 3);
 	}
 	return p;
 }
@@ -109,7 +109,8 @@ test_data(size_t n, int kind, uint64_t *rs)
 static void
 test_round_trips(void **state)
 {
-	static const size_t sizes[] = { 0, 1, 100, 65535, 65536, 65537, 1048576 };
+	static const size_t sizes[] = { 0, 1, 100, 65535, 65536, 65537,
+		1048576 };
 	static const size_t steps[] = { 1, 4096, 65536, 1 << 20 };
 	uint64_t rs = 1;
 	size_t i, k;
@@ -132,31 +133,41 @@ test_round_trips(void **state)
 
 				if (steps[k] == 1 && n > 65537)
 					continue;
-				snprintf(name, sizeof(name), "%zu %s bytes in %zu-byte writes",
-				    n, kind ? "text" : "random", steps[k]);
+				snprintf(name, sizeof(name),
+				    "%zu %s bytes in %zu-byte writes", n,
+				    kind ? "text" : "random", steps[k]);
 				unit_sink_init(&z);
 				unit_sink_init(&back);
-				CHECK_INT(gz(p, n, steps[k], &z, &err), 0, name);
+				CHECK_INT(gz(p, n, steps[k], &z, &err), 0,
+				    name);
 				CHECK_INT(z.finished, 1, name);
-				/* header: no name, deflate, mtime now, XFL 0, OS 255 */
+				/* header: no name, deflate, mtime now, XFL 0,
+				 * OS 255 */
 				CHECK(z.len >= 18, name);
 				if (z.len >= 18) {
-					CHECK(memcmp(z.data, "\x1f\x8b\x08\x00", 4) == 0, name);
-					mt = (uint32_t)z.data[4] | (uint32_t)z.data[5] << 8 |
-					    (uint32_t)z.data[6] << 16 | (uint32_t)z.data[7] << 24;
-					CHECK(mt + 5 >= (uint32_t)now && mt <= (uint32_t)now + 5,
+					CHECK(memcmp(z.data, "\x1f\x8b\x08\x00",
+						  4) == 0,
+					    name);
+					mt = (uint32_t)z.data[4] |
+					     (uint32_t)z.data[5] << 8 |
+					     (uint32_t)z.data[6] << 16 |
+					     (uint32_t)z.data[7] << 24;
+					CHECK(mt + 5 >= (uint32_t)now &&
+						  mt <= (uint32_t)now + 5,
 					    name);
 					CHECK_INT(z.data[8], 0, name);
 					CHECK_INT(z.data[9], 255, name);
 				}
 				/* zlib reads it */
 				ref = malloc(n + 1);
-				CHECK_INT(zlib_gunzip(z.data, z.len, ref, &refn), 0, name);
+				CHECK_INT(
+				    zlib_gunzip(z.data, z.len, ref, &refn), 0,
+				    name);
 				CHECK_MEM(ref, refn, p, n, name);
 				free(ref);
 				/* and so do we, with small and large reads */
-				CHECK_INT(gunzip(z.data, z.len, k % 2 ? 7 : 65536, &back,
-					      &err),
+				CHECK_INT(gunzip(z.data, z.len,
+					      k % 2 ? 7 : 65536, &back, &err),
 				    0, name);
 				CHECK_MEM(back.data, back.len, p, n, name);
 				unit_sink_release(&z);
@@ -185,9 +196,8 @@ test_python_compatible_body(void **state)
 	unit_sink_init(&z);
 	assert_int_equal(gz(p, n, 8192, &z, &err), 0);
 	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8,
-			     Z_DEFAULT_STRATEGY),
-	    Z_OK);
+	assert_int_equal(
+	    deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
 	zs.next_in = p;
 	zs.avail_in = (uInt)n;
 	zs.next_out = ref;
@@ -206,7 +216,8 @@ test_python_compatible_body(void **state)
 			t[i] = (unsigned char)(crc >> (8 * i));
 			t[4 + i] = (unsigned char)(n >> (8 * i));
 		}
-		CHECK_MEM(z.data + 10 + refn, 8, t, 8, "CRC32 and ISIZE trailer");
+		CHECK_MEM(z.data + 10 + refn, 8, t, 8,
+		    "CRC32 and ISIZE trailer");
 	}
 	free(ref);
 	free(p);
@@ -226,9 +237,11 @@ test_multi_member(void **state)
 	unit_sink_init(&e);
 	unit_sink_init(&all);
 	unit_sink_init(&back);
-	assert_int_equal(gz((const unsigned char *)"first ", 6, 6, &a, &err), 0);
+	assert_int_equal(gz((const unsigned char *)"first ", 6, 6, &a, &err),
+	    0);
 	assert_int_equal(gz((const unsigned char *)"", 0, 1, &e, &err), 0);
-	assert_int_equal(gz((const unsigned char *)"second", 6, 6, &b, &err), 0);
+	assert_int_equal(gz((const unsigned char *)"second", 6, 6, &b, &err),
+	    0);
 	CHECK_INT(e.len, 20, "an empty gzip file is 20 bytes");
 	sink_write(&all.base, a.data, a.len, &err);
 	sink_write(&all.base, e.data, e.len, &err);
@@ -278,9 +291,8 @@ test_truncated_and_corrupt(void **state)
 	unit_sink_init(&z);
 	unit_sink_init(&small);
 	assert_int_equal(gz(p, n, 65536, &z, &err), 0);
-	assert_int_equal(gz((const unsigned char *)"hello, world", 12, 12, &small,
-			     &err),
-	    0);
+	assert_int_equal(
+	    gz((const unsigned char *)"hello, world", 12, 12, &small, &err), 0);
 	/* every cut of a small stream, sampled cuts of a large one */
 	for (cut = 1; cut < small.len; cut++) {
 		char name[48];
@@ -288,7 +300,7 @@ test_truncated_and_corrupt(void **state)
 		snprintf(name, sizeof(name), "small stream cut at %zu", cut);
 		CHECK(gunzip_fails(small.data, cut, &err), name);
 		CHECK(strstr(err.msg, "truncated") != NULL ||
-			strstr(err.msg, "corrupt") != NULL,
+			  strstr(err.msg, "corrupt") != NULL,
 		    name);
 	}
 	for (cut = 1; cut < z.len; cut += 997) {
@@ -336,7 +348,8 @@ test_truncated_and_corrupt(void **state)
 static void
 test_vectors(void **state)
 {
-	static const char *const dirs[] = { "a-plain/remote", "c-multivol/remote" };
+	static const char *const dirs[] = { "a-plain/remote",
+		"c-multivol/remote" };
 	size_t d, done = 0;
 
 	UNIT_VECTORS(vec);
@@ -361,13 +374,16 @@ test_vectors(void **state)
 			ref = unit_gunzip_file(unit_vector_path(rel), &rl);
 			CHECK(z != NULL && ref != NULL, names[i]);
 			if (z != NULL && zl >= 10) {
-				CHECK(memcmp(z, "\x1f\x8b\x08\x00", 4) == 0, names[i]);
+				CHECK(memcmp(z, "\x1f\x8b\x08\x00", 4) == 0,
+				    names[i]);
 				CHECK_INT(z[9], 255, names[i]);
 			}
 			unit_sink_init(&back);
 			if (z != NULL && ref != NULL) {
-				CHECK_INT(gunzip(z, zl, 65536, &back, &err), 0, names[i]);
-				CHECK_MEM(back.data, back.len, ref, rl, names[i]);
+				CHECK_INT(gunzip(z, zl, 65536, &back, &err), 0,
+				    names[i]);
+				CHECK_MEM(back.data, back.len, ref, rl,
+				    names[i]);
 				done++;
 			}
 			unit_sink_release(&back);
@@ -406,9 +422,10 @@ test_sink_errors(void **state)
 		CHECK(g != NULL, "decoder made");
 		if (g != NULL) {
 			err_clear(&err);
-			CHECK_INT(source_read(g, buf, sizeof(buf), &got, &err), -1,
-			    "failing source");
-			CHECK(strstr(err.msg, "injected") != NULL, "source message");
+			CHECK_INT(source_read(g, buf, sizeof(buf), &got, &err),
+			    -1, "failing source");
+			CHECK(strstr(err.msg, "injected") != NULL,
+			    "source message");
 			CHECK_INT(source_rewind(g, &err), -1, "not rewindable");
 		}
 		source_free(g);
@@ -456,7 +473,8 @@ test_tee(void **state)
 	t = tee_sink_new(&out.base, DIGEST_SHA1, &err);
 	sink_finish(t, &err);
 	tee_hex(t, hex);
-	CHECK_STR(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709", "SHA-1 of nothing");
+	CHECK_STR(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+	    "SHA-1 of nothing");
 	sink_free(t);
 	unit_sink_release(&out);
 	free(p);
@@ -470,7 +488,8 @@ test_digests(void **state)
 		enum digest_kind kind;
 		const char *in, *want;
 	} cases[] = {
-		{ DIGEST_SHA1, "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+		{ DIGEST_SHA1, "abc",
+		    "a9993e364706816aba3e25717850c26c9cd0d89d" },
 		{ DIGEST_SHA1, "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
 		{ DIGEST_SHA256, "abc",
 		    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
@@ -478,8 +497,10 @@ test_digests(void **state)
 		    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
 		{ DIGEST_MD5, "abc", "900150983cd24fb0d6963f7d28e17f72" },
 		/* the archive-dir names of duplicity-format.md 7 */
-		{ DIGEST_MD5, "file:///backup/dupc", "346388c4f8dd3faa2b9febbf06787a9c" },
-		{ DIGEST_MD5, "file:///backup/dupc/", "4b723d3a0448e68ee8a936d5241b22c4" },
+		{ DIGEST_MD5, "file:///backup/dupc",
+		    "346388c4f8dd3faa2b9febbf06787a9c" },
+		{ DIGEST_MD5, "file:///backup/dupc/",
+		    "4b723d3a0448e68ee8a936d5241b22c4" },
 	};
 	size_t i;
 	struct digest *d;
@@ -487,11 +508,12 @@ test_digests(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		CHECK_INT(digest_hex(cases[i].kind, cases[i].in, strlen(cases[i].in),
-			      hex),
+		CHECK_INT(digest_hex(cases[i].kind, cases[i].in,
+			      strlen(cases[i].in), hex),
 		    0, cases[i].want);
 		CHECK_STR(hex, cases[i].want, cases[i].want);
-		CHECK_INT(strlen(hex), digest_hex_len(cases[i].kind), cases[i].want);
+		CHECK_INT(strlen(hex), digest_hex_len(cases[i].kind),
+		    cases[i].want);
 	}
 	/* incremental use, and reuse after final */
 	d = digest_new(DIGEST_SHA1);

@@ -131,8 +131,8 @@ test_parse_vectors(void **state)
 		struct manifest m;
 		struct dupc_err err;
 		size_t len, vlen;
-		unsigned char *text = unit_slurp(unit_vector_path(cases[i].file),
-		    &len);
+		unsigned char *text =
+		    unit_slurp(unit_vector_path(cases[i].file), &len);
 		unsigned char *vol;
 		char hex[DIGEST_HEX_MAX];
 		const char *type, *best;
@@ -157,14 +157,15 @@ test_parse_vectors(void **state)
 		CHECK(vol != NULL, cases[i].volume);
 		if (vol != NULL && m.nvols >= 1) {
 			digest_hex(DIGEST_SHA1, vol, vlen, hex);
-			CHECK_INT(manifest_best_hash(&m.vols[0], &type, &best), 0,
-			    name);
+			CHECK_INT(manifest_best_hash(&m.vols[0], &type, &best),
+			    0, name);
 			CHECK_STR(type, "SHA1", name);
 			CHECK_STR(best, hex, name);
 		}
 		free(vol);
 		if (cases[i].nvols == 3) {
-			check_vol(&m, 1, "", -1, "multivol.bin", 11, NULL, name);
+			check_vol(&m, 1, "", -1, "multivol.bin", 11, NULL,
+			    name);
 			check_vol(&m, 2, "multivol.bin", 12, "multivol.bin", 26,
 			    NULL, name);
 			check_vol(&m, 3, "multivol.bin", 27, WEIRD, -1, NULL,
@@ -220,7 +221,8 @@ test_parse_lenient(void **state)
 		    3 },
 		/* manifest indexes are only compared, never used as paths */
 		{ "dot-dot and absolute indexes are opaque",
-		    "Volume 1:\n StartingPath ../etc\n EndingPath /etc/passwd\n", 1 },
+		    "Volume 1:\n StartingPath ../etc\n EndingPath /etc/passwd\n",
+		    1 },
 	};
 	size_t i;
 
@@ -245,14 +247,15 @@ test_parse_details(void **state)
 
 	(void)state;
 	/* absent fields */
-	CHECK_INT(parse_str(&m, "Volume 1:\n StartingPath a\n EndingPath b\n",
-		      &err),
+	CHECK_INT(
+	    parse_str(&m, "Volume 1:\n StartingPath a\n EndingPath b\n", &err),
 	    0, "absent fields");
 	CHECK(m.hostname == NULL, "absent hostname is NULL");
 	CHECK(m.localdir == NULL, "absent localdir is NULL");
 	CHECK_INT(m.filelist_count, -1, "absent filelist");
 	CHECK_STR(m.vols[0].hash_type, "", "absent hash");
-	CHECK_INT(manifest_best_hash(&m.vols[0], &type, &hex), -1, "no best hash");
+	CHECK_INT(manifest_best_hash(&m.vols[0], &type, &hex), -1,
+	    "no best hash");
 	manifest_release(&m);
 
 	/* quoting in every field */
@@ -285,7 +288,8 @@ test_parse_details(void **state)
 	CHECK_INT(manifest_best_hash(&m.vols[1], &type, &hex), 0, "MD5 second");
 	CHECK_STR(type, "MD5", "MD5 second");
 	CHECK_STR(hex, "11", "MD5 second");
-	CHECK_INT(manifest_best_hash(&m.vols[2], &type, &hex), 0, "first other");
+	CHECK_INT(manifest_best_hash(&m.vols[2], &type, &hex), 0,
+	    "first other");
 	CHECK_STR(type, "SHA256", "first other");
 	manifest_release(&m);
 
@@ -301,10 +305,11 @@ test_parse_details(void **state)
 	manifest_release(&m);
 
 	/* a Filelist after the last volume does not disturb it */
-	CHECK_INT(parse_str(&m,
-		      "Volume 1:\n StartingPath . \n EndingPath b\n Hash SHA1 aa\n"
-		      "Filelist 1\n    deleted  \"Volume\\x202:\"\n",
-		      &err),
+	CHECK_INT(
+	    parse_str(&m,
+		"Volume 1:\n StartingPath . \n EndingPath b\n Hash SHA1 aa\n"
+		"Filelist 1\n    deleted  \"Volume\\x202:\"\n",
+		&err),
 	    0, "filelist last");
 	CHECK_INT(m.filelist_count, 1, "filelist last: count");
 	CHECK_INT(m.nvols, 1, "filelist last: one volume");
@@ -322,12 +327,13 @@ test_duplicate_volumes(void **state)
 	struct dupc_err err;
 
 	(void)state;
-	CHECK_INT(parse_str(&m,
-		      "Volume 1:\n StartingPath . \n EndingPath a 3\n Hash SHA1 01\n"
-		      "Volume 2:\n StartingPath a 4\n EndingPath b\n Hash SHA1 02\n"
-		      "Volume 3:\n StartingPath c\n EndingPath d\n Hash SHA1 03\n"
-		      "Volume 2:\n StartingPath a 4\n EndingPath z\n Hash SHA1 22\n",
-		      &err),
+	CHECK_INT(
+	    parse_str(&m,
+		"Volume 1:\n StartingPath . \n EndingPath a 3\n Hash SHA1 01\n"
+		"Volume 2:\n StartingPath a 4\n EndingPath b\n Hash SHA1 02\n"
+		"Volume 3:\n StartingPath c\n EndingPath d\n Hash SHA1 03\n"
+		"Volume 2:\n StartingPath a 4\n EndingPath z\n Hash SHA1 22\n",
+		&err),
 	    0, "1 2 3 2");
 	CHECK_INT(m.nvols, 2, "1 2 3 2: volume 3 dropped");
 	check_vol(&m, 1, "", -1, "a", 3, "01", "1 2 3 2");
@@ -335,11 +341,12 @@ test_duplicate_volumes(void **state)
 	CHECK(manifest_find(&m, 3) == NULL, "1 2 3 2: no volume 3");
 	manifest_release(&m);
 
-	CHECK_INT(parse_str(&m,
-		      "Volume 1:\n StartingPath . \n EndingPath a\n Hash SHA1 01\n"
-		      "Volume 2:\n StartingPath b\n EndingPath c\n Hash SHA1 02\n"
-		      "Volume 1:\n StartingPath . \n EndingPath q\n Hash SHA1 11\n",
-		      &err),
+	CHECK_INT(
+	    parse_str(&m,
+		"Volume 1:\n StartingPath . \n EndingPath a\n Hash SHA1 01\n"
+		"Volume 2:\n StartingPath b\n EndingPath c\n Hash SHA1 02\n"
+		"Volume 1:\n StartingPath . \n EndingPath q\n Hash SHA1 11\n",
+		&err),
 	    0, "1 2 1");
 	CHECK_INT(m.nvols, 1, "1 2 1: only volume 1 left");
 	check_vol(&m, 1, "", -1, "q", -1, "11", "1 2 1");
@@ -365,38 +372,67 @@ test_parse_bad(void **state)
 		const char *text;
 	} cases[] = {
 		{ "missing paths", "Volume 1:\n" },
-		{ "missing ending path", "Volume 1:\n    StartingPath   .  \n" },
-		{ "missing starting path", "Volume 1:\n    EndingPath   a  \n" },
+		{ "missing ending path",
+		    "Volume 1:\n    StartingPath   .  \n" },
+		{ "missing starting path",
+		    "Volume 1:\n    EndingPath   a  \n" },
 		{ "second volume missing a path",
 		    "Volume 1:\n StartingPath . \n EndingPath a\n"
 		    "Volume 2:\n StartingPath a\n" },
-		{ "path field without a path", "Volume 1:\n StartingPath\n EndingPath a\n" },
-		{ "path field with only spaces", "Volume 1:\n StartingPath    \n EndingPath a\n" },
-		{ "block not a number", "Volume 1:\n StartingPath a x\n EndingPath b\n" },
-		{ "negative block", "Volume 1:\n StartingPath a -1\n EndingPath b\n" },
-		{ "fractional block", "Volume 1:\n StartingPath a 1.5\n EndingPath b\n" },
-		{ "block 2^31", "Volume 1:\n StartingPath a 2147483648\n EndingPath b\n" },
-		{ "block 2^63", "Volume 1:\n StartingPath a 9223372036854775808\n EndingPath b\n" },
-		{ "block 2^64", "Volume 1:\n StartingPath a 18446744073709551616\n EndingPath b\n" },
-		{ "volume number missing", "Volume :\n StartingPath a\n EndingPath b\n" },
-		{ "volume number not a number", "Volume x:\n StartingPath a\n EndingPath b\n" },
-		{ "volume number negative", "Volume -1:\n StartingPath a\n EndingPath b\n" },
-		{ "volume without colon", "Volume 1\n StartingPath a\n EndingPath b\n" },
-		{ "volume space before colon", "Volume 1 :\n StartingPath a\n EndingPath b\n" },
-		{ "volume tab separator", "Volume\t1:\n StartingPath a\n EndingPath b\n" },
-		{ "volume number 2^31", "Volume 2147483648:\n StartingPath a\n EndingPath b\n" },
-		{ "volume number 2^63", "Volume 9223372036854775808:\n StartingPath a\n EndingPath b\n" },
-		{ "truncated quote", "Volume 1:\n StartingPath \"abc\n EndingPath b\n" },
-		{ "truncated quote at end", "Volume 1:\n StartingPath a\n EndingPath \"b" },
-		{ "quote split by a space", "Volume 1:\n StartingPath \"a b\"\n EndingPath b\n" },
-		{ "bad escape", "Volume 1:\n StartingPath \"a\\x4g\"\n EndingPath b\n" },
-		{ "short escape", "Volume 1:\n StartingPath a\n EndingPath \"b\\x4\"\n" },
-		{ "not an x escape", "Volume 1:\n StartingPath \"a\\q41\"\n EndingPath b\n" },
-		{ "escaped NUL in a path", "Volume 1:\n StartingPath \"a\\x00b\"\n EndingPath b\n" },
-		{ "hash without a value", "Volume 1:\n StartingPath a\n EndingPath b\n Hash SHA1\n" },
-		{ "hash without anything", "Volume 1:\n StartingPath a\n EndingPath b\n Hash\n" },
-		{ "hash type too long", "Volume 1:\n StartingPath a\n EndingPath b\n Hash SHA1234567 ab\n" },
-		{ "hostname with a bad quote", "Hostname \"abc\nVolume 1:\n StartingPath a\n EndingPath b\n" },
+		{ "path field without a path",
+		    "Volume 1:\n StartingPath\n EndingPath a\n" },
+		{ "path field with only spaces",
+		    "Volume 1:\n StartingPath    \n EndingPath a\n" },
+		{ "block not a number",
+		    "Volume 1:\n StartingPath a x\n EndingPath b\n" },
+		{ "negative block",
+		    "Volume 1:\n StartingPath a -1\n EndingPath b\n" },
+		{ "fractional block",
+		    "Volume 1:\n StartingPath a 1.5\n EndingPath b\n" },
+		{ "block 2^31",
+		    "Volume 1:\n StartingPath a 2147483648\n EndingPath b\n" },
+		{ "block 2^63",
+		    "Volume 1:\n StartingPath a 9223372036854775808\n EndingPath b\n" },
+		{ "block 2^64",
+		    "Volume 1:\n StartingPath a 18446744073709551616\n EndingPath b\n" },
+		{ "volume number missing",
+		    "Volume :\n StartingPath a\n EndingPath b\n" },
+		{ "volume number not a number",
+		    "Volume x:\n StartingPath a\n EndingPath b\n" },
+		{ "volume number negative",
+		    "Volume -1:\n StartingPath a\n EndingPath b\n" },
+		{ "volume without colon",
+		    "Volume 1\n StartingPath a\n EndingPath b\n" },
+		{ "volume space before colon",
+		    "Volume 1 :\n StartingPath a\n EndingPath b\n" },
+		{ "volume tab separator",
+		    "Volume\t1:\n StartingPath a\n EndingPath b\n" },
+		{ "volume number 2^31",
+		    "Volume 2147483648:\n StartingPath a\n EndingPath b\n" },
+		{ "volume number 2^63",
+		    "Volume 9223372036854775808:\n StartingPath a\n EndingPath b\n" },
+		{ "truncated quote",
+		    "Volume 1:\n StartingPath \"abc\n EndingPath b\n" },
+		{ "truncated quote at end",
+		    "Volume 1:\n StartingPath a\n EndingPath \"b" },
+		{ "quote split by a space",
+		    "Volume 1:\n StartingPath \"a b\"\n EndingPath b\n" },
+		{ "bad escape",
+		    "Volume 1:\n StartingPath \"a\\x4g\"\n EndingPath b\n" },
+		{ "short escape",
+		    "Volume 1:\n StartingPath a\n EndingPath \"b\\x4\"\n" },
+		{ "not an x escape",
+		    "Volume 1:\n StartingPath \"a\\q41\"\n EndingPath b\n" },
+		{ "escaped NUL in a path",
+		    "Volume 1:\n StartingPath \"a\\x00b\"\n EndingPath b\n" },
+		{ "hash without a value",
+		    "Volume 1:\n StartingPath a\n EndingPath b\n Hash SHA1\n" },
+		{ "hash without anything",
+		    "Volume 1:\n StartingPath a\n EndingPath b\n Hash\n" },
+		{ "hash type too long",
+		    "Volume 1:\n StartingPath a\n EndingPath b\n Hash SHA1234567 ab\n" },
+		{ "hostname with a bad quote",
+		    "Hostname \"abc\nVolume 1:\n StartingPath a\n EndingPath b\n" },
 		{ "localdir with a bad escape", "Localdir \"a\\x2\"\n" },
 	};
 	size_t i;
@@ -406,7 +442,8 @@ test_parse_bad(void **state)
 		struct manifest m;
 		struct dupc_err err;
 
-		CHECK_INT(parse_str(&m, cases[i].text, &err), -1, cases[i].name);
+		CHECK_INT(parse_str(&m, cases[i].text, &err), -1,
+		    cases[i].name);
 		CHECK_INT(err.code, E_UNREADABLE_MANIFESTS, cases[i].name);
 		CHECK(err.msg[0] != '\0', cases[i].name);
 		CHECK_INT(m.nvols, 0, cases[i].name);
@@ -444,7 +481,8 @@ test_parse_oversized(void **state)
 	if (big != NULL) {
 		manifest_init(&m);
 		err_clear(&err);
-		CHECK_INT(manifest_parse(&m, big, n, &err), -1, "over the limit");
+		CHECK_INT(manifest_parse(&m, big, n, &err), -1,
+		    "over the limit");
 		CHECK_INT(err.code, E_UNREADABLE_MANIFESTS, "over the limit");
 		manifest_release(&m);
 		free(big);
@@ -482,33 +520,36 @@ test_parse_truncated(void **state)
 
 	(void)state;
 	for (t = 0; t < 2; t++)
-	for (n = 0; n <= strlen(texts[t]); n++) {
-		char *copy = malloc(n ? n : 1);
-		struct manifest m;
-		struct dupc_err err;
-		char name[64];
-		int rc;
+		for (n = 0; n <= strlen(texts[t]); n++) {
+			char *copy = malloc(n ? n : 1);
+			struct manifest m;
+			struct dupc_err err;
+			char name[64];
+			int rc;
 
-		if (copy == NULL)
-			continue;
-		memcpy(copy, texts[t], n);
-		snprintf(name, sizeof(name), "text %zu, first %zu bytes", t, n);
-		manifest_init(&m);
-		err_clear(&err);
-		rc = manifest_parse(&m, copy, n, &err);
-		if (rc == 0) {
-			size_t i;
+			if (copy == NULL)
+				continue;
+			memcpy(copy, texts[t], n);
+			snprintf(name, sizeof(name),
+			    "text %zu, first %zu bytes", t, n);
+			manifest_init(&m);
+			err_clear(&err);
+			rc = manifest_parse(&m, copy, n, &err);
+			if (rc == 0) {
+				size_t i;
 
-			ok++;
-			for (i = 0; i < m.nvols; i++)
-				CHECK(m.vols[i].start_index != NULL &&
-				    m.vols[i].end_index != NULL, name);
-		} else {
-			CHECK_INT(err.code, E_UNREADABLE_MANIFESTS, name);
+				ok++;
+				for (i = 0; i < m.nvols; i++)
+					CHECK(m.vols[i].start_index != NULL &&
+						  m.vols[i].end_index != NULL,
+					    name);
+			} else {
+				CHECK_INT(err.code, E_UNREADABLE_MANIFESTS,
+				    name);
+			}
+			manifest_release(&m);
+			free(copy);
 		}
-		manifest_release(&m);
-		free(copy);
-	}
 	CHECK(ok > 0, "some prefixes parse");
 	UNIT_DONE();
 }
@@ -603,7 +644,8 @@ test_write_spec_example(void **state)
 
 	(void)state;
 	buf_init(&b, 1 << 20);
-	CHECK_INT(manifest_write_header(&b, "dupc-vectors", "src"), 0, "header");
+	CHECK_INT(manifest_write_header(&b, "dupc-vectors", "src"), 0,
+	    "header");
 	v = mkvol(1, "", -1, "multivol.bin", 11,
 	    "6183e5ad9b1f5870571d1e2d0c5dcb83d3dbef44");
 	CHECK_INT(manifest_write_volume(&b, &v), 0, "volume 1");
@@ -621,8 +663,9 @@ test_write_spec_example(void **state)
 	    0, "entry");
 	CHECK_INT(manifest_write_filelist_entry(&b, "changed", "small.txt"), 0,
 	    "entry");
-	CHECK_INT(manifest_write_filelist_entry(&b, "deleted", "medium-100k.bin"),
-	    0, "entry");
+	CHECK_INT(
+	    manifest_write_filelist_entry(&b, "deleted", "medium-100k.bin"), 0,
+	    "entry");
 	CHECK_MEM(b.data, b.len, spec_example, sizeof(spec_example) - 1,
 	    "spec example");
 	buf_release(&b);
@@ -647,7 +690,8 @@ test_write_lines(void **state)
 		    { 2, (char *)"a", 0, (char *)"b", -1, "", "" },
 		    "Volume 2:\n    StartingPath   a 0\n    EndingPath     b  \n" },
 		{ "quoted indexes",
-		    { 3, (char *)"x y", -1, (char *)"tab\there", 5, "MD5", "ff" },
+		    { 3, (char *)"x y", -1, (char *)"tab\there", 5, "MD5",
+			"ff" },
 		    "Volume 3:\n    StartingPath   \"x\\x20y\"  \n"
 		    "    EndingPath     \"tab\\x09here\" 5\n    Hash MD5 ff\n" },
 	};
@@ -658,7 +702,8 @@ test_write_lines(void **state)
 	buf_init(&b, 1 << 16);
 	for (i = 0; i < sizeof(vols) / sizeof(vols[0]); i++) {
 		buf_reset(&b);
-		CHECK_INT(manifest_write_volume(&b, &vols[i].v), 0, vols[i].name);
+		CHECK_INT(manifest_write_volume(&b, &vols[i].v), 0,
+		    vols[i].name);
 		CHECK_STR(buf_str(&b), vols[i].want, vols[i].name);
 	}
 	/* header variants */
@@ -667,7 +712,8 @@ test_write_lines(void **state)
 	CHECK_STR(buf_str(&b), "Localdir src\n", "empty hostname omitted");
 	buf_reset(&b);
 	manifest_write_header(&b, NULL, "my src/dir");
-	CHECK_STR(buf_str(&b), "Localdir \"my\\x20src/dir\"\n", "localdir quoted");
+	CHECK_STR(buf_str(&b), "Localdir \"my\\x20src/dir\"\n",
+	    "localdir quoted");
 	buf_reset(&b);
 	manifest_write_header(&b, "host", NULL);
 	CHECK_STR(buf_str(&b), "Hostname host\n", "no localdir");
@@ -686,7 +732,8 @@ test_write_lines(void **state)
 	buf_release(&b);
 	/* a full buffer fails */
 	buf_init(&b, 16);
-	CHECK_INT(manifest_write_volume(&b, &vols[0].v), -1, "volume over the cap");
+	CHECK_INT(manifest_write_volume(&b, &vols[0].v), -1,
+	    "volume over the cap");
 	CHECK_INT(manifest_write_header(&b, "a-very-long-hostname", "x"), -1,
 	    "header over the cap");
 	buf_release(&b);
@@ -714,7 +761,8 @@ test_write_vectors(void **state)
 	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
 		const char *name = strrchr(files[f], '/') + 1;
 		size_t len, i;
-		char *text = (char *)unit_slurp(unit_vector_path(files[f]), &len);
+		char *text =
+		    (char *)unit_slurp(unit_vector_path(files[f]), &len);
 		struct manifest m;
 		struct dupc_err err;
 		struct buf out, path;
@@ -730,7 +778,8 @@ test_write_vectors(void **state)
 		manifest_write_header(&out, m.hostname, m.localdir);
 		for (i = 0; i < m.nvols; i++)
 			manifest_write_volume(&out, &m.vols[i]);
-		manifest_write_filelist_header(&out, (uint64_t)m.filelist_count);
+		manifest_write_filelist_header(&out,
+		    (uint64_t)m.filelist_count);
 		fl = strstr(text, "\nFilelist ");
 		CHECK(fl != NULL, name);
 		if (fl != NULL) {
@@ -739,7 +788,8 @@ test_write_vectors(void **state)
 			while (line != NULL && line[1] != '\0') {
 				const char *start = line + 1;
 				const char *nl = strchr(start, '\n');
-				size_t n = nl ? (size_t)(nl - start) : strlen(start);
+				size_t n =
+				    nl ? (size_t)(nl - start) : strlen(start);
 				char kind[8];
 
 				CHECK(n > 13, name);
@@ -748,8 +798,10 @@ test_write_vectors(void **state)
 				memcpy(kind, start + 4, 7);
 				kind[7] = '\0';
 				kind[strcspn(kind, " ")] = '\0';
-				CHECK_INT(unquote(start + 13, n - 13, &path), 0, name);
-				manifest_write_filelist_entry(&out, kind, buf_str(&path));
+				CHECK_INT(unquote(start + 13, n - 13, &path), 0,
+				    name);
+				manifest_write_filelist_entry(&out, kind,
+				    buf_str(&path));
 				line = nl;
 			}
 		}
@@ -767,9 +819,18 @@ static void
 test_round_trip(void **state)
 {
 	static const char *const idx[] = {
-		"", "a", "dir with spaces/na\xc3\xafve caf\xc3\xa9 \xe2\x98\x95.txt",
-		"latin1-\xe9.txt", WEIRD, "new\nline", "tab\tand\rcr\fff\vvt",
-		"\"quoted\"", "back\\slash", "-", "Volume 2:", "  lead",
+		"",
+		"a",
+		"dir with spaces/na\xc3\xafve caf\xc3\xa9 \xe2\x98\x95.txt",
+		"latin1-\xe9.txt",
+		WEIRD,
+		"new\nline",
+		"tab\tand\rcr\fff\vvt",
+		"\"quoted\"",
+		"back\\slash",
+		"-",
+		"Volume 2:",
+		"  lead",
 	};
 	size_t n = sizeof(idx) / sizeof(idx[0]), i;
 	struct buf b;
@@ -780,9 +841,10 @@ test_round_trip(void **state)
 	buf_init(&b, 1 << 20);
 	manifest_write_header(&b, "host name", "src dir/\xe9");
 	for (i = 0; i < n; i++) {
-		struct manifest_volume v = mkvol((unsigned)i + 1, idx[i],
-		    i % 3 ? (long)i : -1, idx[(i + 1) % n], i % 2 ? (long)i * 7 : -1,
-		    "0123456789abcdef0123456789abcdef01234567");
+		struct manifest_volume v =
+		    mkvol((unsigned)i + 1, idx[i], i % 3 ? (long)i : -1,
+			idx[(i + 1) % n], i % 2 ? (long)i * 7 : -1,
+			"0123456789abcdef0123456789abcdef01234567");
 
 		manifest_write_volume(&b, &v);
 	}

@@ -61,7 +61,8 @@ test_from_stat(void **state)
 	CHECK(m.linkname == NULL, "init");
 
 	assert_int_equal(lstat("f", &st), 0);
-	CHECK_INT(meta_from_stat(&m, &st, NULL, "someone", "somegroup"), 0, "file");
+	CHECK_INT(meta_from_stat(&m, &st, NULL, "someone", "somegroup"), 0,
+	    "file");
 	CHECK_INT(m.type, OBJ_REG, "file type");
 	CHECK_INT(m.mode, 04751, "permission bits with setuid");
 	CHECK_INT(m.size, 5, "size");
@@ -71,7 +72,8 @@ test_from_stat(void **state)
 	CHECK_STR(m.gname, "somegroup", "gname copied");
 
 	assert_int_equal(lstat("l", &st), 0);
-	CHECK_INT(meta_from_stat(&m, &st, "target/of/link", NULL, NULL), 0, "link");
+	CHECK_INT(meta_from_stat(&m, &st, "target/of/link", NULL, NULL), 0,
+	    "link");
 	CHECK_INT(m.type, OBJ_SYMLINK, "link type");
 	CHECK_STR(m.linkname, "target/of/link", "link target");
 	CHECK_STR(m.uname, "", "no names given");
@@ -82,7 +84,8 @@ test_from_stat(void **state)
 	CHECK(copy.linkname != m.linkname, "copy owns its link name");
 	CHECK_STR(copy.linkname, "target/of/link", "copied link");
 	meta_release(&m);
-	CHECK_STR(copy.linkname, "target/of/link", "copy survives the original");
+	CHECK_STR(copy.linkname, "target/of/link",
+	    "copy survives the original");
 	CHECK_INT(m.type, OBJ_NONE, "released");
 	CHECK(m.linkname == NULL, "released");
 

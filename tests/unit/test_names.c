@@ -66,36 +66,43 @@ test_good_names(void **state)
 		{ "duplicity-inc.20231114T221320Z.to.20231114T221500Z.manifest",
 		    NULL, { NAME_INC, true, 0, T0, T1, false, false, false } },
 		{ "duplicity-new-signatures.20231114T221320Z.to.20231114T221500Z.sigtar.gz",
-		    NULL, { NAME_NEW_SIG, false, 0, T0, T1, false, true, false } },
+		    NULL,
+		    { NAME_NEW_SIG, false, 0, T0, T1, false, true, false } },
 		/* encrypted, plain, big volume numbers */
 		{ "duplicity-full.20231114T221320Z.vol1.difftar.gpg", NULL,
 		    { NAME_FULL, false, 1, T0, 0, true, false, false } },
 		{ "duplicity-full.20231114T221320Z.manifest.gpg", NULL,
 		    { NAME_FULL, true, 0, T0, 0, true, false, false } },
 		{ "duplicity-new-signatures.20231114T221500Z.to.20231114T221640Z.sigtar.gpg",
-		    NULL, { NAME_NEW_SIG, false, 0, T1, T2, true, false, false } },
+		    NULL,
+		    { NAME_NEW_SIG, false, 0, T1, T2, true, false, false } },
 		{ "duplicity-full.20231114T221320Z.vol12.difftar", NULL,
 		    { NAME_FULL, false, 12, T0, 0, false, false, false } },
 		{ "duplicity-inc.20231114T221500Z.to.20231114T221640Z.vol999999999.difftar.gz",
-		    NULL, { NAME_INC, false, 999999999, T1, T2, false, true, false } },
+		    NULL,
+		    { NAME_INC, false, 999999999, T1, T2, false, true,
+			false } },
 		/* suffix flags: "gz" needs no dot; the last suffix counts */
 		{ "duplicity-full.20231114T221320Z.vol1.difftar.tgz", NULL,
 		    { NAME_FULL, false, 1, T0, 0, false, true, false } },
 		{ "duplicity-full.20231114T221320Z.vol1.difftar.gz.gpg", NULL,
 		    { NAME_FULL, false, 1, T0, 0, true, false, false } },
-		{ "duplicity-full.20231114T221320Z.manifest.anything.else", NULL,
-		    { NAME_FULL, true, 0, T0, 0, false, false, false } },
+		{ "duplicity-full.20231114T221320Z.manifest.anything.else",
+		    NULL, { NAME_FULL, true, 0, T0, 0, false, false, false } },
 		/* partial names (local archive dir) */
 		{ "duplicity-full.20231114T221320Z.manifest.part", NULL,
 		    { NAME_FULL, true, 0, T0, 0, false, false, true } },
-		{ "duplicity-full-signatures.20231114T221320Z.sigtar.part", NULL,
+		{ "duplicity-full-signatures.20231114T221320Z.sigtar.part",
+		    NULL,
 		    { NAME_FULL_SIG, false, 0, T0, 0, false, false, true } },
 		{ "duplicity-inc.20231114T221320Z.to.20231114T221500Z.manifest.part",
 		    NULL, { NAME_INC, true, 0, T0, T1, false, false, true } },
 		{ "duplicity-new-signatures.20231114T221320Z.to.20231114T221500Z.sigtar.part",
-		    NULL, { NAME_NEW_SIG, false, 0, T0, T1, false, false, true } },
+		    NULL,
+		    { NAME_NEW_SIG, false, 0, T0, T1, false, false, true } },
 		{ "duplicity-new-signatures.20231114T221320Z.to.20231114T221500Z.sigtar.part.gz",
-		    NULL, { NAME_NEW_SIG, false, 0, T0, T1, false, true, true } },
+		    NULL,
+		    { NAME_NEW_SIG, false, 0, T0, T1, false, true, true } },
 		/* .part on a full volume parses but the flag is ignored */
 		{ "duplicity-full.20231114T221320Z.vol3.difftar.part", NULL,
 		    { NAME_FULL, false, 3, T0, 0, false, false, false } },
@@ -130,20 +137,27 @@ test_good_names(void **state)
 		/* prefixes */
 		{ "pre_duplicity-full.20231114T221320Z.manifest", &pfx_all,
 		    { NAME_FULL, true, 0, T0, 0, false, false, false } },
-		{ "pre_duplicity-full.20231114T221320Z.vol1.difftar.gz", &pfx_all,
+		{ "pre_duplicity-full.20231114T221320Z.vol1.difftar.gz",
+		    &pfx_all,
 		    { NAME_FULL, false, 1, T0, 0, false, true, false } },
-		{ "pre_man_duplicity-full.20231114T221320Z.manifest", &pfx_kinds,
+		{ "pre_man_duplicity-full.20231114T221320Z.manifest",
+		    &pfx_kinds,
 		    { NAME_FULL, true, 0, T0, 0, false, false, false } },
 		{ "pre_arch_duplicity-full.20231114T221320Z.vol1.difftar.gz",
-		    &pfx_kinds, { NAME_FULL, false, 1, T0, 0, false, true, false } },
+		    &pfx_kinds,
+		    { NAME_FULL, false, 1, T0, 0, false, true, false } },
 		{ "pre_arch_duplicity-inc.20231114T221320Z.to.20231114T221500Z.vol1.difftar.gz",
-		    &pfx_kinds, { NAME_INC, false, 1, T0, T1, false, true, false } },
+		    &pfx_kinds,
+		    { NAME_INC, false, 1, T0, T1, false, true, false } },
 		{ "pre_man_duplicity-inc.20231114T221320Z.to.20231114T221500Z.manifest",
-		    &pfx_kinds, { NAME_INC, true, 0, T0, T1, false, false, false } },
+		    &pfx_kinds,
+		    { NAME_INC, true, 0, T0, T1, false, false, false } },
 		{ "pre_sig_duplicity-full-signatures.20231114T221320Z.sigtar.gz",
-		    &pfx_kinds, { NAME_FULL_SIG, false, 0, T0, 0, false, true, false } },
+		    &pfx_kinds,
+		    { NAME_FULL_SIG, false, 0, T0, 0, false, true, false } },
 		{ "pre_sig_duplicity-new-signatures.20231114T221320Z.to.20231114T221500Z.sigtar.gz",
-		    &pfx_kinds, { NAME_NEW_SIG, false, 0, T0, T1, false, true, false } },
+		    &pfx_kinds,
+		    { NAME_NEW_SIG, false, 0, T0, T1, false, true, false } },
 		{ "pre_arch_df.s44we8.1.dt.z", &pfx_kinds,
 		    { NAME_FULL, false, 1, T0, 0, false, true, false } },
 	};
@@ -171,50 +185,62 @@ test_bad_names(void **state)
 		{ "", NULL },
 		{ "duplicity-full", NULL },
 		{ "duplicity-full.", NULL },
-		{ "duplicity-full.20231114T221320Z", NULL },           /* truncated */
+		{ "duplicity-full.20231114T221320Z", NULL }, /* truncated */
 		{ "duplicity-full.20231114T221320Z.vol", NULL },
 		{ "duplicity-full.20231114T221320Z.vol1", NULL },
-		{ "duplicity-full.20231114T221320Z.vol1.difftarx", NULL }, /* no boundary */
+		{ "duplicity-full.20231114T221320Z.vol1.difftarx",
+		    NULL }, /* no boundary */
 		{ "duplicity-full.20231114T221320Z.vol.difftar.gz", NULL },
-		{ "duplicity-full.20231114T221320Z.vol0.difftar.gz", NULL }, /* volume 0 */
+		{ "duplicity-full.20231114T221320Z.vol0.difftar.gz",
+		    NULL }, /* volume 0 */
 		{ "duplicity-full.20231114T221320Z.vol-1.difftar.gz", NULL },
 		{ "duplicity-full.20231114T221320Z.volx.difftar.gz", NULL },
-		{ "duplicity-full.20231114T221320Z.vol9223372036854775808.difftar", NULL },
-		{ "duplicity-full.20231114T221320Z.vol99999999999999999999.difftar", NULL },
-		{ "duplicity-full.20231114T221320Z.vol4294967297.difftar", NULL },
+		{ "duplicity-full.20231114T221320Z.vol9223372036854775808.difftar",
+		    NULL },
+		{ "duplicity-full.20231114T221320Z.vol99999999999999999999.difftar",
+		    NULL },
+		{ "duplicity-full.20231114T221320Z.vol4294967297.difftar",
+		    NULL },
 		{ "duplicity-full.20231114T221320Z.manifestx", NULL },
-		{ "duplicity-full..manifest", NULL },                    /* empty time */
-		{ "duplicity-full.garbage.manifest", NULL },             /* bad time */
-		{ "duplicity-full.20231314T221320Z.manifest", NULL },    /* month 13 */
+		{ "duplicity-full..manifest", NULL },        /* empty time */
+		{ "duplicity-full.garbage.manifest", NULL }, /* bad time */
+		{ "duplicity-full.20231314T221320Z.manifest",
+		    NULL }, /* month 13 */
 		{ "duplicity-full.20231114T221320Z/../x.manifest", NULL },
-		{ "duplicity-full.2023111\xffT221320Z.manifest", NULL },  /* non-UTF-8 */
+		{ "duplicity-full.2023111\xffT221320Z.manifest",
+		    NULL }, /* non-UTF-8 */
 		{ "duplicity-full.99999999999999999999.manifest", NULL },
 		{ "duplicity-full.9223372036854775808.manifest", NULL },
-		{ "xduplicity-full.20231114T221320Z.manifest", NULL },   /* anchored */
+		{ "xduplicity-full.20231114T221320Z.manifest",
+		    NULL }, /* anchored */
 		{ " duplicity-full.20231114T221320Z.manifest", NULL },
 		{ "/duplicity-full.20231114T221320Z.manifest", NULL },
 		{ "../duplicity-full.20231114T221320Z.manifest", NULL },
 		{ "DUPLICITY-FULL.20231114T221320Z.manifest", NULL },
 		{ "duplicity-full.20231114T221320Z.MANIFEST", NULL },
-		{ "duplicity-inc.20231114T221320Z.vol1.difftar.gz", NULL }, /* no .to. */
+		{ "duplicity-inc.20231114T221320Z.vol1.difftar.gz",
+		    NULL }, /* no .to. */
 		{ "duplicity-inc.20231114T221320Z.to..manifest", NULL },
 		{ "duplicity-inc.20231114T221320Z.to.bad.manifest", NULL },
-		{ "duplicity-inc.20231114T221320Z.to.20231114T221500Z.vol0.difftar", NULL },
+		{ "duplicity-inc.20231114T221320Z.to.20231114T221500Z.vol0.difftar",
+		    NULL },
 		{ "duplicity-inc.20231114T221320Z.to.20231114T221500Z", NULL },
 		{ "duplicity-full-signatures.20231114T221320Z", NULL },
 		{ "duplicity-full-signatures.20231114T221320Z.sigtarx", NULL },
 		{ "duplicity-new-signatures.20231114T221320Z.sigtar.gz", NULL },
-		{ "duplicity-new-signatures.20231114T221320Z.to.20231114T221500Z.sig", NULL },
+		{ "duplicity-new-signatures.20231114T221320Z.to.20231114T221500Z.sig",
+		    NULL },
 		/* 3.x statistics files are not duplicity 0.8.22 names */
 		{ "duplicity-full.20231114T221320Z.jsonstat.gz", NULL },
-		{ "duplicity-inc.20231114T221320Z.to.20231114T221500Z.jsonstat", NULL },
+		{ "duplicity-inc.20231114T221320Z.to.20231114T221500Z.jsonstat",
+		    NULL },
 		/* short names */
-		{ "df.s44we8.0.dt", NULL },                /* volume 0 */
-		{ "df.S44WE8.1.dt", NULL },                /* base 36 is lower-case */
+		{ "df.s44we8.0.dt", NULL }, /* volume 0 */
+		{ "df.S44WE8.1.dt", NULL }, /* base 36 is lower-case */
 		{ "df..1.dt", NULL },
 		{ "df.s44we8..dt", NULL },
 		{ "df.s44we8.1.dtx", NULL },
-		{ "df.zzzzzzzzzzzzzz.1.dt", NULL },       /* over 2^64 */
+		{ "df.zzzzzzzzzzzzzz.1.dt", NULL }, /* over 2^64 */
 		{ "df.s44we8.zzzzzzzzzzzzzz.dt", NULL },
 		{ "df.s44we8-1.dt", NULL },
 		{ "di.s44we8.1.dt", NULL },
@@ -227,9 +253,12 @@ test_bad_names(void **state)
 		{ "duplicity-full.20231114T221320Z.manifest", &pfx_all },
 		{ "pre_duplicity-full.20231114T221320Z.manifest", NULL },
 		{ "pre_duplicity-full.20231114T221320Z.manifest", &pfx_kinds },
-		{ "pre_arch_duplicity-full.20231114T221320Z.manifest", &pfx_kinds },
-		{ "pre_man_duplicity-full.20231114T221320Z.vol1.difftar.gz", &pfx_kinds },
-		{ "pre_man_duplicity-full-signatures.20231114T221320Z.sigtar.gz", &pfx_kinds },
+		{ "pre_arch_duplicity-full.20231114T221320Z.manifest",
+		    &pfx_kinds },
+		{ "pre_man_duplicity-full.20231114T221320Z.vol1.difftar.gz",
+		    &pfx_kinds },
+		{ "pre_man_duplicity-full-signatures.20231114T221320Z.sigtar.gz",
+		    &pfx_kinds },
 		{ "man_duplicity-full.20231114T221320Z.manifest", &pfx_kinds },
 	};
 	size_t i;
@@ -241,13 +270,15 @@ test_bad_names(void **state)
 
 		unit_escape(cases[i].name, strlen(cases[i].name), name,
 		    sizeof(name));
-		CHECK_INT(names_parse(cases[i].name, cases[i].pfx, &ni), 0, name);
+		CHECK_INT(names_parse(cases[i].name, cases[i].pfx, &ni), 0,
+		    name);
 	}
 	/* the same bad name with a deliberately odd suffix is no better */
 	{
 		struct name_info ni;
 
-		CHECK_INT(names_parse("duplicity-full.20231114T221320Z.vol1.difftar\n",
+		CHECK_INT(names_parse(
+			      "duplicity-full.20231114T221320Z.vol1.difftar\n",
 			      NULL, &ni),
 		    0, "newline after difftar");
 	}
@@ -269,8 +300,8 @@ test_vector_names(void **state)
 		char **names;
 		size_t n, i;
 
-		CHECK_INT(unit_list_dir(unit_vector_path(dirs[d]), &names, &n), 0,
-		    dirs[d]);
+		CHECK_INT(unit_list_dir(unit_vector_path(dirs[d]), &names, &n),
+		    0, dirs[d]);
 		for (i = 0; i < n; i++) {
 			struct name_info ni;
 			struct buf b;
@@ -284,11 +315,12 @@ test_vector_names(void **state)
 			CHECK(ni.time == T0 || (ni.start >= T0 && ni.end <= T2),
 			    names[i]);
 			CHECK_INT(ni.encrypted, d == 1, names[i]);
-			CHECK_INT(ni.compressed, d != 1 && !ni.manifest, names[i]);
+			CHECK_INT(ni.compressed, d != 1 && !ni.manifest,
+			    names[i]);
 			CHECK(!ni.partial, names[i]);
-			suf = ni.encrypted ? SUFFIX_GPG
-			    : ni.compressed ? SUFFIX_GZ
-					    : SUFFIX_NONE;
+			suf = ni.encrypted    ? SUFFIX_GPG
+			      : ni.compressed ? SUFFIX_GZ
+					      : SUFFIX_NONE;
 			buf_init(&b, 4096);
 			CHECK_INT(names_build(&b, NULL, &ni, suf), 0, names[i]);
 			CHECK_STR(buf_str(&b), names[i], names[i]);
@@ -310,17 +342,22 @@ test_build(void **state)
 		const char *want;
 	} cases[] = {
 		{ { NAME_FULL, false, 1, T0, 0, 0, false, false, false }, NULL,
-		    SUFFIX_GZ, "duplicity-full.20231114T221320Z.vol1.difftar.gz" },
+		    SUFFIX_GZ,
+		    "duplicity-full.20231114T221320Z.vol1.difftar.gz" },
 		{ { NAME_FULL, true, 0, T0, 0, 0, false, false, false }, NULL,
 		    SUFFIX_NONE, "duplicity-full.20231114T221320Z.manifest" },
 		{ { NAME_FULL, true, 0, T0, 0, 0, false, false, false }, NULL,
-		    SUFFIX_GPG, "duplicity-full.20231114T221320Z.manifest.gpg" },
+		    SUFFIX_GPG,
+		    "duplicity-full.20231114T221320Z.manifest.gpg" },
 		{ { NAME_FULL, true, 0, T0, 0, 0, false, false, true }, NULL,
-		    SUFFIX_NONE, "duplicity-full.20231114T221320Z.manifest.part" },
-		{ { NAME_FULL_SIG, false, 0, T0, 0, 0, false, false, false }, NULL,
-		    SUFFIX_GZ, "duplicity-full-signatures.20231114T221320Z.sigtar.gz" },
-		{ { NAME_FULL_SIG, false, 0, T0, 0, 0, false, false, true }, NULL,
-		    SUFFIX_NONE, "duplicity-full-signatures.20231114T221320Z.sigtar.part" },
+		    SUFFIX_NONE,
+		    "duplicity-full.20231114T221320Z.manifest.part" },
+		{ { NAME_FULL_SIG, false, 0, T0, 0, 0, false, false, false },
+		    NULL, SUFFIX_GZ,
+		    "duplicity-full-signatures.20231114T221320Z.sigtar.gz" },
+		{ { NAME_FULL_SIG, false, 0, T0, 0, 0, false, false, true },
+		    NULL, SUFFIX_NONE,
+		    "duplicity-full-signatures.20231114T221320Z.sigtar.part" },
 		{ { NAME_INC, false, 7, 0, T0, T1, false, false, false }, NULL,
 		    SUFFIX_GPG,
 		    "duplicity-inc.20231114T221320Z.to.20231114T221500Z.vol7.difftar.gpg" },
@@ -330,18 +367,21 @@ test_build(void **state)
 		{ { NAME_INC, true, 0, 0, T0, T1, false, false, true }, NULL,
 		    SUFFIX_NONE,
 		    "duplicity-inc.20231114T221320Z.to.20231114T221500Z.manifest.part" },
-		{ { NAME_NEW_SIG, false, 0, 0, T1, T2, false, false, false }, NULL,
-		    SUFFIX_GZ,
+		{ { NAME_NEW_SIG, false, 0, 0, T1, T2, false, false, false },
+		    NULL, SUFFIX_GZ,
 		    "duplicity-new-signatures.20231114T221500Z.to.20231114T221640Z.sigtar.gz" },
-		{ { NAME_FULL, false, 2, T0, 0, 0, false, false, false }, &pfx_kinds,
-		    SUFFIX_GZ, "pre_arch_duplicity-full.20231114T221320Z.vol2.difftar.gz" },
-		{ { NAME_FULL, true, 0, T0, 0, 0, false, false, false }, &pfx_kinds,
-		    SUFFIX_GPG, "pre_man_duplicity-full.20231114T221320Z.manifest.gpg" },
-		{ { NAME_NEW_SIG, false, 0, 0, T0, T1, false, false, false }, &pfx_kinds,
-		    SUFFIX_GZ,
+		{ { NAME_FULL, false, 2, T0, 0, 0, false, false, false },
+		    &pfx_kinds, SUFFIX_GZ,
+		    "pre_arch_duplicity-full.20231114T221320Z.vol2.difftar.gz" },
+		{ { NAME_FULL, true, 0, T0, 0, 0, false, false, false },
+		    &pfx_kinds, SUFFIX_GPG,
+		    "pre_man_duplicity-full.20231114T221320Z.manifest.gpg" },
+		{ { NAME_NEW_SIG, false, 0, 0, T0, T1, false, false, false },
+		    &pfx_kinds, SUFFIX_GZ,
 		    "pre_sig_duplicity-new-signatures.20231114T221320Z.to.20231114T221500Z.sigtar.gz" },
-		{ { NAME_FULL_SIG, false, 0, T0, 0, 0, false, false, false }, &pfx_all,
-		    SUFFIX_NONE, "pre_duplicity-full-signatures.20231114T221320Z.sigtar" },
+		{ { NAME_FULL_SIG, false, 0, T0, 0, 0, false, false, false },
+		    &pfx_all, SUFFIX_NONE,
+		    "pre_duplicity-full-signatures.20231114T221320Z.sigtar" },
 	};
 	size_t i;
 
@@ -352,7 +392,8 @@ test_build(void **state)
 		struct want w;
 
 		buf_init(&b, 4096);
-		CHECK_INT(names_build(&b, cases[i].pfx, &cases[i].ni, cases[i].suf),
+		CHECK_INT(
+		    names_build(&b, cases[i].pfx, &cases[i].ni, cases[i].suf),
 		    0, cases[i].want);
 		CHECK_STR(buf_str(&b), cases[i].want, cases[i].want);
 		/* and it parses back to the same thing */
@@ -362,8 +403,8 @@ test_build(void **state)
 		w.manifest = cases[i].ni.manifest;
 		w.volume = cases[i].ni.volume;
 		w.a = (w.type == NAME_FULL || w.type == NAME_FULL_SIG)
-		    ? cases[i].ni.time
-		    : cases[i].ni.start;
+			  ? cases[i].ni.time
+			  : cases[i].ni.start;
 		w.b = cases[i].ni.end;
 		w.encrypted = cases[i].suf == SUFFIX_GPG;
 		w.compressed = cases[i].suf == SUFFIX_GZ;
@@ -394,7 +435,8 @@ test_build_round_trip(void **state)
 					for (p = 0; p < 3; p++) {
 						struct name_info ni, back;
 						struct buf b;
-						bool sig = types[t] == NAME_FULL_SIG ||
+						bool sig =
+						    types[t] == NAME_FULL_SIG ||
 						    types[t] == NAME_NEW_SIG;
 
 						if (sig && man)
@@ -402,36 +444,66 @@ test_build_round_trip(void **state)
 						memset(&ni, 0, sizeof(ni));
 						ni.type = types[t];
 						ni.manifest = man;
-						ni.volume = (man || sig) ? 0 : 42;
+						ni.volume =
+						    (man || sig) ? 0 : 42;
 						ni.time = T1;
 						ni.start = T0;
 						ni.end = T2;
-						if (types[t] == NAME_FULL || types[t] == NAME_FULL_SIG)
+						if (types[t] == NAME_FULL ||
+						    types[t] == NAME_FULL_SIG)
 							ni.start = ni.end = 0;
 						else
 							ni.time = 0;
 						ni.partial = part;
 						buf_init(&b, 4096);
-						CHECK_INT(names_build(&b, pfxs[p], &ni,
-							      (enum name_suffix)suf),
+						CHECK_INT(
+						    names_build(&b, pfxs[p],
+							&ni,
+							(enum name_suffix)suf),
 						    0, "build");
-						if (names_parse(buf_str(&b), pfxs[p], &back) != 1) {
+						if (names_parse(buf_str(&b),
+							pfxs[p], &back) != 1) {
 							CHECK(0, buf_str(&b));
 						} else {
-							CHECK_INT(back.type, ni.type, buf_str(&b));
-							CHECK_INT(back.manifest, ni.manifest, buf_str(&b));
-							CHECK_INT(back.volume, ni.volume, buf_str(&b));
-							CHECK_INT(back.time, ni.time, buf_str(&b));
-							CHECK_INT(back.start, ni.start, buf_str(&b));
-							CHECK_INT(back.end, ni.end, buf_str(&b));
-							CHECK_INT(back.encrypted, suf == SUFFIX_GPG, buf_str(&b));
-							CHECK_INT(back.compressed, suf == SUFFIX_GZ, buf_str(&b));
-							/* inc volumes have no .part form;
-							 * full volumes ignore it */
+							CHECK_INT(back.type,
+							    ni.type,
+							    buf_str(&b));
+							CHECK_INT(back.manifest,
+							    ni.manifest,
+							    buf_str(&b));
+							CHECK_INT(back.volume,
+							    ni.volume,
+							    buf_str(&b));
+							CHECK_INT(back.time,
+							    ni.time,
+							    buf_str(&b));
+							CHECK_INT(back.start,
+							    ni.start,
+							    buf_str(&b));
+							CHECK_INT(back.end,
+							    ni.end,
+							    buf_str(&b));
+							CHECK_INT(
+							    back.encrypted,
+							    suf == SUFFIX_GPG,
+							    buf_str(&b));
+							CHECK_INT(
+							    back.compressed,
+							    suf == SUFFIX_GZ,
+							    buf_str(&b));
+							/* inc volumes have no
+							 * .part form; full
+							 * volumes ignore it */
 							if (ni.manifest || sig)
-								CHECK_INT(back.partial, part, buf_str(&b));
-							CHECK_INT(names_set_end(&back),
-							    names_set_end(&ni), buf_str(&b));
+								CHECK_INT(
+								    back.partial,
+								    part,
+								    buf_str(
+									&b));
+							CHECK_INT(names_set_end(
+								      &back),
+							    names_set_end(&ni),
+							    buf_str(&b));
 						}
 						buf_release(&b);
 					}
@@ -450,7 +522,8 @@ test_build_full_buffer(void **state)
 	ni.volume = 1;
 	ni.time = T0;
 	buf_init(&b, 20);
-	CHECK_INT(names_build(&b, NULL, &ni, SUFFIX_GZ), -1, "name over the cap");
+	CHECK_INT(names_build(&b, NULL, &ni, SUFFIX_GZ), -1,
+	    "name over the cap");
 	CHECK_INT(b.len, 0, "nothing written");
 	buf_release(&b);
 	UNIT_DONE();
@@ -469,8 +542,8 @@ test_base_len(void **state)
 		{ "duplicity-full-signatures.20231114T221320Z.sigtar.gz", 49 },
 		{ "df.s44we8.m.g", 11 },
 		{ "dfs.s44we8.st.z", 13 },
-		{ "a.gz.gpg", 4 },   /* one suffix only */
-		{ ".gz", 3 },        /* never the whole name */
+		{ "a.gz.gpg", 4 }, /* one suffix only */
+		{ ".gz", 3 },      /* never the whole name */
 		{ "x", 1 },
 		{ "", 0 },
 	};

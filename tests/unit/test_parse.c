@@ -39,20 +39,14 @@ static void
 test_u64_bad(void **state)
 {
 	static const char *const cases[] = {
-		"",                      /* empty */
-		"-1",                    /* sign */
-		"+1",
-		" 1",                    /* spaces */
-		"1 ",
-		"1\n",
-		"0x10",                  /* hex */
-		"1e3",
-		"1.0",
-		"12a",
-		"18446744073709551616",  /* 2^64 */
+		"",                                          /* empty */
+		"-1",                                        /* sign */
+		"+1", " 1",                                  /* spaces */
+		"1 ", "1\n", "0x10",                         /* hex */
+		"1e3", "1.0", "12a", "18446744073709551616", /* 2^64 */
 		"99999999999999999999999",
-		"\xef\xbc\x91",          /* fullwidth digit one (UTF-8) */
-		"1\xff",                 /* non-UTF-8 */
+		"\xef\xbc\x91", /* fullwidth digit one (UTF-8) */
+		"1\xff",        /* non-UTF-8 */
 	};
 	size_t i;
 
@@ -76,7 +70,10 @@ test_u64_n(void **state)
 	CHECK_U64(v, 123, "prefix of 3 digits");
 	CHECK_INT(parse_u64_n("12x45", 2, &v), 0, "stops before junk");
 	CHECK_U64(v, 12, "stops before junk");
-	CHECK_INT(parse_u64_n("1\0" "2", 3, &v), -1, "NUL inside the range");
+	CHECK_INT(parse_u64_n("1\0"
+			      "2",
+		      3, &v),
+	    -1, "NUL inside the range");
 	CHECK_INT(parse_u64_n("123", 0, &v), -1, "zero length");
 	CHECK_INT(parse_u64_n("18446744073709551616", 20, &v), -1, "2^64");
 	UNIT_DONE();
@@ -96,7 +93,7 @@ test_i64(void **state)
 		{ "-42", 1, -42 },
 		{ "9223372036854775807", 1, INT64_MAX },
 		{ "-9223372036854775808", 1, INT64_MIN },
-		{ "9223372036854775808", 0, 0 },   /* 2^63 */
+		{ "9223372036854775808", 0, 0 }, /* 2^63 */
 		{ "-9223372036854775809", 0, 0 },
 		{ "18446744073709551615", 0, 0 },
 		{ "-", 0, 0 },

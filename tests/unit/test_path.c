@@ -54,22 +54,22 @@ test_cmp_table(void **state)
 		const char *a, *b;
 		int want;
 	} cases[] = {
-		{ "a/b", "a-b", -1 },   /* the spec's example */
+		{ "a/b", "a-b", -1 }, /* the spec's example */
 		{ "a-b", "a/b", 1 },
 		{ "", "", 0 },
-		{ "", "a", -1 },        /* root first */
+		{ "", "a", -1 }, /* root first */
 		{ "a", "", 1 },
 		{ "a", "a", 0 },
-		{ "a", "a/b", -1 },     /* a directory before its contents */
+		{ "a", "a/b", -1 }, /* a directory before its contents */
 		{ "a/b", "a", 1 },
-		{ "a", "ab", -1 },      /* shorter prefix first */
-		{ "a/z", "ab", -1 },    /* ("a","z") < ("ab",) */
+		{ "a", "ab", -1 },   /* shorter prefix first */
+		{ "a/z", "ab", -1 }, /* ("a","z") < ("ab",) */
 		{ "ab", "a/b", 1 },
 		{ "a/b", "a/c", -1 },
 		{ "a/b/c", "a/b0", -1 },
-		{ "a.txt", "a/x", 1 },  /* '.' (0x2e) vs separator */
-		{ "a\x01", "a/b", 1 },  /* separator ranks below 0x01 */
-		{ "z", "\xe9", -1 },    /* bytes compare unsigned */
+		{ "a.txt", "a/x", 1 }, /* '.' (0x2e) vs separator */
+		{ "a\x01", "a/b", 1 }, /* separator ranks below 0x01 */
+		{ "z", "\xe9", -1 },   /* bytes compare unsigned */
 		{ "\xe9", "z", 1 },
 		{ "dir with spaces", "dir with spaces/plain.txt", -1 },
 		{ "deep/x", "deep-x", -1 },
@@ -82,8 +82,8 @@ test_cmp_table(void **state)
 
 		snprintf(name, sizeof(name), "%zu: %s <=> %s", i, cases[i].a,
 		    cases[i].b);
-		CHECK_INT(sign(index_cmp(cases[i].a, cases[i].b)), cases[i].want,
-		    name);
+		CHECK_INT(sign(index_cmp(cases[i].a, cases[i].b)),
+		    cases[i].want, name);
 		CHECK_INT(sign(ref_cmp(cases[i].a, cases[i].b)), cases[i].want,
 		    name);
 	}
@@ -95,9 +95,30 @@ static void
 test_cmp_against_reference(void **state)
 {
 	static const char *const idx[] = {
-		"", "a", "a/b", "a-b", "a/b/c", "a/b-c", "a/bc", "ab", "a.b",
-		"a b", "a\x01", "a\x7f", "a\xff", "a/\xff", "b", "\xc3\xa9",
-		"0", "a/a/a", "a/a", "aa/a", "a/aa", "A", "a~", "a/~",
+		"",
+		"a",
+		"a/b",
+		"a-b",
+		"a/b/c",
+		"a/b-c",
+		"a/bc",
+		"ab",
+		"a.b",
+		"a b",
+		"a\x01",
+		"a\x7f",
+		"a\xff",
+		"a/\xff",
+		"b",
+		"\xc3\xa9",
+		"0",
+		"a/a/a",
+		"a/a",
+		"aa/a",
+		"a/aa",
+		"A",
+		"a~",
+		"a/~",
 	};
 	size_t n = sizeof(idx) / sizeof(idx[0]), i, j;
 
@@ -109,7 +130,8 @@ test_cmp_against_reference(void **state)
 
 			snprintf(name, sizeof(name), "%s <=> %s",
 			    unit_escape(idx[i], strlen(idx[i]), e1, sizeof(e1)),
-			    unit_escape(idx[j], strlen(idx[j]), e2, sizeof(e2)));
+			    unit_escape(idx[j], strlen(idx[j]), e2,
+				sizeof(e2)));
 			CHECK_INT(c, ref_cmp(idx[i], idx[j]), name);
 			CHECK_INT(c, -sign(index_cmp(idx[j], idx[i])), name);
 			CHECK_INT(c == 0, i == j, name);
@@ -153,7 +175,8 @@ test_vector_listing_order(void **state)
 	(void)state;
 	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
 		size_t len, count = 0;
-		char *text = (char *)unit_slurp(unit_vector_path(files[f]), &len);
+		char *text =
+		    (char *)unit_slurp(unit_vector_path(files[f]), &len);
 		char prev[4096] = "", cur[4096];
 		char *line, *save = NULL;
 		int have_prev = 0;
@@ -223,14 +246,14 @@ test_valid(void **state)
 		const char *idx;
 		bool want;
 	} cases[] = {
-		{ "", true },            /* the root */
+		{ "", true }, /* the root */
 		{ "a", true },
 		{ "a/b/c", true },
 		{ "...", true },
 		{ ".a", true },
 		{ "a..", true },
 		{ "..a/b", true },
-		{ "a b/\xe9\xff", true },  /* any bytes but '/' and NUL */
+		{ "a b/\xe9\xff", true }, /* any bytes but '/' and NUL */
 		{ "a\n", true },
 		{ ".", false },
 		{ "..", false },
@@ -240,11 +263,11 @@ test_valid(void **state)
 		{ "a/.", false },
 		{ "./a", false },
 		{ "a/./b", false },
-		{ "a//b", false },       /* empty component */
+		{ "a//b", false }, /* empty component */
 		{ "/", false },
-		{ "/a", false },         /* absolute */
+		{ "/a", false }, /* absolute */
 		{ "/etc/passwd", false },
-		{ "a/", false },         /* trailing slash */
+		{ "a/", false }, /* trailing slash */
 		{ "a/b/", false },
 		{ "//", false },
 	};

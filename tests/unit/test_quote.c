@@ -45,7 +45,8 @@ test_quote_table(void **state)
 		struct buf b;
 		char name[80];
 
-		unit_escape(cases[i].in, strlen(cases[i].in), name, sizeof(name));
+		unit_escape(cases[i].in, strlen(cases[i].in), name,
+		    sizeof(name));
 		buf_init(&b, 1 << 16);
 		CHECK_INT(quote_append(&b, cases[i].in), 0, name);
 		CHECK_STR(buf_str(&b), cases[i].want, name);
@@ -67,11 +68,11 @@ test_unquote_good(void **state)
 		{ "\"\"", "", 0 },
 		{ "\"abc\"", "abc", 3 },
 		{ "\"a\\x20b\"", "a b", 3 },
-		{ "\"\\x4A\\x4a\"", "JJ", 2 },          /* either hex case */
+		{ "\"\\x4A\\x4a\"", "JJ", 2 }, /* either hex case */
 		{ "\"\\xe9\\xff\"", "\xe9\xff", 2 },
 		{ "\"raw \xe9 bytes\"", "raw \xe9 bytes", 11 },
-		{ "'single'", "'single'", 8 },           /* only '"' quotes */
-		{ "no\"quote\"", "no\"quote\"", 9 },     /* must start with '"' */
+		{ "'single'", "'single'", 8 },       /* only '"' quotes */
+		{ "no\"quote\"", "no\"quote\"", 9 }, /* must start with '"' */
 		/* an escaped NUL is returned; callers reject it */
 		{ "\"a\\x00b\"", "a\0b", 3 },
 	};
@@ -82,10 +83,12 @@ test_unquote_good(void **state)
 		struct buf b;
 		char name[80];
 
-		unit_escape(cases[i].in, strlen(cases[i].in), name, sizeof(name));
+		unit_escape(cases[i].in, strlen(cases[i].in), name,
+		    sizeof(name));
 		buf_init(&b, 1 << 16);
 		buf_addstr(&b, "old contents");
-		CHECK_INT(unquote(cases[i].in, strlen(cases[i].in), &b), 0, name);
+		CHECK_INT(unquote(cases[i].in, strlen(cases[i].in), &b), 0,
+		    name);
 		CHECK_MEM(b.data, b.len, cases[i].want, cases[i].wlen, name);
 		buf_release(&b);
 	}
@@ -96,16 +99,16 @@ static void
 test_unquote_bad(void **state)
 {
 	static const char *const cases[] = {
-		"\"",              /* a lone quote */
-		"\"abc",           /* unterminated */
-		"\"abc\\x20",      /* unterminated after an escape */
-		"\"\\x4\"",        /* short escape */
+		"\"",         /* a lone quote */
+		"\"abc",      /* unterminated */
+		"\"abc\\x20", /* unterminated after an escape */
+		"\"\\x4\"",   /* short escape */
 		"\"\\x\"",
 		"\"\\\"",
-		"\"abc\\\"",       /* backslash right before the end */
-		"\"\\xZZ\"",       /* not hex */
+		"\"abc\\\"", /* backslash right before the end */
+		"\"\\xZZ\"", /* not hex */
 		"\"\\x4g\"",
-		"\"\\y41\"",       /* not \x */
+		"\"\\y41\"", /* not \x */
 		"\"\\X41\"",
 		"\"a\\",
 	};
@@ -116,7 +119,8 @@ test_unquote_bad(void **state)
 		struct buf b;
 
 		buf_init(&b, 1 << 16);
-		CHECK_INT(unquote(cases[i], strlen(cases[i]), &b), -1, cases[i]);
+		CHECK_INT(unquote(cases[i], strlen(cases[i]), &b), -1,
+		    cases[i]);
 		buf_release(&b);
 	}
 	UNIT_DONE();
@@ -139,7 +143,8 @@ test_unquote_bounds(void **state)
 	/* the output cap is honoured */
 	buf_init(&b, 3);
 	CHECK_INT(unquote("abcdef", 6, &b), -1, "raw token over the cap");
-	CHECK_INT(unquote("\"abcdef\"", 8, &b), -1, "quoted token over the cap");
+	CHECK_INT(unquote("\"abcdef\"", 8, &b), -1,
+	    "quoted token over the cap");
 	CHECK_INT(unquote("\"abc\"", 5, &b), 0, "quoted token at the cap");
 	buf_release(&b);
 	/* overlong quoted input of escapes */

@@ -33,12 +33,12 @@ test_block_len(void **state)
 		{ 1024000, 2048, 512 },
 		{ 2047999, 2048, 512 },
 		{ 2048000, 2048, 1024 },
-		{ 2600000, 2048, 1024 },   /* the vectors' big-text.txt */
+		{ 2600000, 2048, 1024 }, /* the vectors' big-text.txt */
 		{ 3071999, 2048, 1024 },
 		{ 3072000, 2048, 1536 },
 		{ 4095999, 2048, 1536 },
 		{ 4096000, 2048, 2048 },
-		{ 5120000, 2048, 2048 },   /* 2560 capped */
+		{ 5120000, 2048, 2048 }, /* 2560 capped */
 		{ 1000000000000ull, 2048, 2048 },
 		{ UINT64_MAX, 2048, 2048 },
 		/* max 0 means duplicity's default, 2048 */
@@ -50,7 +50,7 @@ test_block_len(void **state)
 		{ 1000000000, 4096, 4096 },
 		{ 1000000000, 8192, 8192 },
 		{ 6144000, 8192, 3072 },
-		{ 1023999, 100, 512 },     /* small files: always 512 */
+		{ 1023999, 100, 512 }, /* small files: always 512 */
 		{ 1024000, 100, 100 },
 	};
 	size_t i;
@@ -80,11 +80,11 @@ test_sig_size_formula(void **state)
 		{ 511, 512, 24 },
 		{ 512, 512, 24 },
 		{ 513, 512, 36 },
-		{ 65536, 512, 1548 },      /* exact64k.bin in the vectors */
-		{ 100000, 512, 2364 },     /* medium-100k.bin */
-		{ 2600000, 1024, 30492 },  /* big-text.txt */
-		{ 2621440, 1024, 30732 },  /* multivol.bin */
-		{ 70000, 512, 1656 },      /* added-in-inc2.bin */
+		{ 65536, 512, 1548 },     /* exact64k.bin in the vectors */
+		{ 100000, 512, 2364 },    /* medium-100k.bin */
+		{ 2600000, 1024, 30492 }, /* big-text.txt */
+		{ 2621440, 1024, 30732 }, /* multivol.bin */
+		{ 70000, 512, 1656 },     /* added-in-inc2.bin */
 		{ 10000000000ull, 2048, 12 + 4882813ull * 12 },
 	};
 	size_t i;
@@ -150,8 +150,8 @@ load_signature(const unsigned char *p, size_t n, size_t step,
 }
 
 static int
-make_delta(struct delta_sig *sig, const unsigned char *p, size_t n,
-    size_t step, struct unit_sink *out, struct dupc_err *err)
+make_delta(struct delta_sig *sig, const unsigned char *p, size_t n, size_t step,
+    struct unit_sink *out, struct dupc_err *err)
 {
 	struct sink *s = delta_delta_sink_new(sig, &out->base, err);
 	int rc;
@@ -251,7 +251,8 @@ round_trip(const unsigned char *basis, size_t bn, const unsigned char *nw,
 	unit_sink_init(&out);
 	err_clear(&err);
 	if (make_signature(basis, bn, block, &sig, &err) < 0) {
-		unit_case_fail(__FILE__, __LINE__, name, "signature: %s", err.msg);
+		unit_case_fail(__FILE__, __LINE__, name, "signature: %s",
+		    err.msg);
 		goto out;
 	}
 	CHECK_U64(sig.len, delta_sig_size(bn, block), name);
@@ -268,7 +269,8 @@ round_trip(const unsigned char *basis, size_t bn, const unsigned char *nw,
 	CHECK_INT(delta.finished, 1, name);
 	if (delta_len != NULL)
 		*delta_len = delta.len;
-	if (apply_patch(basis, bn, delta.data, delta.len, step, &out, &err) < 0) {
+	if (apply_patch(basis, bn, delta.data, delta.len, step, &out, &err) <
+	    0) {
 		unit_case_fail(__FILE__, __LINE__, name, "patch: %s", err.msg);
 		goto out;
 	}
@@ -305,16 +307,19 @@ test_round_trips(void **state)
 		/* random edits, fed in odd-sized pieces */
 		for (k = 0; k < 3; k++) {
 			edited = edit(basis, n, &en, &rs);
-			snprintf(name, sizeof(name), "%zu bytes, edits %d", n, k);
-			round_trip(basis, n, edited, en, k == 0 ? 1 + n / 7 : 4099,
-			    name, NULL);
+			snprintf(name, sizeof(name), "%zu bytes, edits %d", n,
+			    k);
+			round_trip(basis, n, edited, en,
+			    k == 0 ? 1 + n / 7 : 4099, name, NULL);
 			free(edited);
 		}
 		/* from nothing, and to nothing */
 		snprintf(name, sizeof(name), "%zu bytes from empty", n);
-		round_trip((const unsigned char *)"", 0, basis, n, 65536, name, NULL);
+		round_trip((const unsigned char *)"", 0, basis, n, 65536, name,
+		    NULL);
 		snprintf(name, sizeof(name), "%zu bytes to empty", n);
-		round_trip(basis, n, (const unsigned char *)"", 0, 65536, name, NULL);
+		round_trip(basis, n, (const unsigned char *)"", 0, 65536, name,
+		    NULL);
 		free(basis);
 	}
 	UNIT_DONE();
@@ -332,8 +337,10 @@ test_tiny_writes(void **state)
 	memcpy(nw, basis, 1000);
 	unit_fill_random(nw + 1000, 100, &rs);
 	memcpy(nw + 1100, basis + 1000, 2000);
-	round_trip(basis, sizeof(basis), nw, sizeof(nw), 1, "1-byte writes", NULL);
-	round_trip(basis, sizeof(basis), nw, sizeof(nw), 3, "3-byte writes", NULL);
+	round_trip(basis, sizeof(basis), nw, sizeof(nw), 1, "1-byte writes",
+	    NULL);
+	round_trip(basis, sizeof(basis), nw, sizeof(nw), 3, "3-byte writes",
+	    NULL);
 	UNIT_DONE();
 }
 
@@ -368,11 +375,14 @@ test_bad_deltas(void **state)
 	unit_fill_random(nw + 5000, 300, &rs);
 	unit_sink_init(&sig);
 	unit_sink_init(&delta);
-	assert_int_equal(make_signature(basis, sizeof(basis), 512, &sig, &err), 0);
-	assert_int_equal(load_signature(sig.data, sig.len, 65536, &loaded, &err), 0);
-	assert_int_equal(make_delta(loaded, nw, sizeof(nw), 65536, &delta, &err), 0);
-	CHECK_INT(try_patch(basis, sizeof(basis), delta.data, delta.len, &err), 0,
-	    "the intact delta applies");
+	assert_int_equal(make_signature(basis, sizeof(basis), 512, &sig, &err),
+	    0);
+	assert_int_equal(
+	    load_signature(sig.data, sig.len, 65536, &loaded, &err), 0);
+	assert_int_equal(
+	    make_delta(loaded, nw, sizeof(nw), 65536, &delta, &err), 0);
+	CHECK_INT(try_patch(basis, sizeof(basis), delta.data, delta.len, &err),
+	    0, "the intact delta applies");
 
 	/* every truncation fails cleanly with a message */
 	for (cut = 0; cut < delta.len; cut += (cut < 64 ? 1 : 17)) {
@@ -380,7 +390,8 @@ test_bad_deltas(void **state)
 
 		snprintf(name, sizeof(name), "delta cut at %zu of %zu", cut,
 		    delta.len);
-		CHECK_INT(try_patch(basis, sizeof(basis), delta.data, cut, &err), -1,
+		CHECK_INT(
+		    try_patch(basis, sizeof(basis), delta.data, cut, &err), -1,
 		    name);
 		CHECK(err.msg[0] != '\0', name);
 	}
@@ -415,8 +426,8 @@ test_bad_deltas(void **state)
 		d[pos] ^= 0x5a;
 		unit_sink_init(&out);
 		err_clear(&err);
-		(void)apply_patch(basis, sizeof(basis), d, delta.len, 4096, &out,
-		    &err);
+		(void)apply_patch(basis, sizeof(basis), d, delta.len, 4096,
+		    &out, &err);
 		unit_sink_release(&out);
 	}
 	free(d);
@@ -440,7 +451,8 @@ test_bad_signatures(void **state)
 	(void)state;
 	unit_fill_random(basis, sizeof(basis), &rs);
 	unit_sink_init(&sig);
-	assert_int_equal(make_signature(basis, sizeof(basis), 512, &sig, &err), 0);
+	assert_int_equal(make_signature(basis, sizeof(basis), 512, &sig, &err),
+	    0);
 	/* the header: MD4 magic, block length, strong sum length 8 */
 	CHECK_INT(sig.len, 12 + 10 * 12, "signature length");
 	CHECK(memcmp(sig.data, "rs\x01\x36\0\0\x02\0\0\0\0\x08", 12) == 0,
@@ -448,7 +460,8 @@ test_bad_signatures(void **state)
 	s = malloc(sig.len);
 	memcpy(s, sig.data, sig.len);
 	s[0] = 'X';
-	CHECK_INT(load_signature(s, sig.len, 65536, &loaded, &err), -1, "bad magic");
+	CHECK_INT(load_signature(s, sig.len, 65536, &loaded, &err), -1,
+	    "bad magic");
 	CHECK(loaded == NULL, "nothing loaded");
 	CHECK(err.msg[0] != '\0', "bad magic: message");
 	/* a delta magic is not a signature */
@@ -460,8 +473,8 @@ test_bad_signatures(void **state)
 		char name[96];
 
 		snprintf(name, sizeof(name), "header cut at %zu", cut);
-		CHECK_INT(load_signature(sig.data, cut, 65536, &loaded, &err), -1,
-		    name);
+		CHECK_INT(load_signature(sig.data, cut, 65536, &loaded, &err),
+		    -1, name);
 		delta_sig_free(loaded);
 	}
 	/* a strong sum length over the maximum */
@@ -510,12 +523,14 @@ test_blake2_signature(void **state)
 	unit_sink_init(&delta);
 	unit_sink_init(&out);
 	if (loaded != NULL) {
-		CHECK_INT(make_delta(loaded, nw, sizeof(nw), 65536, &delta, &err), 0,
+		CHECK_INT(
+		    make_delta(loaded, nw, sizeof(nw), 65536, &delta, &err), 0,
 		    "delta against BLAKE2");
-		CHECK_INT(apply_patch(basis, sizeof(basis), delta.data, delta.len,
-			      65536, &out, &err),
+		CHECK_INT(apply_patch(basis, sizeof(basis), delta.data,
+			      delta.len, 65536, &out, &err),
 		    0, "patch");
-		CHECK_MEM(out.data, out.len, nw, sizeof(nw), "BLAKE2 round trip");
+		CHECK_MEM(out.data, out.len, nw, sizeof(nw),
+		    "BLAKE2 round trip");
 	}
 	delta_sig_free(loaded);
 	delta_sig_free(NULL);
@@ -578,7 +593,8 @@ load_vector_tar(const char *rel, struct vset *v)
 		size_t got = 1;
 
 		if (strncmp(te.name, "multivol_snapshot/", 18) == 0) {
-			snprintf(name, sizeof(name), "snapshot/%s", te.name + 18);
+			snprintf(name, sizeof(name), "snapshot/%s",
+			    te.name + 18);
 			*strrchr(name, '/') = '\0';
 		} else {
 			snprintf(name, sizeof(name), "%s", te.name);
@@ -596,8 +612,9 @@ load_vector_tar(const char *rel, struct vset *v)
 			size_t end = f->len + te.size;
 
 			f->data = realloc(f->data, end + 1);
-			while (got > 0 && tarr_read(tr, f->data + f->len,
-					      end + 1 - f->len, &got, &err) == 0)
+			while (
+			    got > 0 && tarr_read(tr, f->data + f->len,
+					   end + 1 - f->len, &got, &err) == 0)
 				f->len += got;
 		}
 	}
@@ -631,12 +648,16 @@ test_vector_signatures(void **state)
 	UNIT_VECTORS(vec);
 	(void)vec;
 	(void)state;
-	assert_int_equal(load_vector_tar(
-	    "a-plain/remote/duplicity-full.20231114T221320Z.vol1.difftar.gz",
-	    &vol), 0);
-	assert_int_equal(load_vector_tar(
-	    "a-plain/remote/duplicity-full-signatures.20231114T221320Z.sigtar.gz",
-	    &sig), 0);
+	assert_int_equal(
+	    load_vector_tar(
+		"a-plain/remote/duplicity-full.20231114T221320Z.vol1.difftar.gz",
+		&vol),
+	    0);
+	assert_int_equal(
+	    load_vector_tar(
+		"a-plain/remote/duplicity-full-signatures.20231114T221320Z.sigtar.gz",
+		&sig),
+	    0);
 	for (i = 0; i < sig.n; i++) {
 		struct vfile *s = &sig.f[i], *f;
 		char path[4096];
@@ -653,13 +674,14 @@ test_vector_signatures(void **state)
 			continue;
 		block = delta_block_len(f->len, 2048);
 		CHECK_U64(s->len, delta_sig_size(f->len, block), s->name);
-		CHECK(s->len >= 12 && ((unsigned)s->data[4] << 24 |
-			(unsigned)s->data[5] << 16 | (unsigned)s->data[6] << 8 |
-			s->data[7]) == block,
+		CHECK(s->len >= 12 &&
+			  ((unsigned)s->data[4] << 24 |
+			      (unsigned)s->data[5] << 16 |
+			      (unsigned)s->data[6] << 8 | s->data[7]) == block,
 		    s->name);
 		unit_sink_init(&mine);
-		CHECK_INT(make_signature(f->data, f->len, block, &mine, &err), 0,
-		    s->name);
+		CHECK_INT(make_signature(f->data, f->len, block, &mine, &err),
+		    0, s->name);
 		CHECK_MEM(mine.data, mine.len, s->data, s->len, s->name);
 		unit_sink_release(&mine);
 		checked++;
@@ -702,8 +724,13 @@ static void
 test_vector_patches(void **state)
 {
 	static const char *const files[] = {
-		"small.txt", "big-text.txt", "exact64k.bin", "run-0755.sh",
-		"dir with spaces/plain.txt", "new-in-inc1.txt", "secret-0600.txt",
+		"small.txt",
+		"big-text.txt",
+		"exact64k.bin",
+		"run-0755.sh",
+		"dir with spaces/plain.txt",
+		"new-in-inc1.txt",
+		"secret-0600.txt",
 	};
 	static const char *const sets[] = {
 		"a-plain/remote/duplicity-full.20231114T221320Z.vol1.difftar.gz",
@@ -729,10 +756,12 @@ test_vector_patches(void **state)
 		bool have = false;
 
 		for (s = 0; s < 3; s++) {
-			char path[512], want[80], got[DIGEST_HEX_MAX], name[600];
+			char path[512], want[80], got[DIGEST_HEX_MAX],
+			    name[600];
 			struct vfile *e;
 
-			snprintf(name, sizeof(name), "%s at set %zu", files[f], s);
+			snprintf(name, sizeof(name), "%s at set %zu", files[f],
+			    s);
 			snprintf(path, sizeof(path), "snapshot/%s", files[f]);
 			if ((e = vfind(&v[s], path)) != NULL) {
 				free(cur);
@@ -748,10 +777,11 @@ test_vector_patches(void **state)
 
 				CHECK(have, name);
 				unit_sink_init(&out);
-				if (apply_patch(cur ? cur : (unsigned char *)"", curlen,
-					e->data, e->len, 65536, &out, &err) < 0) {
-					unit_case_fail(__FILE__, __LINE__, name, "%s",
-					    err.msg);
+				if (apply_patch(cur ? cur : (unsigned char *)"",
+					curlen, e->data, e->len, 65536, &out,
+					&err) < 0) {
+					unit_case_fail(__FILE__, __LINE__, name,
+					    "%s", err.msg);
 				} else {
 					free(cur);
 					cur = out.data;
@@ -770,8 +800,8 @@ test_vector_patches(void **state)
 				CHECK(0, name);
 				continue;
 			}
-			digest_hex(DIGEST_SHA256, cur ? cur : (unsigned char *)"",
-			    curlen, got);
+			digest_hex(DIGEST_SHA256,
+			    cur ? cur : (unsigned char *)"", curlen, got);
 			CHECK_STR(got, want, name);
 		}
 		free(cur);

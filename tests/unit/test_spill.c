@@ -157,7 +157,8 @@ test_tempfiles(void **state)
 	if (fd >= 0 && path != NULL) {
 		CHECK_INT(stat(path, &st), 0, "named file exists");
 		CHECK_INT(st.st_mode & 0777, 0600, "named file is private");
-		CHECK(strncmp(path, tempdir_path(), strlen(tempdir_path())) == 0,
+		CHECK(strncmp(path, tempdir_path(), strlen(tempdir_path())) ==
+			  0,
 		    "inside the scratch directory");
 		CHECK_INT(write(fd, "x", 1), 1, "writable");
 		close(fd);

@@ -34,15 +34,15 @@ test_bytes(void **state)
 		{ KiB, "1.00 KB" },
 		{ 10 * KiB, "10.0 KB" },
 		{ 100 * KiB, "100 KB" },
-		{ 102399, "100.0 KB" },     /* 99.999 KB: one decimal, rounded */
-		{ MiB - 1, "1024 KB" },     /* 1023.999 KB */
+		{ 102399, "100.0 KB" }, /* 99.999 KB: one decimal, rounded */
+		{ MiB - 1, "1024 KB" }, /* 1023.999 KB */
 		{ MiB, "1.00 MB" },
 		{ 10 * MiB + MiB / 2, "10.5 MB" },
 		{ GiB, "1.00 GB" },
 		{ 150 * GiB, "150 GB" },
 		{ TiB, "1.00 TB" },
 		{ 5 * TiB + TiB / 4, "5.25 TB" },
-		{ 1000 * TiB, "1000 TB" },  /* no unit above TB */
+		{ 1000 * TiB, "1000 TB" }, /* no unit above TB */
 		{ INT64_MAX, "8388608 TB" },
 		/* negatives (TotalDestinationSizeChange can shrink) */
 		{ -1, "-1 byte" },
@@ -60,8 +60,8 @@ test_bytes(void **state)
 		char out[64], name[32];
 
 		snprintf(name, sizeof(name), "%lld", (long long)cases[i].n);
-		CHECK_STR(stats_bytes(cases[i].n, out, sizeof(out)), cases[i].want,
-		    name);
+		CHECK_STR(stats_bytes(cases[i].n, out, sizeof(out)),
+		    cases[i].want, name);
 	}
 	UNIT_DONE();
 }

@@ -84,7 +84,8 @@ test_limit_source(void **state)
 	/* errors from the inner source come through */
 	m = unit_failing_source_new(3);
 	l = limit_source_new(m, 100);
-	CHECK_INT(source_read_full(l, buf, 16, &got, &err), -1, "inner failure");
+	CHECK_INT(source_read_full(l, buf, 16, &got, &err), -1,
+	    "inner failure");
 	source_free(l);
 	source_free(m);
 	UNIT_DONE();
@@ -152,7 +153,8 @@ test_fd_streams(void **state)
 	CHECK_INT(source_read_full(s, buf, sizeof(buf), &got, &err), 0, "read");
 	CHECK_MEM(buf, got, "world", 5, "read from the creation offset");
 	CHECK_INT(source_rewind(s, &err), 0, "rewind");
-	CHECK_INT(source_read_full(s, buf, sizeof(buf), &got, &err), 0, "reread");
+	CHECK_INT(source_read_full(s, buf, sizeof(buf), &got, &err), 0,
+	    "reread");
 	CHECK_MEM(buf, got, "world", 5, "rewind goes to the creation offset");
 	source_free(s);
 	/* write_full / read_full */
@@ -165,12 +167,14 @@ test_fd_streams(void **state)
 	k = fd_sink_new(fd, "a closed descriptor");
 	err_clear(&err);
 	CHECK_INT(sink_write(k, "x", 1, &err), -1, "write to a closed fd");
-	CHECK(strstr(err.msg, "a closed descriptor") != NULL, "sink error names it");
+	CHECK(strstr(err.msg, "a closed descriptor") != NULL,
+	    "sink error names it");
 	CHECK_INT(err.errnum, EBADF, "errno kept");
 	sink_free(k);
 	s = fd_source_new(fd, "another closed one");
 	err_clear(&err);
-	CHECK_INT(source_read(s, buf, 1, &got, &err), -1, "read from a closed fd");
+	CHECK_INT(source_read(s, buf, 1, &got, &err), -1,
+	    "read from a closed fd");
 	CHECK(strstr(err.msg, "another closed one") != NULL,
 	    "source error names it");
 	source_free(s);
@@ -199,7 +203,8 @@ test_fd_streams(void **state)
 			_exit(0);
 		}
 		close(p[1]);
-		CHECK_INT(read_full(p[0], big, sizeof(big), &got), 0, "pipe read");
+		CHECK_INT(read_full(p[0], big, sizeof(big), &got), 0,
+		    "pipe read");
 		CHECK_INT(got, 100000, "pipe read collects every piece");
 		close(p[0]);
 		CHECK_INT(waitpid(pid, &status, 0), pid, "child");

@@ -16,20 +16,20 @@
 #include "util/meta.h"
 #include "util/stream.h"
 
-#define LONG_COMPONENT                                                      \
+#define LONG_COMPONENT                                                           \
 	"long-name-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.txt"
 
 /* One entry to write and to expect back. */
 struct tcase {
 	const char *name;
-	enum obj_type type;      /* OBJ_NONE: a deleted entry */
+	enum obj_type type; /* OBJ_NONE: a deleted entry */
 	uint32_t mode;
 	int64_t uid, gid;
 	const char *uname, *gname;
 	int64_t mtime;
 	const char *link;
-	size_t size;             /* data bytes (regular files) */
+	size_t size; /* data bytes (regular files) */
 	uint32_t major, minor;
 };
 
@@ -38,24 +38,41 @@ static char long_name[400];
 static char uname40[41];
 
 static const struct tcase entries[] = {
-	{ "snapshot/./", OBJ_DIR, 0755, 0, 0, "root", "root", 1690000000, NULL, 0, 0, 0 },
-	{ "snapshot/small.txt", OBJ_REG, 0644, 0, 0, "root", "root", 1690000001, NULL, 18, 0, 0 },
-	{ "snapshot/empty", OBJ_REG, 0600, 1000, 1000, "", "", 1690000000, NULL, 0, 0, 0 },
-	{ "snapshot/deep/", OBJ_DIR, 0700, 0, 0, "root", "root", 1690000000, NULL, 0, 0, 0 },
-	{ "snapshot/link-to-small", OBJ_SYMLINK, 0777, 0, 0, "root", "root", 1690000000, "small.txt", 0, 0, 0 },
-	{ "snapshot/fifo", OBJ_FIFO, 0644, 0, 0, "root", "root", 1690000000, NULL, 0, 0, 0 },
-	{ "snapshot/null", OBJ_CHR, 0666, 0, 0, "root", "root", 1690000000, NULL, 0, 1, 3 },
-	{ "snapshot/sda", OBJ_BLK, 0660, 0, 6, "root", "disk", 1690000000, NULL, 0, 8, 0 },
-	{ "deleted/medium-100k.bin", OBJ_NONE, 0, 0, 0, "", "", 0, NULL, 0, 0, 0 },
-	{ "snapshot/latin1-\xe9.txt", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 7, 0, 0 },
-	{ "snapshot/dir with spaces/na\xc3\xafve caf\xc3\xa9 \xe2\x98\x95.txt", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 6, 0, 0 },
-	{ "snapshot/deep/" LONG_COMPONENT, OBJ_REG, 04755, 0, 0, "root", "root", 1690000000, NULL, 5, 0, 0 },
-	{ "multivol_snapshot/big.bin/1", OBJ_REG, 0644, 5000000, 4000000, "root", "root", 1690000002, NULL, 200000, 0, 0 },
-	{ "snapshot/long-link", OBJ_SYMLINK, 0777, 0, 0, "root", "root", 1690000000, long_link, 0, 0, 0 },
-	{ long_name, OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 3, 0, 0 },
-	{ "snapshot/owner", OBJ_REG, 0644, 1, 1, uname40, "g", 1690000000, NULL, 1, 0, 0 },
+	{ "snapshot/./", OBJ_DIR, 0755, 0, 0, "root", "root", 1690000000, NULL,
+	    0, 0, 0 },
+	{ "snapshot/small.txt", OBJ_REG, 0644, 0, 0, "root", "root", 1690000001,
+	    NULL, 18, 0, 0 },
+	{ "snapshot/empty", OBJ_REG, 0600, 1000, 1000, "", "", 1690000000, NULL,
+	    0, 0, 0 },
+	{ "snapshot/deep/", OBJ_DIR, 0700, 0, 0, "root", "root", 1690000000,
+	    NULL, 0, 0, 0 },
+	{ "snapshot/link-to-small", OBJ_SYMLINK, 0777, 0, 0, "root", "root",
+	    1690000000, "small.txt", 0, 0, 0 },
+	{ "snapshot/fifo", OBJ_FIFO, 0644, 0, 0, "root", "root", 1690000000,
+	    NULL, 0, 0, 0 },
+	{ "snapshot/null", OBJ_CHR, 0666, 0, 0, "root", "root", 1690000000,
+	    NULL, 0, 1, 3 },
+	{ "snapshot/sda", OBJ_BLK, 0660, 0, 6, "root", "disk", 1690000000, NULL,
+	    0, 8, 0 },
+	{ "deleted/medium-100k.bin", OBJ_NONE, 0, 0, 0, "", "", 0, NULL, 0, 0,
+	    0 },
+	{ "snapshot/latin1-\xe9.txt", OBJ_REG, 0644, 0, 0, "root", "root",
+	    1690000000, NULL, 7, 0, 0 },
+	{ "snapshot/dir with spaces/na\xc3\xafve caf\xc3\xa9 \xe2\x98\x95.txt",
+	    OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 6, 0, 0 },
+	{ "snapshot/deep/" LONG_COMPONENT, OBJ_REG, 04755, 0, 0, "root", "root",
+	    1690000000, NULL, 5, 0, 0 },
+	{ "multivol_snapshot/big.bin/1", OBJ_REG, 0644, 5000000, 4000000,
+	    "root", "root", 1690000002, NULL, 200000, 0, 0 },
+	{ "snapshot/long-link", OBJ_SYMLINK, 0777, 0, 0, "root", "root",
+	    1690000000, long_link, 0, 0, 0 },
+	{ long_name, OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 3,
+	    0, 0 },
+	{ "snapshot/owner", OBJ_REG, 0644, 1, 1, uname40, "g", 1690000000, NULL,
+	    1, 0, 0 },
 	{ "snapshot/old", OBJ_REG, 0644, 0, 0, "", "", -5, NULL, 1, 0, 0 },
-	{ "snapshot/weird \"quote\" 'apos' back\\slash.txt", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 7, 0, 0 },
+	{ "snapshot/weird \"quote\" 'apos' back\\slash.txt", OBJ_REG, 0644, 0,
+	    0, "root", "root", 1690000000, NULL, 7, 0, 0 },
 };
 #define NENTRIES (sizeof(entries) / sizeof(entries[0]))
 
@@ -135,7 +152,8 @@ write_entries(struct sink *out, const struct tcase *list, size_t n,
 		}
 		free(data);
 		if (rc < 0) {
-			print_message("# write %s: %s\n", list[i].name, err.msg);
+			print_message("# write %s: %s\n", list[i].name,
+			    err.msg);
 			tarw_free(tw);
 			return -1;
 		}
@@ -164,7 +182,8 @@ test_round_trip(void **state)
 
 	(void)state;
 	unit_sink_init(&out);
-	CHECK_INT(write_entries(&out.base, entries, NENTRIES, &bytes), 0, "write");
+	CHECK_INT(write_entries(&out.base, entries, NENTRIES, &bytes), 0,
+	    "write");
 	CHECK_U64(bytes, out.len, "tarw_bytes counts the output");
 	CHECK_INT(out.len % 512, 0, "whole blocks");
 	CHECK(out.len >= 1024, "has end blocks");
@@ -194,8 +213,10 @@ test_round_trip(void **state)
 		}
 		CHECK_STR(te.name, t->name, name);
 		CHECK(!te.hardlink, name);
-		CHECK_INT(m.type, t->type == OBJ_NONE ? OBJ_REG : t->type, name);
-		CHECK_INT(m.mode, t->type == OBJ_SYMLINK ? 0777 : t->mode, name);
+		CHECK_INT(m.type, t->type == OBJ_NONE ? OBJ_REG : t->type,
+		    name);
+		CHECK_INT(m.mode, t->type == OBJ_SYMLINK ? 0777 : t->mode,
+		    name);
 		CHECK_INT(m.mtime, t->mtime < 0 ? 0 : t->mtime, name);
 		if (t->type != OBJ_NONE) {
 			CHECK_INT(m.uid, t->uid, name);
@@ -228,7 +249,8 @@ test_round_trip(void **state)
 
 				if (cap > 5000)
 					cap = 5000;
-				if (tarr_read(tr, got + have, cap, &n, &err) < 0) {
+				if (tarr_read(tr, got + have, cap, &n, &err) <
+				    0) {
 					CHECK(0, name);
 					break;
 				}
@@ -272,7 +294,8 @@ hex_of(const char *s, char *out, size_t outsz)
 		return;
 	}
 	for (i = 0; i < n && 2 * i + 2 < outsz; i++)
-		snprintf(out + 2 * i, outsz - 2 * i, "%02x", (unsigned char)s[i]);
+		snprintf(out + 2 * i, outsz - 2 * i, "%02x",
+		    (unsigned char)s[i]);
 }
 
 static void
@@ -292,12 +315,14 @@ test_python_reads(void **state)
 	unit_sink_init(&out);
 	assert_int_equal(write_entries(&out.base, entries, NENTRIES, NULL), 0);
 	assert_int_equal(unit_write_file("out.tar", out.data, out.len), 0);
-	assert_int_equal(unit_write_file("list.py", py_list, strlen(py_list)), 0);
+	assert_int_equal(unit_write_file("list.py", py_list, strlen(py_list)),
+	    0);
 	p = popen("python3 list.py out.tar 2>&1", "r");
 	assert_non_null(p);
 	while (fgets(line, sizeof(line), p) != NULL) {
 		const struct tcase *t;
-		char name[80], want_name[1024], hexname[1024], type[8], mode[16];
+		char name[80], want_name[1024], hexname[1024], type[8],
+		    mode[16];
 		char un[256], gn[256], ln[1024], sha[64], want_un[256];
 		char want_link[1024];
 		unsigned long long size, uid, gid;
@@ -310,11 +335,12 @@ test_python_reads(void **state)
 		}
 		t = &entries[i++];
 		unit_escape(t->name, strlen(t->name), name, sizeof(name));
-		if (sscanf(line, "%1023s %7s %llu %15s %llu %llu %lld %255s %255s %1023s %63s %lld %lld",
+		if (sscanf(line,
+			"%1023s %7s %llu %15s %llu %llu %lld %255s %255s %1023s %63s %lld %lld",
 			hexname, type, &size, mode, &uid, &gid, &mtime, un, gn,
 			ln, sha, &major, &minor) != 13) {
-			unit_case_fail(__FILE__, __LINE__, name, "python said: %s",
-			    line);
+			unit_case_fail(__FILE__, __LINE__, name,
+			    "python said: %s", line);
 			continue;
 		}
 		/* tarfile drops a directory's trailing slash */
@@ -409,7 +435,8 @@ read_all(const void *p, size_t n, const char *what, struct buf *names,
 			buf_addch(names, '\n');
 		}
 		while (got > 0) {
-			if (tarr_read(tr, block, sizeof(block), &got, err) < 0) {
+			if (tarr_read(tr, block, sizeof(block), &got, err) <
+			    0) {
 				rc = -1;
 				break;
 			}
@@ -428,8 +455,8 @@ read_all(const void *p, size_t n, const char *what, struct buf *names,
 struct vector_tar {
 	const char *file;
 	long entries;
-	const char *root;   /* the root entry's name */
-	const char *probe;  /* an entry that must be there */
+	const char *root;  /* the root entry's name */
+	const char *probe; /* an entry that must be there */
 	enum obj_type probe_type;
 	const char *probe_link;
 	uint64_t probe_size;
@@ -442,24 +469,27 @@ test_vectors(void **state)
 {
 	static const struct vector_tar cases[] = {
 		{ "a-plain/remote/duplicity-full-signatures.20231114T221320Z.sigtar.gz",
-		    28, "snapshot/", "signature/latin1-\xe9.txt", OBJ_REG, NULL, 24 },
+		    28, "snapshot/", "signature/latin1-\xe9.txt", OBJ_REG, NULL,
+		    24 },
 		{ "a-plain/remote/duplicity-full.20231114T221320Z.vol1.difftar.gz",
 		    69, "snapshot/./", "snapshot/dangling-link", OBJ_SYMLINK,
 		    "does/not/exist", 0 },
 		{ "a-plain/remote/duplicity-inc.20231114T221320Z.to.20231114T221500Z.vol1.difftar.gz",
-		    12, "snapshot/./", "deleted/medium-100k.bin", OBJ_REG, NULL, 0 },
+		    12, "snapshot/./", "deleted/medium-100k.bin", OBJ_REG, NULL,
+		    0 },
 		{ "a-plain/remote/duplicity-inc.20231114T221500Z.to.20231114T221640Z.vol1.difftar.gz",
 		    11, "snapshot/./",
 		    "deleted/dir with spaces/na\xc3\xafve caf\xc3\xa9 \xe2\x98\x95.txt",
 		    OBJ_REG, NULL, 0 },
 		{ "a-plain/remote/duplicity-new-signatures.20231114T221500Z.to.20231114T221640Z.sigtar.gz",
-		    10, "snapshot/", "signature/newdir/added-in-inc2.bin", OBJ_REG,
-		    NULL, 1656 },
+		    10, "snapshot/", "signature/newdir/added-in-inc2.bin",
+		    OBJ_REG, NULL, 1656 },
 		{ "c-multivol/remote/duplicity-full.20231114T221320Z.vol2.difftar.gz",
-		    15, NULL, "multivol_snapshot/multivol.bin/26", OBJ_REG, NULL,
-		    65536 },
+		    15, NULL, "multivol_snapshot/multivol.bin/26", OBJ_REG,
+		    NULL, 65536 },
 		{ "c-multivol/remote/duplicity-full.20231114T221320Z.vol3.difftar.gz",
-		    20, NULL, "multivol_snapshot/multivol.bin/41", OBJ_REG, NULL, 0 },
+		    20, NULL, "multivol_snapshot/multivol.bin/41", OBJ_REG,
+		    NULL, 0 },
 	};
 	size_t i;
 
@@ -469,8 +499,8 @@ test_vectors(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *name = strrchr(cases[i].file, '/') + 1;
 		size_t len;
-		unsigned char *tar = unit_gunzip_file(unit_vector_path(cases[i].file),
-		    &len);
+		unsigned char *tar =
+		    unit_gunzip_file(unit_vector_path(cases[i].file), &len);
 		struct source *src;
 		struct tar_reader *tr;
 		struct tar_entry te;
@@ -493,11 +523,13 @@ test_vectors(void **state)
 			struct dupc_err e2;
 			char ename[200];
 
-			unit_escape(te.name, strlen(te.name), ename, sizeof(ename));
+			unit_escape(te.name, strlen(te.name), ename,
+			    sizeof(ename));
 			if (count == 0 && cases[i].root != NULL)
 				CHECK_STR(te.name, cases[i].root, name);
 			count++;
-			CHECK_INT(entry_name_parse(te.name, &en, &idx, &e2), 0, ename);
+			CHECK_INT(entry_name_parse(te.name, &en, &idx, &e2), 0,
+			    ename);
 			CHECK(!te.hardlink, ename);
 			CHECK_INT(m.uid, 0, ename);
 			if (strcmp(te.name, cases[i].probe) == 0) {
@@ -505,7 +537,8 @@ test_vectors(void **state)
 				CHECK_INT(m.type, cases[i].probe_type, ename);
 				CHECK_U64(te.size, cases[i].probe_size, ename);
 				if (cases[i].probe_link != NULL)
-					CHECK_STR(m.linkname, cases[i].probe_link, ename);
+					CHECK_STR(m.linkname,
+					    cases[i].probe_link, ename);
 				if (en.kind == EK_DELETED) {
 					CHECK_INT(m.mode, 0, ename);
 					CHECK_INT(m.mtime, 0, ename);
@@ -541,16 +574,19 @@ test_vector_data(void **state)
 	UNIT_VECTORS(vec);
 	(void)vec;
 	(void)state;
-	tar = unit_gunzip_file(unit_vector_path(
-	    "a-plain/remote/duplicity-full.20231114T221320Z.vol1.difftar.gz"), &len);
+	tar = unit_gunzip_file(
+	    unit_vector_path(
+		"a-plain/remote/duplicity-full.20231114T221320Z.vol1.difftar.gz"),
+	    &len);
 	assert_non_null(tar);
 	n = read_all(tar, len, "vol1", NULL, &bytes, &err);
 	CHECK_INT(n, 69, "entries");
 	/* big-text 2600000, deep files 5+5, naive 6, plain 6, exact64k 65536,
 	 * hardlinks 11+11, latin1 7, medium 100000, run 18, secret 11,
 	 * small 18, type-change 16, weird 7 */
-	CHECK_U64(bytes, 2600000u + 5 + 5 + 6 + 6 + 65536 + 11 + 11 + 7 +
-		100000 + 18 + 11 + 18 + 16 + 7,
+	CHECK_U64(bytes,
+	    2600000u + 5 + 5 + 6 + 6 + 65536 + 11 + 11 + 7 + 100000 + 18 + 11 +
+		18 + 16 + 7,
 	    "data bytes");
 	free(tar);
 	UNIT_DONE();
@@ -591,7 +627,8 @@ test_python_writes(void **state)
 	}
 	snprintf(long_x, sizeof(long_x), "snapshot/%0150d", 0);
 	memset(long_x + 9, 'x', 150);
-	assert_int_equal(unit_write_file("make.py", py_make, strlen(py_make)), 0);
+	assert_int_equal(unit_write_file("make.py", py_make, strlen(py_make)),
+	    0);
 	assert_int_equal(system("python3 make.py"), 0);
 	for (f = 0; f < 2; f++) {
 		size_t len;
@@ -613,7 +650,8 @@ test_python_writes(void **state)
 		while (tr != NULL && tarr_next(tr, &te, &m, &err) == 1) {
 			char name[64];
 
-			snprintf(name, sizeof(name), "%s entry %d", files[f], k);
+			snprintf(name, sizeof(name), "%s entry %d", files[f],
+			    k);
 			switch (k++) {
 			case 0:
 				CHECK_STR(te.name, "snapshot/", name);
@@ -624,17 +662,20 @@ test_python_writes(void **state)
 				CHECK_INT(te.size, 5, name);
 				break;
 			case 2:
-				CHECK_STR(te.name, "snapshot/latin1-\xe9.txt", name);
+				CHECK_STR(te.name, "snapshot/latin1-\xe9.txt",
+				    name);
 				break;
 			case 3:
 				CHECK_INT(m.type, OBJ_SYMLINK, name);
-				CHECK_INT(m.linkname ? strlen(m.linkname) : 0, 200, name);
+				CHECK_INT(m.linkname ? strlen(m.linkname) : 0,
+				    200, name);
 				break;
 			case 4:
 				CHECK_INT(m.uid, 3000000, name);
 				break;
 			case 5:
-				CHECK_STR(te.name, "snapshot/old-regular", name);
+				CHECK_STR(te.name, "snapshot/old-regular",
+				    name);
 				CHECK_INT(m.type, OBJ_REG, name);
 				CHECK_INT(te.size, 3, name);
 				break;
@@ -724,8 +765,10 @@ static void
 test_stream_ends(void **state)
 {
 	static const struct tcase one[] = {
-		{ "snapshot/./", OBJ_DIR, 0755, 0, 0, "root", "root", 1690000000, NULL, 0, 0, 0 },
-		{ "snapshot/a", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 700, 0, 0 },
+		{ "snapshot/./", OBJ_DIR, 0755, 0, 0, "root", "root",
+		    1690000000, NULL, 0, 0, 0 },
+		{ "snapshot/a", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000,
+		    NULL, 700, 0, 0 },
 	};
 	struct unit_sink out;
 	struct dupc_err err;
@@ -752,8 +795,8 @@ test_stream_ends(void **state)
 	body = out.len - 1024; /* without the end blocks */
 	CHECK_INT(read_all(out.data, body, "no end", NULL, NULL, &err), 2,
 	    "no end-of-archive blocks");
-	CHECK_INT(read_all(out.data, body + 512, "one end", NULL, NULL, &err), 2,
-	    "one end-of-archive block");
+	CHECK_INT(read_all(out.data, body + 512, "one end", NULL, NULL, &err),
+	    2, "one end-of-archive block");
 	buf = malloc(out.len + 4096);
 	memcpy(buf, out.data, out.len);
 	{
@@ -761,16 +804,17 @@ test_stream_ends(void **state)
 
 		unit_fill_random(buf + out.len, 4096, &s);
 	}
-	CHECK_INT(read_all(buf, out.len + 4096, "garbage after", NULL, NULL, &err),
-	    2, "garbage after the end blocks is ignored");
+	CHECK_INT(
+	    read_all(buf, out.len + 4096, "garbage after", NULL, NULL, &err), 2,
+	    "garbage after the end blocks is ignored");
 	memcpy(buf, out.data, body + 512);
 	{
 		uint64_t s = 9;
 
 		unit_fill_random(buf + body + 512, 4096, &s);
 	}
-	CHECK_INT(read_all(buf, body + 512 + 4096, "garbage after one", NULL, NULL,
-		      &err),
+	CHECK_INT(read_all(buf, body + 512 + 4096, "garbage after one", NULL,
+		      NULL, &err),
 	    2, "garbage after a single zero block is ignored");
 	free(buf);
 	unit_sink_release(&out);
@@ -781,8 +825,10 @@ static void
 test_bad_input(void **state)
 {
 	static const struct tcase two[] = {
-		{ "snapshot/a", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 1000, 0, 0 },
-		{ "snapshot/b", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000, NULL, 10, 0, 0 },
+		{ "snapshot/a", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000,
+		    NULL, 1000, 0, 0 },
+		{ "snapshot/b", OBJ_REG, 0644, 0, 0, "root", "root", 1690000000,
+		    NULL, 10, 0, 0 },
 	};
 	struct unit_sink out;
 	struct dupc_err err;
@@ -814,24 +860,25 @@ test_bad_input(void **state)
 
 		memcpy(copy, out.data, out.len);
 		copy[0] ^= 1;
-		CHECK_INT(read_all(copy, out.len, "checksum", NULL, NULL, &err), -1,
-		    "bad checksum in the first header");
+		CHECK_INT(read_all(copy, out.len, "checksum", NULL, NULL, &err),
+		    -1, "bad checksum in the first header");
 		memcpy(copy, out.data, out.len);
 		copy[512 + 1024 + 3] ^= 0x40;
-		CHECK_INT(read_all(copy, out.len, "checksum", NULL, NULL, &err), -1,
-		    "bad checksum in the second header");
+		CHECK_INT(read_all(copy, out.len, "checksum", NULL, NULL, &err),
+		    -1, "bad checksum in the second header");
 		free(copy);
 	}
 	/* garbage */
 	unit_fill_random(garbage, sizeof(garbage), &s);
 	err_clear(&err);
-	CHECK_INT(read_all(garbage, sizeof(garbage), "garbage", NULL, NULL, &err),
-	    -1, "random bytes");
+	CHECK_INT(
+	    read_all(garbage, sizeof(garbage), "garbage", NULL, NULL, &err), -1,
+	    "random bytes");
 	CHECK(err.msg[0] != '\0', "random bytes: message");
 	CHECK(strstr(err.msg, "garbage") != NULL, "message names the stream");
 	memset(garbage, 'A', sizeof(garbage));
-	CHECK_INT(read_all(garbage, sizeof(garbage), "AAAA", NULL, NULL, &err), -1,
-	    "text");
+	CHECK_INT(read_all(garbage, sizeof(garbage), "AAAA", NULL, NULL, &err),
+	    -1, "text");
 	CHECK_INT(read_all(garbage, 100, "short", NULL, NULL, &err), -1,
 	    "100 bytes of text");
 	unit_sink_release(&out);
@@ -959,9 +1006,11 @@ test_pax_nul_in_path(void **state)
 		struct buf idx;
 
 		buf_init(&idx, 4096);
-		CHECK(strstr(te.name, "..") == NULL, "no hidden '..' in the name");
+		CHECK(strstr(te.name, "..") == NULL,
+		    "no hidden '..' in the name");
 		if (entry_name_parse(te.name, &en, &idx, &err) == 0)
-			CHECK(strstr(buf_str(&idx), "..") == NULL, "index is safe");
+			CHECK(strstr(buf_str(&idx), "..") == NULL,
+			    "index is safe");
 		buf_release(&idx);
 	} else {
 		CHECK_INT(rc, -1, "refused");

@@ -30,8 +30,10 @@ test_parse_good(void **state)
 {
 	static const struct good_case cases[] = {
 		/* file:// — everything after it is the path, as typed */
-		{ "file:///backup/dupc", "file", NULL, NULL, "", "/backup/dupc" },
-		{ "file:///backup/dupc/", "file", NULL, NULL, "", "/backup/dupc/" },
+		{ "file:///backup/dupc", "file", NULL, NULL, "",
+		    "/backup/dupc" },
+		{ "file:///backup/dupc/", "file", NULL, NULL, "",
+		    "/backup/dupc/" },
 		{ "file://rel/path", "file", NULL, NULL, "", "rel/path" },
 		{ "file://./rel", "file", NULL, NULL, "", "./rel" },
 		{ "file:///", "file", NULL, NULL, "", "/" },
@@ -40,8 +42,9 @@ test_parse_good(void **state)
 		    "/dir with spaces/%20" },
 		{ "file:///a@b:c/d", "file", NULL, NULL, "", "/a@b:c/d" },
 		/* mf:// with an e-mail user written %40 */
-		{ "mf://user%40example.com:secret@mediafire.com/backups/dupc", "mf",
-		    "user@example.com", "secret", "mediafire.com", "backups/dupc" },
+		{ "mf://user%40example.com:secret@mediafire.com/backups/dupc",
+		    "mf", "user@example.com", "secret", "mediafire.com",
+		    "backups/dupc" },
 		{ "mf://user%40example.com@mediafire.com/backups", "mf",
 		    "user@example.com", NULL, "mediafire.com", "backups" },
 		{ "mf://me@example.com:pw@host/p", "mf", "me@example.com", "pw",
@@ -52,7 +55,8 @@ test_parse_good(void **state)
 		{ "mf://host", "mf", NULL, NULL, "host", "" },
 		{ "mf://host/a%20b/c", "mf", NULL, NULL, "host", "a b/c" },
 		{ "mf://host/p@x", "mf", NULL, NULL, "host", "p@x" },
-		{ "mf://127.0.0.1:8080/dir", "mf", NULL, NULL, "127.0.0.1:8080", "dir" },
+		{ "mf://127.0.0.1:8080/dir", "mf", NULL, NULL, "127.0.0.1:8080",
+		    "dir" },
 		{ "Mem://store", "mem", NULL, NULL, "store", "" },
 		{ "sftp+x.y-z://h/p", "sftp+x.y-z", NULL, NULL, "h", "p" },
 	};
@@ -79,12 +83,12 @@ test_parse_bad(void **state)
 		"",
 		"noscheme",
 		"/abs/path",
-		"://x",                 /* empty scheme */
-		"file://",              /* no path */
+		"://x",    /* empty scheme */
+		"file://", /* no path */
 		"FILE://",
-		"ht tp://x",            /* space in the scheme */
+		"ht tp://x", /* space in the scheme */
 		"f/le://x",
-		"\xff://x",             /* non-UTF-8 scheme */
+		"\xff://x", /* non-UTF-8 scheme */
 		"m\xc3\xa9://x",
 		"../x://y",
 		"mf:/host/path",
@@ -124,7 +128,8 @@ test_looks_like(void **state)
 	(void)state;
 	CHECK(url_looks_like("file:///x"), "file URL");
 	CHECK(url_looks_like("a://"), "minimal");
-	CHECK(url_looks_like("dir/with://inside"), "duplicity's test is a substring");
+	CHECK(url_looks_like("dir/with://inside"),
+	    "duplicity's test is a substring");
 	CHECK(!url_looks_like("/x"), "path");
 	CHECK(!url_looks_like("file:/x"), "one slash");
 	CHECK(!url_looks_like(""), "empty");
@@ -140,7 +145,8 @@ test_redact(void **state)
 		{ "mf://user%40example.com:secret@mediafire.com/backups",
 		    "mf://user%40example.com:***@mediafire.com/backups" },
 		{ "mf://u:pa:ss@h/x", "mf://u:***@h/x" },
-		{ "mf://me@example.com:pw@host/p", "mf://me@example.com:***@host/p" },
+		{ "mf://me@example.com:pw@host/p",
+		    "mf://me@example.com:***@host/p" },
 		{ "mf://u:p%40ss@h/", "mf://u:***@h/" },
 		{ "mf://u:@h/", "mf://u:***@h/" },
 		{ "mf://user@host/p", "mf://user@host/p" },
@@ -156,8 +162,8 @@ test_redact(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char out[256];
 
-		CHECK_STR(url_redact(cases[i].in, out, sizeof(out)), cases[i].want,
-		    cases[i].in);
+		CHECK_STR(url_redact(cases[i].in, out, sizeof(out)),
+		    cases[i].want, cases[i].in);
 	}
 	/* short buffers: terminated, never a piece of the password */
 	{

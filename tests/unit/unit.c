@@ -64,8 +64,7 @@ unit_setup(void **state)
 		return -1;
 	}
 	if (chdir(test_dir) < 0) {
-		print_error("cannot enter %s: %s\n", test_dir,
-		    strerror(errno));
+		print_error("cannot enter %s: %s\n", test_dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -187,8 +186,8 @@ unit_escape(const void *p, size_t n, char *out, size_t outsz)
 }
 
 void
-unit_check_str(const char *file, int line, const char *name,
-    const char *expr, const char *got, const char *want)
+unit_check_str(const char *file, int line, const char *name, const char *expr,
+    const char *got, const char *want)
 {
 	char g[600], w[600];
 
@@ -202,9 +201,8 @@ unit_check_str(const char *file, int line, const char *name,
 }
 
 void
-unit_check_mem(const char *file, int line, const char *name,
-    const char *expr, const void *got, size_t glen, const void *want,
-    size_t wlen)
+unit_check_mem(const char *file, int line, const char *name, const char *expr,
+    const void *got, size_t glen, const void *want, size_t wlen)
 {
 	const unsigned char *a = got, *b = want;
 	size_t i;
@@ -234,7 +232,8 @@ try_shared(const char *shared)
 	char p[PATH_MAX];
 
 	if ((size_t)snprintf(p, sizeof(p), "%s/vectors/duplicity-0.8.22",
-		shared) >= sizeof(p) || !is_dir(p))
+		shared) >= sizeof(p) ||
+	    !is_dir(p))
 		return 0;
 	if (realpath(p, vectors_dir) == NULL)
 		return 0;
@@ -415,7 +414,8 @@ unit_list_dir(const char *dir, char ***names, size_t *n)
 	while ((de = readdir(d)) != NULL) {
 		char **p;
 
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		p = realloc(v, (k + 1) * sizeof(*v));
 		if (p == NULL)
@@ -579,9 +579,9 @@ unit_have_python(void)
 	static int state;
 
 	if (state == 0)
-		state = system("python3 -c 'import tarfile' >/dev/null 2>&1") ==
-			0
-		    ? 1
-		    : -1;
+		state =
+		    system("python3 -c 'import tarfile' >/dev/null 2>&1") == 0
+			? 1
+			: -1;
 	return state > 0;
 }

@@ -12,10 +12,12 @@
  * afterwards.
  */
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
+/* after the four above, which cmocka.h needs */
 #include <cmocka.h>
 
 #include <stdbool.h>
@@ -41,41 +43,41 @@ unsigned unit_case_failures(void);
 
 #define UNIT_DONE() unit_done(__FILE__, __LINE__)
 
-#define CHECK(cond, name)                                                  \
-	do {                                                               \
-		if (!(cond))                                               \
-			unit_case_fail(__FILE__, __LINE__, (name), "%s",   \
-			    #cond);                                        \
+#define CHECK(cond, name)                                                \
+	do {                                                             \
+		if (!(cond))                                             \
+			unit_case_fail(__FILE__, __LINE__, (name), "%s", \
+			    #cond);                                      \
 	} while (0)
 
-#define CHECK_INT(got, want, name)                                         \
-	do {                                                               \
-		long long g_ = (long long)(got), w_ = (long long)(want);   \
-		if (g_ != w_)                                              \
-			unit_case_fail(__FILE__, __LINE__, (name),         \
-			    "%s is %lld, expected %lld", #got, g_, w_);    \
+#define CHECK_INT(got, want, name)                                       \
+	do {                                                             \
+		long long g_ = (long long)(got), w_ = (long long)(want); \
+		if (g_ != w_)                                            \
+			unit_case_fail(__FILE__, __LINE__, (name),       \
+			    "%s is %lld, expected %lld", #got, g_, w_);  \
 	} while (0)
 
-#define CHECK_U64(got, want, name)                                         \
-	do {                                                               \
-		unsigned long long g_ = (unsigned long long)(got);         \
-		unsigned long long w_ = (unsigned long long)(want);        \
-		if (g_ != w_)                                              \
-			unit_case_fail(__FILE__, __LINE__, (name),         \
-			    "%s is %llu, expected %llu", #got, g_, w_);    \
+#define CHECK_U64(got, want, name)                                      \
+	do {                                                            \
+		unsigned long long g_ = (unsigned long long)(got);      \
+		unsigned long long w_ = (unsigned long long)(want);     \
+		if (g_ != w_)                                           \
+			unit_case_fail(__FILE__, __LINE__, (name),      \
+			    "%s is %llu, expected %llu", #got, g_, w_); \
 	} while (0)
 
-#define CHECK_STR(got, want, name)                                         \
+#define CHECK_STR(got, want, name) \
 	unit_check_str(__FILE__, __LINE__, (name), #got, (got), (want))
 
-#define CHECK_MEM(got, glen, want, wlen, name)                             \
-	unit_check_mem(__FILE__, __LINE__, (name), #got, (got), (glen),    \
+#define CHECK_MEM(got, glen, want, wlen, name)                          \
+	unit_check_mem(__FILE__, __LINE__, (name), #got, (got), (glen), \
 	    (want), (wlen))
 
-void unit_check_str(const char *, int, const char *, const char *,
-    const char *, const char *);
-void unit_check_mem(const char *, int, const char *, const char *,
-    const void *, size_t, const void *, size_t);
+void unit_check_str(const char *, int, const char *, const char *, const char *,
+    const char *);
+void unit_check_mem(const char *, int, const char *, const char *, const void *,
+    size_t, const void *, size_t);
 
 /* unit_escape(p, n, out, outsz): printable form of bytes (\xHH). */
 char *unit_escape(const void *, size_t, char *, size_t);
@@ -89,12 +91,12 @@ char *unit_escape(const void *, size_t, char *, size_t);
 const char *unit_vectors(void);
 
 /* UNIT_VECTORS(var): declare ${var} = unit_vectors() or skip the test. */
-#define UNIT_VECTORS(var)                                                  \
-	const char *var = unit_vectors();                                  \
-	if (var == NULL) {                                                 \
+#define UNIT_VECTORS(var)                                                   \
+	const char *var = unit_vectors();                                   \
+	if (var == NULL) {                                                  \
 		print_message("# duplicity vectors not found; skipping\n"); \
-		skip();                                                    \
-		return;                                                    \
+		skip();                                                     \
+		return;                                                     \
 	}
 
 /* unit_vector_path(rel): "<vectors>/<rel>" (static buffer, one at a time). */
@@ -122,8 +124,8 @@ struct unit_sink {
 	struct sink base;
 	unsigned char *data;
 	size_t len, cap;
-	int finished;     /* times finish was called */
-	long fail_after;  /* fail writes once len would pass this (-1: never) */
+	int finished;    /* times finish was called */
+	long fail_after; /* fail writes once len would pass this (-1: never) */
 };
 
 void unit_sink_init(struct unit_sink *);
