@@ -19,16 +19,18 @@ CFLAGS ?=
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
+# Kept out of OPT: a command-line OPT (as in `make check`) replaces OPT
+# and every += to it, which silently dropped the instrumentation.
 ifeq ($(SANITIZE),1)
-override OPT += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+MODEFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN := -fsanitize=address,undefined
 else
-override OPT += -fstack-protector-strong -D_FORTIFY_SOURCE=2
+MODEFLAGS := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS := $(CSTD) $(OPT) $(MODEFLAGS) $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LIBS       := $(PKG_LIBS) -lrsync -lpthread -lm $(LDSAN)
 
 LIB_SRC  := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))

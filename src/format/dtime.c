@@ -7,6 +7,7 @@
 #include "format/dtime.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,28 @@ dtime_pretty(int64_t t, char *out)
 	return out;
 }
 
+/* Append to ${out} (${n} bytes) at *${o}; once full, *${o} stays at n. */
+static void
+append(char *out, size_t n, size_t *o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+append(char *out, size_t n, size_t *o, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (*o >= n)
+		return;
+	va_start(ap, fmt);
+	w = vsnprintf(out + *o, n - *o, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= n - *o)
+		*o = n;
+	else
+		*o += (size_t)w;
+}
+
 char *
 dtime_elapsed_pretty(double secs, char *out, size_t n)
 {
@@ -49,23 +72,19 @@ dtime_elapsed_pretty(double secs, char *out, size_t n)
 	minutes = (long)(secs / 60);
 	secs -= (double)minutes * 60;
 	if (hours > 1)
-		o += (size_t)snprintf(out + o, n - o, "%ld hours", hours);
+		append(out, n, &o, "%ld hours", hours);
 	else if (hours == 1)
-		o += (size_t)snprintf(out + o, n - o, "1 hour");
-	if (minutes > 0 && o > 0 && o < n)
-		o += (size_t)snprintf(out + o, n - o, " ");
+		append(out, n, &o, "1 hour");
 	if (minutes > 1)
-		o += (size_t)snprintf(out + o, n - o, "%ld minutes", minutes);
+		append(out, n, &o, "%s%ld minutes", o ? " " : "", minutes);
 	else if (minutes == 1)
-		o += (size_t)snprintf(out + o, n - o, "1 minute");
-	if (o >= n)
-		return out;
+		append(out, n, &o, "%s1 minute", o ? " " : "");
 	/* duplicity: "1 second" only for an exact integer 1; a float always
 	 * prints with two decimals when it is shown */
 	if (secs == 1.0)
-		snprintf(out + o, n - o, "%s1 second", o ? " " : "");
+		append(out, n, &o, "%s1 second", o ? " " : "");
 	else if (o == 0 || secs > 1)
-		snprintf(out + o, n - o, "%s%.2f seconds", o ? " " : "", secs);
+		append(out, n, &o, "%s%.2f seconds", o ? " " : "", secs);
 	return out;
 }
 

@@ -57,8 +57,10 @@ entry_name_parse(const char *name, struct entry_name *out, struct buf *index,
 		out->chunk = (long)k;
 		n = (size_t)(slash - rest);
 	}
-	/* one trailing '/' (directories), then the root spellings */
-	if (n > 0 && rest[n - 1] == '/')
+	/* one trailing '/' (directories), then the root spellings; a
+	 * multivol chunk is file data, so "a//1" keeps its empty component
+	 * (duplicity's multivol regexp strips nothing either) */
+	if (!out->multivol && n > 0 && rest[n - 1] == '/')
 		n--;
 	if (n == 1 && rest[0] == '.')
 		n = 0;

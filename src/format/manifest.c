@@ -260,6 +260,17 @@ manifest_parse(struct manifest *m, const char *text, size_t len,
 			cur.start_block = cur.end_block = -1;
 			open = true;
 			last = cur.number;
+		} else if (line_starts(p, n + (nl != NULL), "filelist")) {
+			/* duplicity writes Filelist after the last volume,
+			 * inside what its reader takes as that volume's
+			 * block; like its separate filelist regexp, take
+			 * the first "Filelist N" wherever it is */
+			uint64_t c;
+			const char *q = p + 9;
+
+			if (m->filelist_count < 0 &&
+			    parse_u64_n(q, n - 9, &c) == 0 && c < 1u << 30)
+				m->filelist_count = (long)c;
 		} else if (open) {
 			if (volume_line(&cur, p, n) < 0)
 				goto bad;
@@ -271,12 +282,6 @@ manifest_parse(struct manifest *m, const char *text, size_t len,
 		    line_starts(p, n + 1, "localdir")) {
 			if (field_value(p, n, 9, &m->localdir) < 0)
 				goto bad;
-		} else if (line_starts(p, n + 1, "filelist")) {
-			uint64_t c;
-			const char *q = p + 9;
-
-			if (parse_u64_n(q, n - 9, &c) == 0 && c < 1u << 30)
-				m->filelist_count = (long)c;
 		}
 		p = nl ? nl + 1 : end;
 	}

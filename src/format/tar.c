@@ -259,8 +259,13 @@ tarr_new(struct source *in, const char *what, struct dupc_err *err)
 	tr->err = err;
 	strncpy(tr->what, what, sizeof(tr->what) - 1);
 	tr->a = archive_read_new();
+	/* "empty": a zero-byte stream is an archive with no entries.  An
+	 * incremental with no changes has such a volume (a 20-byte gzip
+	 * file holding nothing); duplicity's util.make_tarfile turns
+	 * tarfile's "empty file" error into an empty archive. */
 	if (tr->a == NULL ||
 	    archive_read_support_format_tar(tr->a) != ARCHIVE_OK ||
+	    archive_read_support_format_empty(tr->a) != ARCHIVE_OK ||
 	    archive_read_open(tr->a, tr, NULL, tr_read_cb, NULL) != ARCHIVE_OK) {
 		err_set(err, E_GENERIC, "%s: cannot read tar stream: %s", what,
 		    tr->a && archive_error_string(tr->a)

@@ -16,6 +16,10 @@ spill_write(struct sink *sk, const void *p, size_t n, struct dupc_err *err)
 {
 	struct spill *s = (struct spill *)sk;
 
+	/* nothing to do; and s->mem may still be NULL (memcpy(NULL, p, 0)
+	 * is undefined) */
+	if (n == 0)
+		return 0;
 	if (s->fd < 0 && s->len + n > s->threshold) {
 		s->fd = tempfile_open("spill", NULL, err);
 		if (s->fd < 0)
