@@ -13,9 +13,7 @@
 static const struct backend_ops *const builtin[] = {
 	&file_backend_ops,
 	&mem_backend_ops,
-#ifdef DUPC_HAVE_MF
 	&mf_backend_ops,
-#endif
 };
 
 const struct backend_ops *
