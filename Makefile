@@ -29,7 +29,7 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LIBS       := $(PKG_LIBS) -lrsync -lpthread $(LDSAN)
+LIBS       := $(PKG_LIBS) -lrsync -lpthread -lm $(LDSAN)
 
 LIB_SRC  := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
