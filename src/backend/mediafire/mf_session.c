@@ -328,14 +328,14 @@ mf_call(struct mf_session *s, const char *api, const struct mf_params *in,
 	struct mf_errinfo info;
 	struct dupc_err e;
 	bool ambiguous = false;
-	unsigned n;
+	unsigned n = 0, calls = 0, logins = 0;
 
 	err_clear(&e);
 	mf_reply_init(r);
-	for (n = 1; n <= s->tries; n++) {
-		if (n > 1) {
-			log_debug("mediafire: %s attempt %u failed: %s", api,
-			    n - 1, e.msg);
+	/* the call and the logins it needs each get s->tries attempts */
+	while (calls < s->tries && logins < s->tries) {
+		if (n++ > 0) {
+			log_debug("mediafire: %s: %s", api, e.msg);
 			mf_sleep(mf_backoff(s, n));
 		}
 		if (interrupted())
@@ -345,8 +345,10 @@ mf_call(struct mf_session *s, const char *api, const struct mf_params *in,
 		if (s->state != MF_KEY_SYNCED && mf_login(s, &e) < 0) {
 			if (e.cls != ERR_TRANSIENT)
 				break;
+			logins++;
 			continue;
 		}
+		calls++;
 		if (signed_once(s, api, in, r, &e) < 0) {
 			if (e.cls != ERR_TRANSIENT)
 				break; /* interrupted, TLS refused, no memory */

@@ -32,6 +32,9 @@
 
 #define SCRATCH 65536
 #define POS_UNKNOWN UINT64_MAX
+#define MAX_ROUNDS 5 /* bitmap checks within one resumable attempt */
+
+enum { POLL_WAIT, POLL_DONE, POLL_RECHECK };
 
 struct up {
 	struct mf_backend *be;
@@ -448,46 +451,6 @@ read_units(struct up *u, const json_t *ru, bool *ready, struct dupc_err *err)
 	return 0;
 }
 
-/*
- * Send the units the server lacks, and check again, until it has them
- * all.  0: ready to poll; 1: the re-check found the file stored already
- * (u->qk set).
- */
-static int
-resumable(struct up *u, struct check *c, struct dupc_err *err)
-{
-	unsigned round;
-	bool ready;
-	uint32_t i;
-
-	u->upload_key[0] = '\0';
-	for (round = 0;; round++) {
-		if (read_units(u, c->ru, &ready, err) < 0)
-			return -1;
-		if (ready)
-			break;
-		if (round >= 3)
-			return err_class_set(err, ERR_TRANSIENT,
-			    E_BACKEND_ERROR,
-			    "upload/resumable: MediaFire keeps losing units of %s",
-			    u->name);
-		for (i = 0; i < u->units.count; i++)
-			if (!u->have[i] && send_unit(u, i, err) < 0)
-				return -1;
-		check_release(c);
-		if (do_check(u, true, c, err) < 0)
-			return -1;
-		if (already_there(c)) {
-			mf_copy(u->qk, sizeof(u->qk), c->dup_qk);
-			return 1;
-		}
-	}
-	if (u->upload_key[0] == '\0')
-		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
-		    "upload/resumable: no upload key for %s", u->name);
-	return 0;
-}
-
 /* --- upload/poll_upload --- */
 
 /* A numeric field that may be absent (0), "" (0), a number or digits. */
@@ -503,7 +466,7 @@ opt_num(const json_t *d, const char *key, int64_t *out)
 }
 
 static int
-poll_once(struct up *u, bool resum, bool *done, struct dupc_err *err)
+poll_once(struct up *u, bool resum, int *state, struct dupc_err *err)
 {
 	struct mf_params p;
 	struct mf_reply r;
@@ -514,7 +477,7 @@ poll_once(struct up *u, bool resum, bool *done, struct dupc_err *err)
 	bool retry;
 	int rc = -1;
 
-	*done = false;
+	*state = POLL_WAIT;
 	mf_params_init(&p);
 	mf_reply_init(&r);
 	if (mf_params_add(&p, "key", u->upload_key) < 0 ||
@@ -552,13 +515,17 @@ poll_once(struct up *u, bool resum, bool *done, struct dupc_err *err)
 	if ((status == 99 || status == 98) &&
 	    mf_valid_key(qk, 11, MF_QUICKKEY_MAX)) {
 		mf_copy(u->qk, sizeof(u->qk), qk);
-		*done = true;
-	} else if (status == 99 || status == 17) {
-		/* finished without a file, or units missing: start over */
+		*state = POLL_DONE;
+	} else if (status == 99) {
+		/* finished without a file: start over */
 		err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
-		    "upload/poll_upload: status %" PRIu64 " for %s", status,
+		    "upload/poll_upload: finished without a file for %s",
 		    u->name);
 		goto out;
+	} else if (status == 17 && resum) {
+		/* units missing (or an invalid state, as the Python SDK
+		 * calls it): the bitmap says which */
+		*state = POLL_RECHECK;
 	}
 	rc = 0;
 out:
@@ -567,24 +534,75 @@ out:
 	return rc;
 }
 
+/*
+ * Poll until the server has a quickkey: 0 with u->qk set, 1 when units
+ * must be checked again (resumable only), -1 on error.
+ */
 static int
 poll(struct up *u, bool resum, struct dupc_err *err)
 {
 	const struct mf_config *cfg = &u->be->cfg;
 	unsigned n;
-	bool done;
+	int state;
 
 	for (n = 0; n < cfg->poll_max; n++) {
 		if (n > 0)
 			mf_sleep(cfg->poll_interval);
-		if (poll_once(u, resum, &done, err) < 0)
+		if (poll_once(u, resum, &state, err) < 0)
 			return -1;
-		if (done)
+		if (state == POLL_DONE)
 			return 0;
+		if (state == POLL_RECHECK)
+			return 1;
 	}
 	return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
 	    "upload of %s still unfinished after %u polls", u->name,
 	    cfg->poll_max);
+}
+
+/*
+ * The resumable path: send the units the server lacks, check again, and
+ * poll once the server has them all; a poll that reports units missing
+ * (status 17) goes back to the bitmap.  0: stored, u->qk set.
+ */
+static int
+resumable(struct up *u, struct check *c, struct dupc_err *err)
+{
+	unsigned round;
+	bool ready = false;
+	uint32_t i;
+	int rc;
+
+	u->upload_key[0] = '\0';
+	for (round = 0;; round++) {
+		if (read_units(u, c->ru, &ready, err) < 0)
+			return -1;
+		/* all units in but no key said: a unit sent again is
+		 * harmless and its answer carries the key */
+		if (ready && u->upload_key[0] == '\0' &&
+		    send_unit(u, 0, err) < 0)
+			return -1;
+		if (ready) {
+			rc = poll(u, true, err);
+			if (rc <= 0)
+				return rc;
+		}
+		if (round >= MAX_ROUNDS)
+			return err_class_set(err, ERR_TRANSIENT,
+			    E_BACKEND_ERROR,
+			    "upload/resumable: MediaFire keeps losing units of %s",
+			    u->name);
+		for (i = 0; !ready && i < u->units.count; i++)
+			if (!u->have[i] && send_unit(u, i, err) < 0)
+				return -1;
+		check_release(c);
+		if (do_check(u, true, c, err) < 0)
+			return -1;
+		if (already_there(c)) {
+			mf_copy(u->qk, sizeof(u->qk), c->dup_qk);
+			return 0;
+		}
+	}
 }
 
 /* --- the whole put --- */
@@ -623,10 +641,6 @@ attempt(struct up *u, struct dupc_err *err)
 	}
 	if (resum) {
 		rc = resumable(u, &c, err);
-		if (rc == 1)
-			rc = 0;
-		else if (rc == 0)
-			rc = poll(u, true, err);
 	} else {
 		rc = simple(u, err);
 		if (rc == 0)
