@@ -105,3 +105,13 @@ backend_size(struct backend *be, const char *name, uint64_t *size,
 		    "backend cannot report object sizes");
 	return be->ops->size(be, name, size, err);
 }
+
+int
+backend_sha256(struct backend *be, const char *name, char *hex,
+    struct dupc_err *err)
+{
+	if (be->ops->sha256 == NULL)
+		return err_set(err, E_BACKEND_ERROR,
+		    "backend cannot report object hashes");
+	return be->ops->sha256(be, name, hex, err);
+}

@@ -296,6 +296,13 @@ mfemu_count(const struct mfemu *emu, const char *path, const char *fault)
 	return n;
 }
 
+int
+mfemu_skip_all(const char *why)
+{
+	printf("1..1\nok 1 # skip %s\n", why);
+	return 0;
+}
+
 const char *
 mfemu_url(const struct mfemu *emu, const char *folder, char *buf, size_t n)
 {

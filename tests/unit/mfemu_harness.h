@@ -62,6 +62,14 @@ int mfemu_clear_faults(const struct mfemu *);
  */
 unsigned mfemu_count(const struct mfemu *, const char *, const char *);
 
+/*
+ * mfemu_skip_all(why):
+ * Print a TAP plan with one skipped test (cmocka's own skip prints
+ * "not ok ... # SKIP", which runners count as a failure) and return 0,
+ * for main() to return when the emulator cannot be found.
+ */
+int mfemu_skip_all(const char *);
+
 /* mfemu_url(emu, folder, buf, n): "mf://user%40example.com@mediafire.com/
  * ${folder}" into ${buf}. */
 const char *mfemu_url(const struct mfemu *, const char *, char *, size_t);

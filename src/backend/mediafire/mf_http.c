@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -70,8 +71,17 @@ mf_http_resp_release(struct mf_http_resp *r, bool wipe)
 	mf_http_resp_init(r);
 }
 
+/* Stall detection: no byte moved either way for h->timeout seconds. */
+struct watch {
+	long timeout;
+	curl_off_t dn, up;
+	struct timespec last;
+	bool stalled;
+};
+
 /* State shared with the callbacks of one transfer. */
 struct xfer {
+	struct watch w;
 	struct mf_body *body;
 	struct mf_http_resp *resp;
 	const struct mf_dl *dl;
@@ -226,20 +236,40 @@ static int
 progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
     curl_off_t un)
 {
-	(void)arg;
+	struct watch *w = arg;
+	struct timespec now;
+
 	(void)dt;
-	(void)dn;
 	(void)ut;
-	(void)un;
-	return interrupted() ? 1 : 0;
+	if (interrupted())
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (dn != w->dn || un != w->up || w->last.tv_sec == 0) {
+		w->dn = dn;
+		w->up = un;
+		w->last = now;
+		return 0;
+	}
+	/* libcurl's own low-speed check averages over seconds of history,
+	 * so a request body sent at once would hide a silent server */
+	if ((double)(now.tv_sec - w->last.tv_sec) +
+		(double)(now.tv_nsec - w->last.tv_nsec) / 1e9 >=
+	    (double)w->timeout) {
+		w->stalled = true;
+		return 1;
+	}
+	return 0;
 }
 
 /* Options common to every request. */
 static void
-common_opts(struct mf_http *h, const char *url, char *errbuf)
+common_opts(struct mf_http *h, const char *url, char *errbuf,
+    struct watch *w)
 {
 	CURL *c = h->curl;
 
+	memset(w, 0, sizeof(*w));
+	w->timeout = h->timeout;
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -258,17 +288,16 @@ common_opts(struct mf_http *h, const char *url, char *errbuf)
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "dupc");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->timeout);
 	/* a stall, not a slow transfer, is what ends an attempt */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, h->timeout);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 }
 
 /* Turn a libcurl failure into a classed error. */
 static int
 transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
-    const char *errbuf)
+    const char *errbuf, const struct watch *w)
 {
 	enum err_class cls = ERR_TRANSIENT;
 	int code = E_BACKEND_ERROR;
@@ -278,6 +307,10 @@ transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
 		if (interrupted())
 			return err_class_set(err, ERR_PERMANENT, E_GENERIC,
 			    "%s: interrupted", what);
+		if (w->stalled)
+			return err_class_set(err, ERR_TRANSIENT,
+			    E_BACKEND_ERROR, "%s: no data for %ld seconds",
+			    what, w->timeout);
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
@@ -326,7 +359,7 @@ mf_http_post(struct mf_http *h, const char *url, const char *what,
 	if (t == NULL)
 		goto nomem;
 	hl = t;
-	common_opts(h, url, errbuf);
+	common_opts(h, url, errbuf, &x.w);
 	curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hl);
 	curl_easy_setopt(h->curl, CURLOPT_READFUNCTION, read_cb);
@@ -346,7 +379,7 @@ mf_http_post(struct mf_http *h, const char *url, const char *what,
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		transport_fail(err, what, rc, errbuf);
+		transport_fail(err, what, rc, errbuf, &x.w);
 		goto out;
 	}
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -373,7 +406,7 @@ mf_http_get(struct mf_http *h, const char *url, const char *what,
 	memset(&d, 0, sizeof(d));
 	d.x.dl = dl;
 	d.c = h->curl;
-	common_opts(h, url, errbuf);
+	common_opts(h, url, errbuf, &d.x.w);
 	/* downloads are volumes: no content decoding, exact bytes */
 	curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, NULL);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
@@ -393,7 +426,7 @@ mf_http_get(struct mf_http *h, const char *url, const char *what,
 		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
 		    "%s: download stopped", what);
 	if (rc != CURLE_OK)
-		return transport_fail(err, what, rc, errbuf);
+		return transport_fail(err, what, rc, errbuf, &d.x.w);
 	/* a body-less answer still has a status the caller must see */
 	if (!d.x.head_done && dl_head(&d.x, h->curl) < 0)
 		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
