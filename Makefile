@@ -19,16 +19,17 @@ CFLAGS ?=
 ifeq ($(WERROR),1)
 WARN += -Werror
 endif
+# kept out of OPT, so that OPT='-O1 -g' on the command line keeps them
 ifeq ($(SANITIZE),1)
-OPT += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN := -fsanitize=address,undefined
 else
-OPT += -fstack-protector-strong -D_FORTIFY_SOURCE=2
+SANFLAGS := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS := $(CSTD) $(OPT) $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS := $(CSTD) $(OPT) $(SANFLAGS) $(WARN) -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LIBS       := $(PKG_LIBS) -lrsync -lpthread -lm $(LDSAN)
 
 LIB_SRC  := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
