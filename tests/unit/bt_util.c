@@ -126,8 +126,7 @@ bt_expect(struct backend *be, const char *name, const char *p, size_t n)
 }
 
 void
-bt_expect_file(struct backend *be, const char *name, uint64_t n,
-    unsigned seed)
+bt_expect_file(struct backend *be, const char *name, uint64_t n, unsigned seed)
 {
 	char *block = malloc(1 << 20), *want = malloc(1 << 20);
 	uint64_t done = 0;

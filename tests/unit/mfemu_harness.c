@@ -225,16 +225,15 @@ out:
 int
 mfemu_add_faults(const struct mfemu *emu, const char *json)
 {
-	return mfemu_control(emu, "POST", "/_mfemu/faults", json) == 200 ? 0 :
-									     -1;
+	return mfemu_control(emu, "POST", "/_mfemu/faults", json) == 200 ? 0
+									 : -1;
 }
 
 int
 mfemu_clear_faults(const struct mfemu *emu)
 {
-	return mfemu_control(emu, "DELETE", "/_mfemu/faults", NULL) == 200 ?
-	    0 :
-	    -1;
+	return mfemu_control(emu, "DELETE", "/_mfemu/faults", NULL) == 200 ? 0
+									   : -1;
 }
 
 /* The string value of "key": "..." in one JSON line, or NULL for null. */
@@ -275,9 +274,9 @@ mfemu_count(const struct mfemu *emu, const char *path, const char *fault)
 		if (path != NULL) {
 			if (pp == NULL)
 				continue;
-			if (plen > 0 && path[plen - 1] == '*' ?
-				strncmp(pp, path, plen - 1) != 0 :
-				strcmp(pp, path) != 0)
+			if (plen > 0 && path[plen - 1] == '*'
+				? strncmp(pp, path, plen - 1) != 0
+				: strcmp(pp, path) != 0)
 				continue;
 		}
 		if (fault != NULL) {

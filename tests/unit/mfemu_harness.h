@@ -20,9 +20,9 @@
 struct mfemu {
 	pid_t pid;
 	int port;
-	char dir[256];    /* scratch directory (data, log, faults) */
-	char root[64];    /* http://127.0.0.1:PORT */
-	char log[300];    /* the request log (JSON lines) */
+	char dir[256]; /* scratch directory (data, log, faults) */
+	char root[64]; /* http://127.0.0.1:PORT */
+	char log[300]; /* the request log (JSON lines) */
 };
 
 /* mfemu_path(): the emulator script, or NULL when it is not there. */

@@ -30,7 +30,7 @@ struct target {
 	const char *name;
 	bool wrapped;
 	char url[512];
-	bool empty_ok;        /* can store a zero-byte object */
+	bool empty_ok; /* can store a zero-byte object */
 	void (*make_subfolder)(struct target *, struct backend *);
 };
 
@@ -122,8 +122,8 @@ fresh(void **state, struct target *t)
 		t->make_subfolder = file_subfolder;
 	} else {
 		mfemu_url(&emu, "", t->url, sizeof(t->url));
-		snprintf(t->url + strlen(t->url), sizeof(t->url) - strlen(t->url),
-		    "conf/t%u/a", serial);
+		snprintf(t->url + strlen(t->url),
+		    sizeof(t->url) - strlen(t->url), "conf/t%u/a", serial);
 		t->make_subfolder = mf_subfolder;
 	}
 	err_clear(&err);
@@ -279,9 +279,11 @@ test_subfolders_not_listed(void **state)
 static void
 test_odd_names(void **state)
 {
-	static const char *const names[] = { "with space", "plus+sign",
-		"percent%41", "amp&eq=", "dots...", "caf\xc3\xa9",
-		"duplicity-new-signatures.20240101T000000Z.to.20240102T000000Z.sigtar.gpg" };
+	static const char *const names[] = {
+		"with space", "plus+sign", "percent%41", "amp&eq=", "dots...",
+		"caf\xc3\xa9",
+		"duplicity-new-signatures.20240101T000000Z.to.20240102T000000Z.sigtar.gpg"
+	};
 	struct target t;
 	struct backend *be = fresh(state, &t);
 	char got[512];
@@ -340,7 +342,7 @@ skipped(void **state)
 static const struct {
 	const char *name;
 	CMUnitTestFunction fn;
-	bool folders;             /* needs a backend with subfolders */
+	bool folders; /* needs a backend with subfolders */
 } cases[] = {
 	{ "empty location", test_empty_location, false },
 	{ "put, list, get, size, sha256", test_put_list_get, false },

@@ -92,8 +92,8 @@ workload(struct backend *be, unsigned seed, unsigned gets)
 	bt_fill(small, sizeof(small), seed);
 	bt_put(be, "a.vol1.difftar.gpg", small, sizeof(small));
 	bt_put_file(be, "b.vol2.difftar.gpg", BIG, seed + 1);
-	snprintf(want, sizeof(want), "a.vol1.difftar.gpg:%u;b.vol2.difftar.gpg:%u;",
-	    SMALL, BIG);
+	snprintf(want, sizeof(want),
+	    "a.vol1.difftar.gpg:%u;b.vol2.difftar.gpg:%u;", SMALL, BIG);
 	bt_list(be, got, sizeof(got));
 	assert_string_equal(got, want);
 	for (i = 0; i < gets; i++) {
@@ -145,8 +145,7 @@ run_gets(const char *folder, const char *rules, const char *fault,
 }
 
 static void
-run(const char *folder, const char *rules, const char *fault,
-    unsigned at_least)
+run(const char *folder, const char *rules, const char *fault, unsigned at_least)
 {
 	run_gets(folder, rules, fault, at_least, 1);
 }
@@ -316,7 +315,8 @@ many_files(struct backend *be, unsigned n)
 	bt_put(be, "seed", "0123456789", 10);
 	digest_hex(DIGEST_SHA256, "0123456789", 10, hash);
 	for (i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "duplicity-inc.%05u.vol1.difftar.gpg", i);
+		snprintf(name, sizeof(name),
+		    "duplicity-inc.%05u.vol1.difftar.gpg", i);
 		mf_params_init(&p);
 		mf_params_add(&p, "filename", name);
 		mf_params_add(&p, "size", "10");
@@ -339,7 +339,8 @@ check_many(const char *listing, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		snprintf(want, sizeof(want), "duplicity-inc.%05u.vol1.difftar.gpg:10;", i);
+		snprintf(want, sizeof(want),
+		    "duplicity-inc.%05u.vol1.difftar.gpg:10;", i);
 		if (strncmp(p, want, strlen(want)) != 0)
 			fail_msg("listing lacks %s", want);
 		p += strlen(want);
@@ -372,8 +373,8 @@ test_listing_2500(void **state)
 	backend_close(be);
 	print_message("# 2501 files listed in %u chunks\n",
 	    mfemu_count(&emu, "folder/get_content", NULL) - before);
-	assert_true(mfemu_count(&emu, "folder/get_content", NULL) - before >=
-	    1251);
+	assert_true(
+	    mfemu_count(&emu, "folder/get_content", NULL) - before >= 1251);
 	/* a server that says "more" after the last chunk, with a page size
 	 * that does not divide the count */
 	setenv("DUPC_MF_CHUNK_SIZE", "7", 1);

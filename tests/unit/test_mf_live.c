@@ -91,7 +91,7 @@ main(void)
 	}
 	enc[o] = '\0';
 	unsetenv("DUPC_MF_API_ROOT");
-	snprintf(url, sizeof(url),
-	    "mf://%s@mediafire.com/dupc-live-test/%ld", enc, (long)getpid());
+	snprintf(url, sizeof(url), "mf://%s@mediafire.com/dupc-live-test/%ld",
+	    enc, (long)getpid());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,11 +27,11 @@ static const struct {
 	    "{\"response\":{\"action\":\"folder\\/get_info\",\"result\":"
 	    "\"Success\",\"new_key\":\"yes\",\"current_api_version\":\"1.3\"}}",
 	    "folder/get_info", true, true, 0 },
-	{ "success without new_key",
-	    "{\"response\":{\"result\":\"Success\"}}", "user/get_info", true,
-	    false, 0 },
-	{ "new_key no", "{\"response\":{\"result\":\"Success\",\"new_key\":"
-			"\"no\"}}",
+	{ "success without new_key", "{\"response\":{\"result\":\"Success\"}}",
+	    "user/get_info", true, false, 0 },
+	{ "new_key no",
+	    "{\"response\":{\"result\":\"Success\",\"new_key\":"
+	    "\"no\"}}",
 	    NULL, true, false, 0 },
 	{ "real 107 sample",
 	    "{\"response\":{\"action\":\"user\\/get_session_token\",\"pkey\":"
@@ -124,8 +124,8 @@ test_bad_envelopes(void **state)
 		len = strlen(bad[i].body);
 		if (strcmp(bad[i].name, "NUL inside") == 0)
 			len++;
-		if (mf_reply_parse(&r, bad[i].body, len, bad[i].action,
-			&err) == 0)
+		if (mf_reply_parse(&r, bad[i].body, len, bad[i].action, &err) ==
+		    0)
 			fail_msg("%s: accepted", bad[i].name);
 		/* a non-answer leaves the call's outcome unknown */
 		if (err.cls != ERR_TRANSIENT || r.root != NULL || r.new_key)
@@ -176,8 +176,7 @@ test_fields(void **state)
 	int64_t i;
 
 	(void)state;
-	assert_int_equal(mf_reply_parse(&r, body, strlen(body), NULL, &err),
-	    0);
+	assert_int_equal(mf_reply_parse(&r, body, strlen(body), NULL, &err), 0);
 	o = mf_json_obj(r.resp, "o");
 	assert_non_null(o);
 	assert_null(mf_json_obj(r.resp, "a"));
@@ -215,8 +214,7 @@ test_message_escaped(void **state)
 	struct dupc_err err;
 
 	(void)state;
-	assert_int_equal(mf_reply_parse(&r, body, strlen(body), NULL, &err),
-	    0);
+	assert_int_equal(mf_reply_parse(&r, body, strlen(body), NULL, &err), 0);
 	assert_string_equal(r.message, "bad\\x0a\\x1b[31mred");
 	mf_reply_release(&r);
 }
@@ -266,9 +264,8 @@ test_error_classes(void **state)
 			fail_msg("code %ld: action %d class %d",
 			    classes[i].code, (int)info.action, info.cls);
 		err_clear(&err);
-		assert_int_equal(mf_error_set(&err, "x/y", classes[i].code,
-				     "msg"),
-		    -1);
+		assert_int_equal(
+		    mf_error_set(&err, "x/y", classes[i].code, "msg"), -1);
 		assert_int_equal(err.cls, classes[i].cls);
 	}
 	mf_error_info(162, &info);

@@ -7,15 +7,15 @@
  * transfer, and no secret reaches a message or the debug log.
  */
 #define _DEFAULT_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,8 +90,8 @@ count_cb(const char *name, uint64_t size, void *arg, struct dupc_err *err)
 static void
 expect_giving_up(struct dupc_err *err, const char *what)
 {
-	if (strncmp(err->msg, "Giving up after 3 attempts. TransientError: ",
-		44) != 0)
+	if (strncmp(err->msg,
+		"Giving up after 3 attempts. TransientError: ", 44) != 0)
 		fail_msg("%s: %s", what, err->msg);
 	assert_int_equal(err->cls, ERR_TRANSIENT);
 	print_message("# %s\n", err->msg);
@@ -296,10 +296,10 @@ test_interrupt(void **state)
 		backend_close(be);
 		/* stopped at once, not retried, not after the delay */
 		_exit(rc == -1 && err.cls == ERR_PERMANENT &&
-			strstr(err.msg, "interrupted") != NULL &&
-			now() - t0 < 3 ?
-		    0 :
-		    1);
+			      strstr(err.msg, "interrupted") != NULL &&
+			      now() - t0 < 3
+			  ? 0
+			  : 1);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
@@ -325,8 +325,9 @@ test_config_errors(void **state)
 	assert_int_equal(backend_open("mf://mediafire.com/x", &opts, &be, &err),
 	    -1);
 	assert_int_equal(err.code, E_BAD_URL);
-	assert_int_equal(backend_open("mf://user%40example.com@mediafire.com/a/../b",
-			     &opts, &be, &err),
+	assert_int_equal(
+	    backend_open("mf://user%40example.com@mediafire.com/a/../b", &opts,
+		&be, &err),
 	    -1);
 	assert_int_equal(err.code, E_BAD_URL);
 	setenv("DUPC_MF_SIMPLE_MAX", "x", 1);
@@ -336,8 +337,9 @@ test_config_errors(void **state)
 	assert_non_null(strstr(err.msg, "DUPC_MF_SIMPLE_MAX"));
 	setenv("DUPC_MF_SIMPLE_MAX", "1048576", 1);
 	/* the password in the URL is used and never shown */
-	assert_int_equal(backend_open("mf://user%40example.com:wrong@mediafire.com/x",
-			     &opts, &be, &err),
+	assert_int_equal(
+	    backend_open("mf://user%40example.com:wrong@mediafire.com/x", &opts,
+		&be, &err),
 	    0);
 	{
 		unsigned n = 0;

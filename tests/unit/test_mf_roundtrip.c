@@ -179,8 +179,8 @@ test_small_roundtrip(void **state)
 	assert_int_equal(nm.n, 0);
 	assert_int_equal(mfemu_count(&emu, "folder/create", NULL), 0);
 	fill(data, sizeof(data), 1);
-	put_bytes(be, "duplicity-full.20240101T000000Z.vol1.difftar.gpg",
-	    data, sizeof(data));
+	put_bytes(be, "duplicity-full.20240101T000000Z.vol1.difftar.gpg", data,
+	    sizeof(data));
 	assert_int_equal(mfemu_count(&emu, "folder/create", NULL), 2);
 	assert_true(mfemu_count(&emu, "upload/simple", NULL) >= 1);
 	expect_bytes(be, "duplicity-full.20240101T000000Z.vol1.difftar.gpg",
@@ -198,8 +198,8 @@ test_small_roundtrip(void **state)
 	assert_string_equal(hex, want);
 	/* replace: new content under the same name */
 	fill(data, 1500, 2);
-	put_bytes(be, "duplicity-full.20240101T000000Z.vol1.difftar.gpg",
-	    data, 1500);
+	put_bytes(be, "duplicity-full.20240101T000000Z.vol1.difftar.gpg", data,
+	    1500);
 	expect_bytes(be, "duplicity-full.20240101T000000Z.vol1.difftar.gpg",
 	    data, 1500);
 	/* a name with a space goes through the signed calls too */

@@ -29,8 +29,8 @@ test_call_vectors(void **state)
 	char query[200], sig[40];
 
 	(void)state;
-	snprintf(query, sizeof(query),
-	    "response_format=json&session_token=%s", token144());
+	snprintf(query, sizeof(query), "response_format=json&session_token=%s",
+	    token144());
 	assert_int_equal(mf_sign_call(1000000000u, "0.0",
 			     "/api/1.3/user/get_info.php", query, sig),
 	    0);
@@ -67,18 +67,15 @@ test_login_signature(void **state)
 	char sig[48];
 
 	(void)state;
-	assert_int_equal(mf_sign_login("user@example.com", "secret", "45593",
-			     NULL, sig),
-	    0);
+	assert_int_equal(
+	    mf_sign_login("user@example.com", "secret", "45593", NULL, sig), 0);
 	assert_string_equal(sig, "c7aed28f7fa8b527debdb0066d2333b91eb07ee9");
 	/* an API key is appended; an empty one changes nothing */
-	assert_int_equal(mf_sign_login("user@example.com", "secret", "45593",
-			     "", sig),
-	    0);
+	assert_int_equal(
+	    mf_sign_login("user@example.com", "secret", "45593", "", sig), 0);
 	assert_string_equal(sig, "c7aed28f7fa8b527debdb0066d2333b91eb07ee9");
-	assert_int_equal(mf_sign_login("user@example.com", "secret", "4559",
-			     "3", sig),
-	    0);
+	assert_int_equal(
+	    mf_sign_login("user@example.com", "secret", "4559", "3", sig), 0);
 	assert_string_equal(sig, "c7aed28f7fa8b527debdb0066d2333b91eb07ee9");
 }
 

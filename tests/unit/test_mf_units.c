@@ -24,16 +24,12 @@ test_layouts(void **state)
 		uint64_t size, unit, count;
 		int ok;
 	} t[] = {
-		{ 5 * MIB, MIB, 5, 1 },
-		{ 5 * MIB + 1, MIB, 6, 1 },
-		{ 1, 4 * MIB, 1, 1 },
-		{ 4 * MIB, 4 * MIB, 1, 1 },
+		{ 5 * MIB, MIB, 5, 1 }, { 5 * MIB + 1, MIB, 6, 1 },
+		{ 1, 4 * MIB, 1, 1 }, { 4 * MIB, 4 * MIB, 1, 1 },
 		{ 200 * MIB, 4 * MIB, 50, 1 },
-		{ 5 * MIB, MIB, 4, 0 },        /* too few */
-		{ 5 * MIB, MIB, 6, 0 },        /* an empty last unit */
-		{ 5 * MIB, 0, 5, 0 },
-		{ 5 * MIB, MIB, 0, 0 },
-		{ 0, MIB, 1, 0 },
+		{ 5 * MIB, MIB, 4, 0 }, /* too few */
+		{ 5 * MIB, MIB, 6, 0 }, /* an empty last unit */
+		{ 5 * MIB, 0, 5, 0 }, { 5 * MIB, MIB, 0, 0 }, { 0, MIB, 1, 0 },
 		{ 100ull << 30, 1, 100ull << 30, 0 }, /* too many units */
 		{ UINT64_MAX, UINT64_MAX / 2, 3, 1 },
 		{ UINT64_MAX, UINT64_MAX / 2, 4, 0 }, /* overflow */
@@ -44,8 +40,8 @@ test_layouts(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int rc = mf_units_layout(&u, t[i].size, t[i].unit, t[i].count,
-		    &err);
+		int rc =
+		    mf_units_layout(&u, t[i].size, t[i].unit, t[i].count, &err);
 
 		if ((rc == 0) != t[i].ok)
 			fail_msg("case %zu: rc %d", i, rc);
@@ -72,7 +68,7 @@ test_bitmap_words(void **state)
 	assert_false(have[1]);
 	assert_true(have[15]);
 	assert_false(have[16]);
-	assert_true(have[18]);   /* word 1, bit 2 */
+	assert_true(have[18]); /* word 1, bit 2 */
 	assert_true(have[32]);
 	assert_true(have[39]);
 	assert_int_equal(n, 3 + 8);
@@ -94,8 +90,7 @@ from_json(const char *bitmap, uint32_t count, bool *have, int *cls)
 
 	snprintf(body, sizeof(body),
 	    "{\"response\":{\"result\":\"Success\",\"b\":%s}}", bitmap);
-	assert_int_equal(mf_reply_parse(&r, body, strlen(body), NULL, &err),
-	    0);
+	assert_int_equal(mf_reply_parse(&r, body, strlen(body), NULL, &err), 0);
 	err_clear(&err);
 	n = mf_bitmap_from_json(mf_json_obj(r.resp, "b"), count, have, &err);
 	*cls = (int)err.cls;
@@ -111,15 +106,16 @@ test_bitmap_json(void **state)
 
 	(void)state;
 	/* 33 units over three words, numbers and strings mixed */
-	assert_int_equal(from_json("{\"count\":\"3\",\"words\":[65535,\"65535\",1]}",
-			     33, have, &cls),
+	assert_int_equal(
+	    from_json("{\"count\":\"3\",\"words\":[65535,\"65535\",1]}", 33,
+		have, &cls),
 	    33);
-	assert_int_equal(from_json("{\"count\":3,\"words\":[\"0\",0,\"1\"]}", 33,
-			     have, &cls),
+	assert_int_equal(from_json("{\"count\":3,\"words\":[\"0\",0,\"1\"]}",
+			     33, have, &cls),
 	    1);
 	assert_true(have[32]);
-	assert_int_equal(from_json("{\"count\":0,\"words\":[]}", 33, have, &cls),
-	    0);
+	assert_int_equal(
+	    from_json("{\"count\":0,\"words\":[]}", 33, have, &cls), 0);
 	assert_int_equal(from_json("{\"words\":[65536]}", 33, have, &cls), -1);
 	assert_int_equal(cls, ERR_TRANSIENT);
 	assert_int_equal(from_json("{\"words\":[-1]}", 33, have, &cls), -1);

@@ -47,8 +47,8 @@ nomem(struct dupc_err *err)
 
 /* An unsigned environment setting within [lo, hi], or ${def}. */
 static int
-env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi,
-    uint64_t *out, struct dupc_err *err)
+env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi, uint64_t *out,
+    struct dupc_err *err)
 {
 	const char *s = getenv(name);
 	uint64_t v;
@@ -98,8 +98,8 @@ read_config(struct mf_backend *be, const struct backend_options *opts,
 	    env_u64("DUPC_MF_CHUNK_SIZE", 1000, 1, 1000, &v, err) < 0)
 		return -1;
 	c->chunk_size = (unsigned)v;
-	if (env_seconds("DUPC_MF_POLL_INTERVAL", 1.0, &c->poll_interval,
-		err) < 0 ||
+	if (env_seconds("DUPC_MF_POLL_INTERVAL", 1.0, &c->poll_interval, err) <
+		0 ||
 	    env_u64("DUPC_MF_POLL_MAX", 120, 1, 100000, &v, err) < 0)
 		return -1;
 	c->poll_max = (unsigned)v;
@@ -169,8 +169,8 @@ prompt_password(const char *email)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
-	fprintf(stderr, "MediaFire password for %s: ",
-	    mf_escape(email, esc, sizeof(esc)));
+	fprintf(stderr,
+	    "MediaFire password for %s: ", mf_escape(email, esc, sizeof(esc)));
 	fflush(stderr);
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
 		return NULL;
@@ -283,12 +283,12 @@ check_name(const char *name, struct dupc_err *err)
 			goto bad;
 	return 0;
 bad:
-	return err_set(err, E_BACKEND_ERROR, "invalid remote name for MediaFire");
+	return err_set(err, E_BACKEND_ERROR,
+	    "invalid remote name for MediaFire");
 }
 
 static int
-mf_list(struct backend *b, backend_list_fn *fn, void *arg,
-    struct dupc_err *err)
+mf_list(struct backend *b, backend_list_fn *fn, void *arg, struct dupc_err *err)
 {
 	struct mf_backend *be = (struct mf_backend *)b;
 	size_t i;
@@ -296,15 +296,14 @@ mf_list(struct backend *b, backend_list_fn *fn, void *arg,
 	if (mf_cache_load(be, err) < 0)
 		return -1;
 	for (i = 0; i < be->cache.n; i++)
-		if (fn(be->cache.v[i].name, be->cache.v[i].size, arg, err) !=
-		    0)
+		if (fn(be->cache.v[i].name, be->cache.v[i].size, arg, err) != 0)
 			return -1;
 	return 0;
 }
 
 static int
-mf_put(struct backend *b, const char *name, struct source *src,
-    uint64_t size, struct dupc_err *err)
+mf_put(struct backend *b, const char *name, struct source *src, uint64_t size,
+    struct dupc_err *err)
 {
 	struct mf_backend *be = (struct mf_backend *)b;
 
@@ -369,8 +368,8 @@ mf_remove(struct backend *b, const char *name, struct dupc_err *err)
 	if (check_name(name, err) < 0)
 		return -1;
 	/* an earlier attempt that may have deleted it already */
-	was_unsure = be->unsure_delete != NULL &&
-	    strcmp(be->unsure_delete, name) == 0;
+	was_unsure =
+	    be->unsure_delete != NULL && strcmp(be->unsure_delete, name) == 0;
 	free(be->unsure_delete);
 	be->unsure_delete = NULL;
 	for (pass = 0; pass < 2; pass++) {
@@ -415,8 +414,7 @@ mf_size(struct backend *b, const char *name, uint64_t *size,
 }
 
 static int
-mf_sha256(struct backend *b, const char *name, char *hex,
-    struct dupc_err *err)
+mf_sha256(struct backend *b, const char *name, char *hex, struct dupc_err *err)
 {
 	struct mf_backend *be = (struct mf_backend *)b;
 	struct mf_entry e;

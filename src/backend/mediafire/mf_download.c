@@ -37,8 +37,8 @@ struct dl {
 	const char *name;
 	int fd;
 	uint64_t size;
-	const char *want;        /* expected SHA-256 */
-	struct digest *sha;      /* over bytes [0, off) */
+	const char *want;   /* expected SHA-256 */
+	struct digest *sha; /* over bytes [0, off) */
 	uint64_t off;
 	/* the current response */
 	bool bad;
@@ -74,8 +74,7 @@ range_ok(const struct dl *d, const char *cr)
 		return false;
 	if (a != d->off || b + 1 != d->size)
 		return false;
-	return strcmp(total, "*") == 0 ||
-	    strtoull(total, NULL, 10) == d->size;
+	return strcmp(total, "*") == 0 || strtoull(total, NULL, 10) == d->size;
 }
 
 static int
@@ -124,13 +123,13 @@ on_data(void *arg, const void *p, size_t n)
 
 	if (n > d->size - d->off) {
 		d->bad = true;
-		snprintf(d->why, sizeof(d->why), "longer than %" PRIu64
-		    " bytes", d->size);
+		snprintf(d->why, sizeof(d->why),
+		    "longer than %" PRIu64 " bytes", d->size);
 		return -1;
 	}
 	while (done < n) {
-		ssize_t w = pwrite(d->fd, c + done, n - done,
-		    (off_t)(d->off + done));
+		ssize_t w =
+		    pwrite(d->fd, c + done, n - done, (off_t)(d->off + done));
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -263,7 +262,7 @@ fetch(struct mf_backend *be, const struct mf_entry *e, int fd,
 		}
 		if (fruitless > 0)
 			mf_sleep(mf_backoff(&be->s, fruitless + 1) *
-			    (d.throttled ? 10 : 1));
+				 (d.throttled ? 10 : 1));
 		if (d.size == 0)
 			break;
 		if (link == NULL) {

@@ -108,8 +108,8 @@ find_cb(const json_t *item, void *arg, struct dupc_err *err)
 
 /* The subfolder ${name} of ${parent}: 0 and ${out}, 1 when absent. */
 static int
-find_sub(struct mf_backend *be, const char *parent, const char *name,
-    char *out, struct dupc_err *err)
+find_sub(struct mf_backend *be, const char *parent, const char *name, char *out,
+    struct dupc_err *err)
 {
 	struct find_arg fa;
 
@@ -368,9 +368,9 @@ file_cb(const json_t *item, void *arg, struct dupc_err *err)
 	mf_copy(e.quickkey, sizeof(e.quickkey), qk);
 	if (mf_valid_sha256(hash))
 		for (i = 0; i <= MF_SHA256_HEX; i++)
-			e.hash[i] = (char)(hash[i] >= 'A' && hash[i] <= 'F' ?
-				hash[i] - 'A' + 'a' :
-				hash[i]);
+			e.hash[i] = (char)(hash[i] >= 'A' && hash[i] <= 'F'
+					       ? hash[i] - 'A' + 'a'
+					       : hash[i]);
 	mf_copy(e.created, sizeof(e.created), created != NULL ? created : "");
 	if (grow(c) < 0 || (e.name = strdup(name)) == NULL)
 		return nomem(err);
@@ -389,8 +389,8 @@ mf_cache_load(struct mf_backend *be, struct dupc_err *err)
 	rc = mf_folder_find(be, false, err);
 	if (rc < 0)
 		return -1;
-	if (rc == 0 && pages(be, be->folder_key, "files", file_cb, &c, err) <
-	    0) {
+	if (rc == 0 &&
+	    pages(be, be->folder_key, "files", file_cb, &c, err) < 0) {
 		mf_cache_release(&c);
 		if (err != NULL && err->cls == ERR_NOT_FOUND) {
 			/* 112: the folder went away under us */
@@ -442,8 +442,8 @@ mf_lookup(struct mf_backend *be, const char *name, struct mf_entry *out,
 }
 
 int
-mf_file_info(struct mf_backend *be, const char *qk, uint64_t *size,
-    char *hash, struct dupc_err *err)
+mf_file_info(struct mf_backend *be, const char *qk, uint64_t *size, char *hash,
+    struct dupc_err *err)
 {
 	struct mf_params p;
 	struct mf_reply r;
@@ -470,8 +470,8 @@ mf_file_info(struct mf_backend *be, const char *qk, uint64_t *size,
 		goto out;
 	}
 	for (i = 0; i <= MF_SHA256_HEX; i++)
-		hash[i] = (char)(h[i] >= 'A' && h[i] <= 'F' ? h[i] - 'A' + 'a' :
-							     h[i]);
+		hash[i] = (char)(h[i] >= 'A' && h[i] <= 'F' ? h[i] - 'A' + 'a'
+							    : h[i]);
 	rc = 0;
 out:
 	mf_reply_release(&r);

@@ -32,13 +32,15 @@ mf_http_init(struct mf_http *h, unsigned timeout, struct dupc_err *err)
 {
 	memset(h, 0, sizeof(*h));
 	if (curl_users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		return err_set(err, E_BACKEND_ERROR, "cannot initialise libcurl");
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
 	curl_users++;
 	h->curl = curl_easy_init();
 	if (h->curl == NULL) {
 		if (--curl_users == 0)
 			curl_global_cleanup();
-		return err_set(err, E_BACKEND_ERROR, "cannot initialise libcurl");
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
 	}
 	h->timeout = timeout ? (long)timeout : 30;
 	h->ready = true;
@@ -86,7 +88,7 @@ struct xfer {
 	struct mf_http_resp *resp;
 	const struct mf_dl *dl;
 	bool overflow;
-	bool aborted;   /* a download callback said stop */
+	bool aborted; /* a download callback said stop */
 	bool head_done;
 	char crange[128];
 };
@@ -111,9 +113,10 @@ read_cb(char *p, size_t size, size_t nmemb, void *arg)
 		err_clear(&e);
 		if (source_read(b->src, p, want, &got, &e) < 0 || got == 0) {
 			b->src_failed = true;
-			mf_copy(b->src_msg, sizeof(b->src_msg), got == 0 && e.code == 0 ?
-				"the file to upload is shorter than its size" :
-				e.msg);
+			mf_copy(b->src_msg, sizeof(b->src_msg),
+			    got == 0 && e.code == 0
+				? "the file to upload is shorter than its size"
+				: e.msg);
 			return CURL_READFUNC_ABORT;
 		}
 		if (b->tee != NULL)
@@ -213,7 +216,8 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
 		x->crange[0] = '\0';
-	if (n > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
+	if (n > sizeof(name) - 1 &&
+	    strncasecmp(p, name, sizeof(name) - 1) == 0) {
 		const char *v = p + sizeof(name) - 1;
 		size_t l = n - (sizeof(name) - 1);
 
@@ -263,8 +267,7 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 
 /* Options common to every request. */
 static void
-common_opts(struct mf_http *h, const char *url, char *errbuf,
-    struct watch *w)
+common_opts(struct mf_http *h, const char *url, char *errbuf, struct watch *w)
 {
 	CURL *c = h->curl;
 
@@ -333,8 +336,8 @@ transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
 
 int
 mf_http_post(struct mf_http *h, const char *url, const char *what,
-    const char *const *headers, struct mf_body *body,
-    struct mf_http_resp *resp, struct dupc_err *err)
+    const char *const *headers, struct mf_body *body, struct mf_http_resp *resp,
+    struct dupc_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hl = NULL, *t;
@@ -395,8 +398,8 @@ nomem:
 }
 
 int
-mf_http_get(struct mf_http *h, const char *url, const char *what,
-    uint64_t from, const struct mf_dl *dl, struct dupc_err *err)
+mf_http_get(struct mf_http *h, const char *url, const char *what, uint64_t from,
+    const struct mf_dl *dl, struct dupc_err *err)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char range[48];

@@ -37,16 +37,16 @@ struct json_t;
 struct source;
 
 /* Bounds on what the network may make us hold or do. */
-#define MF_BODY_MAX (16u << 20)     /* an API answer */
-#define MF_JSON_DEPTH_MAX 32        /* nesting of an API answer */
-#define MF_NAME_MAX 1024            /* a remote file or folder name */
-#define MF_TOKEN_MAX 512            /* session and action tokens */
-#define MF_TIME_MAX 40              /* the login "time" string */
-#define MF_MSG_MAX 200              /* API message text kept for errors */
-#define MF_UNITS_MAX 65536u         /* units of one resumable upload */
-#define MF_LIST_MAX 1000000u        /* entries of one folder listing */
+#define MF_BODY_MAX (16u << 20) /* an API answer */
+#define MF_JSON_DEPTH_MAX 32    /* nesting of an API answer */
+#define MF_NAME_MAX 1024        /* a remote file or folder name */
+#define MF_TOKEN_MAX 512        /* session and action tokens */
+#define MF_TIME_MAX 40          /* the login "time" string */
+#define MF_MSG_MAX 200          /* API message text kept for errors */
+#define MF_UNITS_MAX 65536u     /* units of one resumable upload */
+#define MF_LIST_MAX 1000000u    /* entries of one folder listing */
 
-#define MF_KEY_MODULUS 2147483647u  /* 2^31 - 1 */
+#define MF_KEY_MODULUS 2147483647u /* 2^31 - 1 */
 #define MF_SHA256_HEX 64
 #define MF_QUICKKEY_MAX 15
 #define MF_FOLDERKEY_MAX 15
@@ -231,16 +231,16 @@ bool mf_valid_sha256(const char *);
 
 /* What the session layer does with an API error code. */
 enum mf_err_action {
-	MF_EA_FAIL = 0,   /* return it to the caller (class below) */
-	MF_EA_RELOGIN,    /* key or token lost: log in again and retry */
-	MF_EA_RETRY,      /* server fault: retry the call after a pause */
-	MF_EA_BACKOFF,    /* rate limit: return transient, long backoff */
+	MF_EA_FAIL = 0, /* return it to the caller (class below) */
+	MF_EA_RELOGIN,  /* key or token lost: log in again and retry */
+	MF_EA_RETRY,    /* server fault: retry the call after a pause */
+	MF_EA_BACKOFF,  /* rate limit: return transient, long backoff */
 };
 
 struct mf_errinfo {
 	enum mf_err_action action;
-	int cls;       /* enum err_class for MF_EA_FAIL and when retries end */
-	int code;      /* duplicity error code */
+	int cls;  /* enum err_class for MF_EA_FAIL and when retries end */
+	int code; /* duplicity error code */
 	const char *name;
 };
 
@@ -270,7 +270,7 @@ const char *mf_fileerror_text(long);
 
 /* The unit layout of a resumable upload, as the server chose it. */
 struct mf_units {
-	uint64_t size;      /* whole file */
+	uint64_t size; /* whole file */
 	uint64_t unit_size;
 	uint32_t count;
 };
@@ -314,8 +314,8 @@ long mf_bitmap_from_json(const struct json_t *, uint32_t, bool *,
 
 /* One libcurl handle, reused so connections stay open. */
 struct mf_http {
-	void *curl;      /* CURL * */
-	long timeout;    /* seconds: connect, and longest stall mid-transfer */
+	void *curl;   /* CURL * */
+	long timeout; /* seconds: connect, and longest stall mid-transfer */
 	bool ready;
 };
 
@@ -416,13 +416,13 @@ enum mf_key_state {
 
 struct mf_session {
 	struct mf_http http;
-	char *api_root;     /* "https://www.mediafire.com", no final '/' */
-	char *version;      /* "1.3"; "" for unversioned paths */
+	char *api_root; /* "https://www.mediafire.com", no final '/' */
+	char *version;  /* "1.3"; "" for unversioned paths */
 	char *email;
-	char *password;     /* secret */
+	char *password; /* secret */
 	char *app_id;
-	char *api_key;      /* secret; NULL when the app has none */
-	char *token;        /* secret; NULL outside SYNCED */
+	char *api_key; /* secret; NULL when the app has none */
+	char *token;   /* secret; NULL outside SYNCED */
 	char time[MF_TIME_MAX + 1];
 	uint32_t key;
 	enum mf_key_state state;
@@ -483,9 +483,9 @@ void mf_action_token_drop(struct mf_session *);
  * reply, or -1: reply->error is the API code, or 0 for a transport
  * failure or malformed answer.  A 105 drops the action token.
  */
-int mf_upload_post(struct mf_session *, const char *,
-    const struct mf_params *, const char *const *, struct mf_body *,
-    struct mf_reply *, struct dupc_err *);
+int mf_upload_post(struct mf_session *, const char *, const struct mf_params *,
+    const char *const *, struct mf_body *, struct mf_reply *,
+    struct dupc_err *);
 
 /* mf_backoff(s, attempt): the pause before attempt ${attempt} (2, 3...). */
 double mf_backoff(const struct mf_session *, unsigned);
@@ -501,7 +501,7 @@ void mf_sleep(double);
 struct mf_entry {
 	char *name;
 	char quickkey[MF_QUICKKEY_MAX + 1];
-	char hash[MF_SHA256_HEX + 1];  /* lower-case; "" when not reported */
+	char hash[MF_SHA256_HEX + 1]; /* lower-case; "" when not reported */
 	uint64_t size;
 	char created[32];
 };
@@ -520,14 +520,14 @@ struct mf_cache {
 
 /* Tunables, from the environment (mf_backend.c documents them). */
 struct mf_config {
-	uint64_t simple_max;    /* largest upload/simple body */
-	unsigned chunk_size;    /* folder/get_content page size */
-	double poll_interval;   /* seconds between upload/poll_upload */
-	unsigned poll_max;      /* polls before an upload counts as stuck */
-	unsigned put_tries;     /* upload/check restarts within one put */
-	unsigned unit_tries;    /* attempts per resumable unit */
-	unsigned get_tries;     /* fruitless download requests per get */
-	bool purge;             /* file/purge instead of file/delete */
+	uint64_t simple_max;  /* largest upload/simple body */
+	unsigned chunk_size;  /* folder/get_content page size */
+	double poll_interval; /* seconds between upload/poll_upload */
+	unsigned poll_max;    /* polls before an upload counts as stuck */
+	unsigned put_tries;   /* upload/check restarts within one put */
+	unsigned unit_tries;  /* attempts per resumable unit */
+	unsigned get_tries;   /* fruitless download requests per get */
+	bool purge;           /* file/purge instead of file/delete */
 };
 
 enum mf_folder_state {
@@ -540,13 +540,13 @@ struct mf_backend {
 	struct backend base;
 	struct mf_session s;
 	struct mf_config cfg;
-	char **parts;           /* the folder path, one name per level */
+	char **parts; /* the folder path, one name per level */
 	size_t nparts;
-	char *where;            /* "/backups/host1", for messages */
+	char *where; /* "/backups/host1", for messages */
 	char folder_key[MF_FOLDERKEY_MAX + 1]; /* "" for the root */
 	enum mf_folder_state folder;
 	struct mf_cache cache;
-	char *unsure_delete;    /* a name whose delete may have taken effect */
+	char *unsure_delete; /* a name whose delete may have taken effect */
 };
 
 /* mf_folder.c */

@@ -108,8 +108,8 @@ static bool
 unreserved(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
-	    c == '~';
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-' ||
+	       c == '~';
 }
 
 static size_t
@@ -151,7 +151,7 @@ mf_params_encode(const struct mf_params *p, size_t *lenp)
 
 	for (i = 0; i < p->n; i++)
 		len += (i ? 1 : 0) + enc_len(p->v[i].key) + 1 +
-		    enc_len(p->v[i].value);
+		       enc_len(p->v[i].value);
 	s = malloc(len + 1);
 	if (s == NULL)
 		return NULL;

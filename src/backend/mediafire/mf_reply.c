@@ -113,8 +113,7 @@ code_of(const json_t *v, long *out)
 
 /* Note why a body is not an envelope, with a short escaped sample. */
 static int
-malformed(struct dupc_err *err, const char *why, const char *body,
-    size_t len)
+malformed(struct dupc_err *err, const char *why, const char *body, size_t len)
 {
 	char sample[64], esc[140];
 	size_t n = len < sizeof(sample) - 1 ? len : sizeof(sample) - 1;
@@ -292,10 +291,9 @@ mf_valid_sha256(const char *s)
 	if (s == NULL)
 		return false;
 	for (n = 0; s[n] != '\0'; n++)
-		if (n >= MF_SHA256_HEX ||
-		    !((s[n] >= '0' && s[n] <= '9') ||
-			(s[n] >= 'a' && s[n] <= 'f') ||
-			(s[n] >= 'A' && s[n] <= 'F')))
+		if (n >= MF_SHA256_HEX || !((s[n] >= '0' && s[n] <= '9') ||
+					      (s[n] >= 'a' && s[n] <= 'f') ||
+					      (s[n] >= 'A' && s[n] <= 'F')))
 			return false;
 	return n == MF_SHA256_HEX;
 }

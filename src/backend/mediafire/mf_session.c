@@ -145,10 +145,9 @@ token_ok(const char *t)
 	if (t == NULL)
 		return false;
 	for (n = 0; t[n] != '\0'; n++)
-		if (n >= MF_TOKEN_MAX ||
-		    !((t[n] >= '0' && t[n] <= '9') ||
-			(t[n] >= 'a' && t[n] <= 'z') ||
-			(t[n] >= 'A' && t[n] <= 'Z')))
+		if (n >= MF_TOKEN_MAX || !((t[n] >= '0' && t[n] <= '9') ||
+					     (t[n] >= 'a' && t[n] <= 'z') ||
+					     (t[n] >= 'A' && t[n] <= 'Z')))
 			return false;
 	return n > 0;
 }
@@ -170,8 +169,8 @@ time_ok(const char *t)
 /* POST ${body} to ${api} and decode the envelope (wiping the raw answer
  * when it may hold secrets).  -1: transport failure or malformed. */
 static int
-post_form(struct mf_session *s, const char *api, const char *body,
-    size_t len, bool secret_answer, struct mf_reply *r, struct dupc_err *err)
+post_form(struct mf_session *s, const char *api, const char *body, size_t len,
+    bool secret_answer, struct mf_reply *r, struct dupc_err *err)
 {
 	struct mf_http_resp resp;
 	struct mf_body b;
@@ -189,8 +188,8 @@ post_form(struct mf_session *s, const char *api, const char *body,
 	s->n_calls++;
 	if (mf_http_post(&s->http, url, api, form_headers, &b, &resp, err) < 0)
 		goto out;
-	if (mf_reply_parse(r, resp.body ? resp.body : "", resp.len, api,
-		err) < 0) {
+	if (mf_reply_parse(r, resp.body ? resp.body : "", resp.len, api, err) <
+	    0) {
 		err_prefix(err, "%s: HTTP %ld", api, resp.status);
 		goto out;
 	}
@@ -218,8 +217,8 @@ mf_login(struct mf_session *s, struct dupc_err *err)
 	mf_params_init(&p);
 	mf_reply_init(&r);
 	/* the order the Python SDK sends; login carries no v2 signature */
-	if (mf_sign_login(s->email, s->password, s->app_id, s->api_key,
-		sig) < 0 ||
+	if (mf_sign_login(s->email, s->password, s->app_id, s->api_key, sig) <
+		0 ||
 	    mf_params_add(&p, "application_id", s->app_id) < 0 ||
 	    mf_params_add(&p, "token_version", "2") < 0 ||
 	    mf_params_add(&p, "response_format", "json") < 0 ||
@@ -231,8 +230,8 @@ mf_login(struct mf_session *s, struct dupc_err *err)
 		goto out;
 	}
 	s->n_logins++;
-	if (post_form(s, "user/get_session_token", body, len, true, &r,
-		err) < 0)
+	if (post_form(s, "user/get_session_token", body, len, true, &r, err) <
+	    0)
 		goto out;
 	mf_escape(s->email, esc, sizeof(esc));
 	if (!r.ok) {
@@ -274,8 +273,8 @@ out:
 /* One signed attempt.  0: an envelope (key advanced as it says); -1: no
  * envelope, and the server's key is now unknown. */
 static int
-signed_once(struct mf_session *s, const char *api,
-    const struct mf_params *in, struct mf_reply *r, struct dupc_err *err)
+signed_once(struct mf_session *s, const char *api, const struct mf_params *in,
+    struct mf_reply *r, struct dupc_err *err)
 {
 	struct mf_params p;
 	char sig[40];
@@ -286,9 +285,8 @@ signed_once(struct mf_session *s, const char *api,
 	assert(s->state == MF_KEY_SYNCED && !s->busy);
 	mf_params_init(&p);
 	for (i = 0; i < in->n; i++)
-		if ((in->v[i].secret ? mf_params_add_secret :
-				       mf_params_add)(&p, in->v[i].key,
-			in->v[i].value) < 0)
+		if ((in->v[i].secret ? mf_params_add_secret : mf_params_add)(&p,
+			in->v[i].key, in->v[i].value) < 0)
 			goto nomem;
 	if (mf_params_add_secret(&p, "session_token", s->token) < 0 ||
 	    mf_params_add(&p, "response_format", "json") < 0)
@@ -382,8 +380,7 @@ mf_call(struct mf_session *s, const char *api, const struct mf_params *in,
 }
 
 int
-mf_action_token(struct mf_session *s, const char **tokp,
-    struct dupc_err *err)
+mf_action_token(struct mf_session *s, const char **tokp, struct dupc_err *err)
 {
 	struct mf_params p;
 	struct mf_reply r;
@@ -455,19 +452,18 @@ mf_upload_post(struct mf_session *s, const char *api,
 	mf_params_sort(&p);
 	if ((path = api_path(s, api)) == NULL ||
 	    (q = mf_params_encode(&p, NULL)) == NULL ||
-	    (url = malloc(strlen(s->api_root) + strlen(path) +
-		 strlen(q) + 2)) == NULL)
+	    (url = malloc(
+		 strlen(s->api_root) + strlen(path) + strlen(q) + 2)) == NULL)
 		goto nomem;
 	memcpy(url, s->api_root, strlen(s->api_root));
 	memcpy(url + strlen(s->api_root), path, strlen(path));
 	url[strlen(s->api_root) + strlen(path)] = '?';
-	memcpy(url + strlen(s->api_root) + strlen(path) + 1, q,
-	    strlen(q) + 1);
+	memcpy(url + strlen(s->api_root) + strlen(path) + 1, q, strlen(q) + 1);
 	s->n_calls++;
 	if (mf_http_post(&s->http, url, api, headers, body, &resp, err) < 0)
 		goto out;
-	if (mf_reply_parse(r, resp.body ? resp.body : "", resp.len, api,
-		err) < 0) {
+	if (mf_reply_parse(r, resp.body ? resp.body : "", resp.len, api, err) <
+	    0) {
 		err_prefix(err, "%s: HTTP %ld", api, resp.status);
 		goto out;
 	}

@@ -44,8 +44,8 @@ struct up {
 	char hash[DIGEST_HEX_MAX];
 	char qk[MF_QUICKKEY_MAX + 1];
 	char *scratch;
-	uint64_t pos;              /* offset of the next byte of src */
-	struct mf_units units;     /* layout the unit hashes are for */
+	uint64_t pos;          /* offset of the next byte of src */
+	struct mf_units units; /* layout the unit hashes are for */
 	char (*unit_hash)[DIGEST_HEX_MAX];
 	bool *have;
 	char upload_key[MF_UPLOADKEY_MAX + 1];
@@ -60,7 +60,7 @@ struct check {
 	int different_hash;
 	int storage_exceeded;
 	const char *dup_qk;
-	const json_t *ru;          /* resumable_upload, borrowed from r */
+	const json_t *ru; /* resumable_upload, borrowed from r */
 };
 
 static int
@@ -165,8 +165,8 @@ hash_units(struct up *u, const struct mf_units *l, struct dupc_err *err)
 		uint64_t left = mf_unit_len(l, i);
 
 		while (left > 0) {
-			size_t got, want = left > SCRATCH ? SCRATCH :
-							    (size_t)left;
+			size_t got,
+			    want = left > SCRATCH ? SCRATCH : (size_t)left;
 
 			if (source_read(u->src, u->scratch, want, &got, err) <
 			    0)
@@ -244,8 +244,8 @@ static bool
 already_there(const struct check *c)
 {
 	return c->hash_exists == 1 && c->in_folder == 1 &&
-	    c->file_exists == 1 && c->different_hash == 0 &&
-	    mf_valid_key(c->dup_qk, 11, MF_QUICKKEY_MAX);
+	       c->file_exists == 1 && c->different_hash == 0 &&
+	       mf_valid_key(c->dup_qk, 11, MF_QUICKKEY_MAX);
 }
 
 /* 0: stored, 1: the server does not know the content after all. */
@@ -375,8 +375,8 @@ simple(struct up *u, struct dupc_err *err)
 	snprintf(hhash, sizeof(hhash), "X-Filehash: %s", u->hash);
 	if (src_rewind(u, err) < 0)
 		return -1;
-	if (send_body(u, "upload/simple", headers, u->size, u->hash, &r,
-		err) == 0)
+	if (send_body(u, "upload/simple", headers, u->size, u->hash, &r, err) ==
+	    0)
 		rc = doupload_key(u, &r, "upload/simple", err);
 	mf_reply_release(&r);
 	return rc;
@@ -390,8 +390,8 @@ send_unit(struct up *u, uint32_t i, struct dupc_err *err)
 	uint64_t off = mf_unit_offset(l, i), len = mf_unit_len(l, i);
 	char hname[MF_NAME_MAX + 32], hsize[48], hhash[96];
 	char hid[32], uhash[96], usize[48];
-	const char *const headers[] = { hname, hsize, hhash, hid, uhash,
-		usize, "Content-Type: application/octet-stream", NULL };
+	const char *const headers[] = { hname, hsize, hhash, hid, uhash, usize,
+		"Content-Type: application/octet-stream", NULL };
 	struct mf_reply r;
 	struct dupc_err e;
 	unsigned t;
@@ -499,7 +499,8 @@ poll_once(struct up *u, bool resum, int *state, struct dupc_err *err)
 	if (result < 0) {
 		err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
 		    "upload/poll_upload: upload key unknown (result %" PRId64
-		    ")", result);
+		    ")",
+		    result);
 		goto out;
 	}
 	if (fileerror != 0) {
