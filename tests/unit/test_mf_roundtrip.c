@@ -18,6 +18,7 @@
 
 #include "backend/backend.h"
 #include "backend/mediafire/mf_internal.h"
+#include "bt_util.h"
 #include "mfemu_harness.h"
 #include "util/digest.h"
 #include "util/err.h"
@@ -254,6 +255,60 @@ test_resumable_and_instant(void **state)
 	backend_close(be);
 }
 
+static void
+test_resume_bitmap(void **state)
+{
+	struct backend *be = open_raw("bitmap");
+	uint64_t n = 40ull * 1024 * 1024 + 1; /* 21 units of 2 MiB */
+	unsigned units0 = mfemu_count(&emu, "upload/resumable", NULL);
+
+	(void)state;
+	/* units 3 and 17 answered OK but not kept: the bitmap (two words)
+	 * shows them missing and only they are sent again */
+	assert_int_equal(mfemu_add_faults(&emu,
+			     "[{\"action\":\"unit_reject\",\"unit\":3},"
+			     "{\"action\":\"unit_reject\",\"unit\":17}]"),
+	    0);
+	bt_put_file(be, "v.big", n, 17);
+	assert_int_equal(mfemu_count(&emu, "upload/resumable", NULL) - units0,
+	    21 + 2);
+	assert_int_equal(mfemu_count(&emu, "upload/resumable", "unit_reject"),
+	    2);
+	bt_expect_file(be, "v.big", n, 17);
+	assert_int_equal(mfemu_clear_faults(&emu), 0);
+	backend_close(be);
+}
+
+static void
+test_purge(void **state)
+{
+	static const struct backend_options purge = { .num_retries = 3,
+		.retry_delay = 0.01,
+		.timeout = 10,
+		.mf_purge = true };
+	struct backend *be = open_raw("purge");
+	struct dupc_err err;
+	char url[256];
+	unsigned deletes = mfemu_count(&emu, "file/delete", NULL);
+
+	(void)state;
+	put_bytes(be, "to-trash", "1", 1);
+	put_bytes(be, "to-purge", "2", 1);
+	assert_int_equal(backend_remove(be, "to-trash", &err), 0);
+	assert_int_equal(mfemu_count(&emu, "file/delete", NULL), deletes + 1);
+	backend_close(be);
+	/* --mf-purge deletes for good */
+	err_clear(&err);
+	assert_int_equal(backend_open_raw(mfemu_url(&emu, "purge", url,
+					      sizeof(url)),
+			     &purge, &be, &err),
+	    0);
+	assert_int_equal(backend_remove(be, "to-purge", &err), 0);
+	assert_int_equal(mfemu_count(&emu, "file/purge", NULL), 1);
+	assert_int_equal(mfemu_count(&emu, "file/delete", NULL), deletes + 1);
+	backend_close(be);
+}
+
 int
 main(void)
 {
@@ -261,6 +316,8 @@ main(void)
 		cmocka_unit_test(test_chain_1000),
 		cmocka_unit_test(test_small_roundtrip),
 		cmocka_unit_test(test_resumable_and_instant),
+		cmocka_unit_test(test_resume_bitmap),
+		cmocka_unit_test(test_purge),
 	};
 
 	if (mfemu_path() == NULL)

@@ -300,7 +300,9 @@ signed_once(struct mf_session *s, const char *api, const struct mf_params *in,
 	if ((body = join3(query, "&signature=", sig)) == NULL)
 		goto nomem;
 	s->busy = true;
-	rc = post_form(s, api, body, strlen(body), false, r, err);
+	/* the answer to get_action_token is a secret too */
+	rc = post_form(s, api, body, strlen(body),
+	    strcmp(api, "user/get_action_token") == 0, r, err);
 	s->busy = false;
 	if (rc < 0)
 		s->state = MF_KEY_UNKNOWN;

@@ -248,7 +248,7 @@ already_there(const struct check *c)
 	       mf_valid_key(c->dup_qk, 11, MF_QUICKKEY_MAX);
 }
 
-/* 0: stored, 1: the server does not know the content after all. */
+/* 0: stored; 1: refused, send the body instead. */
 static int
 instant(struct up *u, struct dupc_err *err)
 {
@@ -270,7 +270,10 @@ instant(struct up *u, struct dupc_err *err)
 		goto out;
 	}
 	if (mf_call(&be->s, "upload/instant", &p, &r, err) < 0) {
-		if (r.error == 110)
+		/* refused (the content is not known after all, 110 or
+		 * whatever code the server picks): send the body instead;
+		 * but a full account stays full */
+		if (r.error != 0 && r.error != 162)
 			rc = 1;
 		goto out;
 	}
