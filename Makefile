@@ -9,7 +9,7 @@ SANITIZE ?=
 WERROR   ?=
 PKG_CONFIG ?= pkg-config
 
-PKGS := libarchive zlib gpgme libcurl jansson libcrypto
+PKGS := libarchive zlib gpgme libcurl jansson libcrypto libpcre2-8
 
 CSTD   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -39,6 +39,8 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 UNIT_HELPER_SRC := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/replay_%)
 
@@ -71,10 +73,14 @@ $(BUILD)/dupc: $(MAIN_OBJ) $(BUILD)/libdupc.a
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/libdupc.a
 	$(CC) $(OPT) -o $@ $^ $(LIBS) -lcmocka
 
+# Helper programs for the end-to-end tests (tests/tools/).
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libdupc.a
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
 $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libdupc.a
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
-unit: $(UNIT_BIN) $(FUZZ_REPLAY)
+unit: $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
 
 # The whole suite once, in $(BUILD); the summary is printed by tests/run.
 test: $(BUILD)/dupc unit
@@ -92,13 +98,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
-install: $(BUILD)/dupc $(BUILD)/mfemu
-
-# The bundled MediaFire-compatible server (Python 3 standard library).
-$(BUILD)/mfemu: $(wildcard tools/mf-emulator/*.py)
-	@mkdir -p $(BUILD)
-	@printf '#!/bin/sh\nexec python3 "%s/tools/mf-emulator/mfemu.py" "$$@"\n' "$(CURDIR)" >$@
-	@chmod +x $@
+install: $(BUILD)/dupc
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/dupc $(DESTDIR)$(PREFIX)/bin/dupc
 

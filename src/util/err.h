@@ -51,6 +51,11 @@ enum dupc_code {
 	E_BACKEND_NO_SPACE = 53,
 	E_BACKEND_COMMAND_ERROR = 54,
 	E_BACKEND_CODE_ERROR = 55,
+	/* duplicity 3.x file selection (--filter-*, --files-from) */
+	E_REDUNDANT_FILTER = 70,
+	E_TRAILING_FILTER = 71,
+	E_ABSOLUTE_FILES_FROM = 72,
+	E_EMPTY_FILES_FROM = 73,
 };
 
 /* How a backend failure should be treated by the retry wrapper. */

@@ -22,7 +22,7 @@ static char *scratch;
 static pid_t scratch_owner;
 static unsigned long counter;
 
-static int
+int
 rm_rf_at(int atfd, const char *name)
 {
 	struct stat st;

@@ -55,6 +55,9 @@ void atomic_file_abort(struct atomic_file *);
 /* rm_rf(path): remove a tree without following symlinks; 0 or -1. */
 int rm_rf(const char *);
 
+/* rm_rf_at(dirfd, name): the same relative to an open directory. */
+int rm_rf_at(int, const char *);
+
 /* fsync_dir(path): fsync the directory containing ${path}. */
 int fsync_parent_dir(const char *);
 

@@ -53,7 +53,7 @@ test_expect_success() {
 	if [ $# -eq 3 ]; then prereq=$1; shift; fi
 	what=$1 body=$2
 	test_count=$((test_count + 1))
-	if [ -n "$prereq" ] && ! test_have_prereq "$prereq"; then
+	if [ -n "$prereq" ] && ! test_have_prereqs "$prereq"; then
 		test_skipped=$((test_skipped + 1))
 		say "ok $test_count # skip $what (missing $prereq)"
 		return 0
@@ -76,6 +76,14 @@ test_expect_success() {
 # test_expect_failure is not provided on purpose: a known breakage is an
 # issue to fix, not a test.
 
+# test_have_prereqs A,B,...: every listed prerequisite holds.
+test_have_prereqs() {
+	local p
+	for p in ${1//,/ }; do
+		test_have_prereq "$p" || return 1
+	done
+}
+
 test_have_prereq() {
 	case $1 in
 	ROOT) [ "$(id -u)" -eq 0 ] ;;
@@ -84,6 +92,10 @@ test_have_prereq() {
 	UNSHARE) [ "$(id -u)" -eq 0 ] && unshare -u true 2>/dev/null ;;
 	*) return 1 ;;
 	esac
+}
+
+test_path_is_missing() {
+	[ ! -e "$1" ] || { echo "$1 exists" >&2; return 1; }
 }
 
 test_cmp() {

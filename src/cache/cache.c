@@ -1,0 +1,246 @@
+/*
+ * The archive dir.  Naming and the lock follow duplicity, so dupc and
+ * duplicity can share one archive dir (and refuse to run at the same time).
+ */
+#define _DEFAULT_SOURCE
+#include "cache/cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/digest.h"
+#include "util/err.h"
+
+static int
+mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(tmp, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -1;
+		tmp[i] = i < n ? '/' : '\0';
+	}
+	return 0;
+}
+
+/* Expand a leading ~ as duplicity does for --archive-dir. */
+static char *
+expand_home(const char *p)
+{
+	const char *home = getenv("HOME");
+	size_t n;
+	char *out;
+
+	if (p[0] != '~' || (p[1] != '/' && p[1] != '\0') || home == NULL)
+		return strdup(p);
+	n = strlen(home) + strlen(p);
+	out = malloc(n);
+	if (out != NULL)
+		snprintf(out, n, "%s%s", home, p + 1);
+	return out;
+}
+
+static char *
+default_base(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	char buf[PATH_MAX];
+
+	if (xdg != NULL && *xdg != '\0')
+		snprintf(buf, sizeof(buf), "%s/duplicity", xdg);
+	else
+		snprintf(buf, sizeof(buf), "%s/.cache/duplicity",
+		    home ? home : "/root");
+	return strdup(buf);
+}
+
+int
+cache_open(struct cache *c, const char *archive_dir, const char *name,
+    const char *url, struct dupc_err *err)
+{
+	char md5[DIGEST_HEX_MAX];
+	char *base;
+	size_t n;
+
+	c->dir = NULL;
+	c->lock_fd = -1;
+	base = archive_dir ? expand_home(archive_dir) : default_base();
+	if (base == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	if (name == NULL) {
+		digest_hex(DIGEST_MD5, url, strlen(url), md5);
+		name = md5;
+	}
+	if (*name == '\0' || strchr(name, '/') != NULL ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		free(base);
+		return err_set(err, E_BAD_ARCHIVE_DIR,
+		    "invalid --name '%s': use a plain name without '/'", name);
+	}
+	n = strlen(base) + strlen(name) + 2;
+	c->dir = malloc(n);
+	if (c->dir == NULL) {
+		free(base);
+		return err_set(err, E_GENERIC, "out of memory");
+	}
+	snprintf(c->dir, n, "%s/%s", base, name);
+	free(base);
+	if (mkdir_p(c->dir, 0700) < 0) {
+		err_errno(err, E_BAD_ARCHIVE_DIR,
+		    "cannot create archive directory %s (check --archive-dir)",
+		    c->dir);
+		free(c->dir);
+		c->dir = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+cache_lock(struct cache *c, struct dupc_err *err)
+{
+	struct flock fl;
+	char *path = cache_path(c, "lockfile");
+	int fd;
+
+	if (path == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_errno(err, E_BAD_ARCHIVE_DIR, "cannot open %s", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	/* the lock dies with the process, so a crashed run leaves no stale
+	 * lock behind */
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		close(fd);
+		if (errno == EACCES || errno == EAGAIN)
+			return err_set(err, E_USER_ERROR,
+			    "Another duplicity instance is already running with this archive directory (%s); wait for it to finish",
+			    c->dir);
+		return err_errno(err, E_BAD_ARCHIVE_DIR,
+		    "cannot lock archive directory %s", c->dir);
+	}
+	c->lock_fd = fd;
+	return 0;
+}
+
+void
+cache_close(struct cache *c)
+{
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	c->lock_fd = -1;
+	free(c->dir);
+	c->dir = NULL;
+}
+
+void
+cache_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int
+cache_list(const struct cache *c, char ***namesp, size_t *np,
+    struct dupc_err *err)
+{
+	DIR *d = opendir(c->dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (d == NULL)
+		return err_errno(err, E_BAD_ARCHIVE_DIR,
+		    "cannot list archive directory %s", c->dir);
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		char **p;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "lockfile") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		p = realloc(names, (n + 1) * sizeof(*p));
+		if (p == NULL || (p[n] = strdup(de->d_name)) == NULL) {
+			if (p != NULL)
+				names = p;
+			closedir(d);
+			cache_names_free(names, n);
+			return err_set(err, E_GENERIC, "out of memory");
+		}
+		names = p;
+		n++;
+	}
+	closedir(d);
+	*namesp = names;
+	*np = n;
+	return 0;
+}
+
+char *
+cache_path(const struct cache *c, const char *name)
+{
+	size_t n = strlen(c->dir) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", c->dir, name);
+	return p;
+}
+
+int
+cache_remove(const struct cache *c, const char *name, struct dupc_err *err)
+{
+	char *p = cache_path(c, name);
+	int rc = 0;
+
+	if (p == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	if (unlink(p) < 0 && errno != ENOENT)
+		rc = err_errno(err, E_GENERIC, "cannot delete %s", p);
+	free(p);
+	return rc;
+}
+
+bool
+cache_exists(const struct cache *c, const char *name)
+{
+	char *p = cache_path(c, name);
+	struct stat st;
+	bool ok;
+
+	if (p == NULL)
+		return false;
+	ok = stat(p, &st) == 0;
+	free(p);
+	return ok;
+}

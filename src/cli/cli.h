@@ -1,0 +1,74 @@
+#ifndef DUPC_CLI_CLI_H
+#define DUPC_CLI_CLI_H
+
+/*
+ * The command line: duplicity's commands and options (commandline.py),
+ * parsed into engine options.  Only this folder prints errors.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+
+struct dupc_err;
+
+enum cmd_id {
+	CMD_NONE,
+	CMD_FULL,
+	CMD_INC,
+	CMD_BACKUP, /* 3.x "backup": incremental when possible */
+	CMD_RESTORE,
+	CMD_VERIFY,
+	CMD_COLLECTION_STATUS,
+	CMD_LIST_CURRENT_FILES,
+	CMD_CLEANUP,
+	CMD_REMOVE_OLDER_THAN,
+	CMD_REMOVE_ALL_BUT_N_FULL,
+	CMD_REMOVE_ALL_INC_OF_BUT_N_FULL,
+	CMD_HELP,
+};
+
+#define CLI_MAX_ARGS 8
+
+struct cli {
+	enum cmd_id cmd;
+	const char *cmd_arg;   /* TIME or COUNT of remove-* */
+	const char *args[CLI_MAX_ARGS];
+	size_t nargs;
+	struct dupc_opts o;
+	/* collected before the engine options can be resolved */
+	const char *time_str;
+	const char *full_if_older_str;
+	const char *current_time_str;
+	const char *log_file;
+	int log_fd;
+	bool show_version;
+	bool show_help;
+	const char *help_topic;
+	bool progress;
+	/* owned storage behind the const arrays in o */
+	char **keys, **hidden, **gpgopts;
+	char *file_to_restore;
+	char *localdir;
+	char hostname[256];
+	struct selection *sel;
+};
+
+/*
+ * cli_parse(c, argc, argv, err):
+ * Parse arguments into ${c}; E_COMMAND_LINE with a message naming the
+ * argument and the fix on anything wrong.
+ */
+int cli_parse(struct cli *, int, char **, struct dupc_err *);
+
+/* cli_release(c): free what cli_parse allocated (secrets wiped). */
+void cli_release(struct cli *);
+
+/* cli_usage(f): the short grouped --help text. */
+void cli_usage(void);
+
+/* cli_help_command(name): detailed help for one command; -1 if unknown. */
+int cli_help_command(const char *);
+
+#endif

@@ -1,0 +1,605 @@
+/*
+ * Command-line parsing.  Options may come before, between or after the
+ * positional arguments, as with duplicity's optparse; "--opt=value" and
+ * "--opt value" are both accepted; commands may be abbreviated to any
+ * unique prefix.  Selection options are handed to the selection module in
+ * command-line order, because first match wins.
+ */
+#define _DEFAULT_SOURCE
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "format/dtime.h"
+#include "select/select.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/secret.h"
+
+static const struct {
+	const char *name;
+	enum cmd_id id;
+} commands[] = {
+	{ "full", CMD_FULL },
+	{ "incremental", CMD_INC },
+	{ "restore", CMD_RESTORE },
+	{ "verify", CMD_VERIFY },
+	{ "collection-status", CMD_COLLECTION_STATUS },
+	{ "list-current-files", CMD_LIST_CURRENT_FILES },
+	{ "cleanup", CMD_CLEANUP },
+	{ "remove-older-than", CMD_REMOVE_OLDER_THAN },
+	{ "remove-all-but-n-full", CMD_REMOVE_ALL_BUT_N_FULL },
+	{ "remove-all-inc-of-but-n-full", CMD_REMOVE_ALL_INC_OF_BUT_N_FULL },
+	{ "backup", CMD_BACKUP },
+	{ "help", CMD_HELP },
+};
+
+/* duplicity 3.x short aliases */
+static const struct {
+	const char *name;
+	enum cmd_id id;
+} aliases[] = {
+	{ "bu", CMD_BACKUP }, { "fb", CMD_FULL }, { "ib", CMD_INC },
+	{ "inc", CMD_INC }, { "incr", CMD_INC }, { "rb", CMD_RESTORE },
+	{ "vb", CMD_VERIFY }, { "st", CMD_COLLECTION_STATUS },
+	{ "ls", CMD_LIST_CURRENT_FILES }, { "cl", CMD_CLEANUP },
+	{ "ro", CMD_REMOVE_OLDER_THAN }, { "ra", CMD_REMOVE_ALL_BUT_N_FULL },
+	{ "ri", CMD_REMOVE_ALL_INC_OF_BUT_N_FULL },
+};
+
+/* Resolve a command word; CMD_NONE when it is not one. */
+static enum cmd_id
+lookup_command(const char *w, bool *ambiguous)
+{
+	enum cmd_id found = CMD_NONE;
+	size_t i, n = strlen(w), hits = 0;
+
+	*ambiguous = false;
+	if (n == 0 || strstr(w, "://") != NULL || strchr(w, '/') != NULL)
+		return CMD_NONE;
+	for (i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(w, aliases[i].name) == 0)
+			return aliases[i].id;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(w, commands[i].name) == 0)
+			return commands[i].id;
+		if (strncmp(w, commands[i].name, n) == 0) {
+			found = commands[i].id;
+			hits++;
+		}
+	}
+	if (hits > 1)
+		*ambiguous = true;
+	return hits == 1 ? found : CMD_NONE;
+}
+
+enum opt_arg { NOARG, ARG };
+
+enum opt_id {
+	O_ALLOW_SOURCE_MISMATCH, O_ARCHIVE_DIR, O_ASYNC_UPLOAD,
+	O_BACKEND_RETRY_DELAY, O_COMPARE_DATA, O_COMPRESS_LEVEL,
+	O_CURRENT_TIME, O_DRY_RUN, O_ENCRYPT_KEY, O_ENCRYPT_SIGN_KEY,
+	O_FAIL_ON_VOLUME, O_FILE_PREFIX, O_FILE_PREFIX_ARCHIVE,
+	O_FILE_PREFIX_MANIFEST, O_FILE_PREFIX_SIGNATURE, O_FILE_TO_RESTORE,
+	O_FORCE, O_FULL_IF_OLDER_THAN, O_GPG_BINARY, O_GPG_OPTIONS, O_HELP,
+	O_HIDDEN_ENCRYPT_KEY, O_IGNORE_ERRORS, O_LOG_FD, O_LOG_FILE,
+	O_LOG_TIMESTAMP, O_MAX_BLOCKSIZE, O_MF_PURGE, O_NAME,
+	O_NO_COMPRESSION, O_NO_ENCRYPTION, O_NO_FILES_CHANGED,
+	O_NO_PRINT_STATISTICS, O_NO_RESTORE_OWNERSHIP, O_NUM_RETRIES,
+	O_NUMERIC_OWNER, O_PROGRESS, O_PROGRESS_RATE, O_SIGN_KEY, O_TEMPDIR,
+	O_TIME, O_TIMEOUT, O_USE_AGENT, O_VERBOSITY, O_VERSION, O_VOLSIZE,
+	O_SELECT, O_SELECT_SWITCH, O_NULL_SEPARATOR, O_METADATA_SYNC_MODE,
+	O_IGNORED_ARG,
+};
+
+static const struct opt {
+	const char *name;
+	enum opt_arg arg;
+	enum opt_id id;
+} options[] = {
+	{ "allow-source-mismatch", NOARG, O_ALLOW_SOURCE_MISMATCH },
+	{ "archive-dir", ARG, O_ARCHIVE_DIR },
+	{ "asynchronous-upload", NOARG, O_ASYNC_UPLOAD },
+	{ "backend-retry-delay", ARG, O_BACKEND_RETRY_DELAY },
+	{ "compare-data", NOARG, O_COMPARE_DATA },
+	{ "compress-level", ARG, O_COMPRESS_LEVEL },
+	{ "current-time", ARG, O_CURRENT_TIME },
+	{ "dry-run", NOARG, O_DRY_RUN },
+	{ "encrypt-key", ARG, O_ENCRYPT_KEY },
+	{ "encrypt-sign-key", ARG, O_ENCRYPT_SIGN_KEY },
+	{ "fail-on-volume", ARG, O_FAIL_ON_VOLUME },
+	{ "file-prefix", ARG, O_FILE_PREFIX },
+	{ "file-prefix-archive", ARG, O_FILE_PREFIX_ARCHIVE },
+	{ "file-prefix-manifest", ARG, O_FILE_PREFIX_MANIFEST },
+	{ "file-prefix-signature", ARG, O_FILE_PREFIX_SIGNATURE },
+	{ "file-to-restore", ARG, O_FILE_TO_RESTORE },
+	{ "path-to-restore", ARG, O_FILE_TO_RESTORE },
+	{ "force", NOARG, O_FORCE },
+	{ "full-if-older-than", ARG, O_FULL_IF_OLDER_THAN },
+	{ "gpg-binary", ARG, O_GPG_BINARY },
+	{ "gpg-options", ARG, O_GPG_OPTIONS },
+	{ "help", NOARG, O_HELP },
+	{ "hidden-encrypt-key", ARG, O_HIDDEN_ENCRYPT_KEY },
+	{ "ignore-errors", NOARG, O_IGNORE_ERRORS },
+	{ "log-fd", ARG, O_LOG_FD },
+	{ "log-file", ARG, O_LOG_FILE },
+	{ "log-timestamp", NOARG, O_LOG_TIMESTAMP },
+	{ "max-blocksize", ARG, O_MAX_BLOCKSIZE },
+	{ "metadata-sync-mode", ARG, O_METADATA_SYNC_MODE },
+	{ "mf-purge", NOARG, O_MF_PURGE },
+	{ "name", ARG, O_NAME },
+	{ "no-compression", NOARG, O_NO_COMPRESSION },
+	{ "no-encryption", NOARG, O_NO_ENCRYPTION },
+	{ "no-files-changed", NOARG, O_NO_FILES_CHANGED },
+	{ "no-print-statistics", NOARG, O_NO_PRINT_STATISTICS },
+	{ "do-not-restore-ownership", NOARG, O_NO_RESTORE_OWNERSHIP },
+	{ "no-restore-ownership", NOARG, O_NO_RESTORE_OWNERSHIP },
+	{ "null-separator", NOARG, O_NULL_SEPARATOR },
+	{ "num-retries", ARG, O_NUM_RETRIES },
+	{ "numeric-owner", NOARG, O_NUMERIC_OWNER },
+	{ "progress", NOARG, O_PROGRESS },
+	{ "progress-rate", ARG, O_PROGRESS_RATE },
+	{ "restore-time", ARG, O_TIME },
+	{ "time", ARG, O_TIME },
+	{ "sign-key", ARG, O_SIGN_KEY },
+	{ "tempdir", ARG, O_TEMPDIR },
+	{ "timeout", ARG, O_TIMEOUT },
+	{ "use-agent", NOARG, O_USE_AGENT },
+	{ "verbosity", ARG, O_VERBOSITY },
+	{ "version", NOARG, O_VERSION },
+	{ "volsize", ARG, O_VOLSIZE },
+	/* selection, in order (select/select.c interprets them) */
+	{ "include", ARG, O_SELECT },
+	{ "exclude", ARG, O_SELECT },
+	{ "include-regexp", ARG, O_SELECT },
+	{ "exclude-regexp", ARG, O_SELECT },
+	{ "include-filelist", ARG, O_SELECT },
+	{ "exclude-filelist", ARG, O_SELECT },
+	{ "files-from", ARG, O_SELECT },
+	{ "exclude-if-present", ARG, O_SELECT },
+	{ "exclude-older-than", ARG, O_SELECT },
+	{ "exclude-other-filesystems", NOARG, O_SELECT_SWITCH },
+	{ "exclude-device-files", NOARG, O_SELECT_SWITCH },
+	{ "filter-globbing", NOARG, O_SELECT_SWITCH },
+	{ "filter-ignorecase", NOARG, O_SELECT_SWITCH },
+	{ "filter-literal", NOARG, O_SELECT_SWITCH },
+	{ "filter-regexp", NOARG, O_SELECT_SWITCH },
+	{ "filter-strictcase", NOARG, O_SELECT_SWITCH },
+	/* accepted for compatibility, meaningless for dupc's backends */
+	{ "ssh-options", ARG, O_IGNORED_ARG },
+	{ "ssl-cacert-file", ARG, O_IGNORED_ARG },
+};
+
+static int
+push_str(char ***v, size_t *n, const char *s)
+{
+	char **p = realloc(*v, (*n + 2) * sizeof(*p));
+
+	if (p == NULL)
+		return -1;
+	*v = p;
+	p[*n] = strdup(s);
+	if (p[*n] == NULL)
+		return -1;
+	p[++*n] = NULL;
+	return 0;
+}
+
+static int
+bad_value(struct dupc_err *err, const char *opt, const char *val,
+    const char *want)
+{
+	return err_set(err, E_COMMAND_LINE,
+	    "bad value '%s' for --%s: expected %s", val, opt, want);
+}
+
+static int
+num_arg(const char *opt, const char *val, uint64_t lo, uint64_t hi,
+    uint64_t *out, struct dupc_err *err)
+{
+	char want[96];
+
+	if (parse_u64(val, out) < 0 || *out < lo || *out > hi) {
+		snprintf(want, sizeof(want), "a whole number from %llu to %llu",
+		    (unsigned long long)lo, (unsigned long long)hi);
+		return bad_value(err, opt, val, want);
+	}
+	return 0;
+}
+
+static int
+apply(struct cli *c, const struct opt *op, const char *val,
+    struct dupc_err *err)
+{
+	struct dupc_opts *o = &c->o;
+	uint64_t n;
+
+	switch (op->id) {
+	case O_ALLOW_SOURCE_MISMATCH:
+		o->allow_source_mismatch = true;
+		break;
+	case O_ARCHIVE_DIR:
+		o->archive_dir = val;
+		break;
+	case O_ASYNC_UPLOAD:
+		o->async_upload = true;
+		break;
+	case O_BACKEND_RETRY_DELAY: {
+		char *end;
+		double d = strtod(val, &end);
+
+		if (*val == '\0' || *end != '\0' || d < 0 || d > 3600)
+			return bad_value(err, op->name, val,
+			    "seconds from 0 to 3600");
+		o->be.retry_delay = d > 0 ? d : 1e-6;
+		break;
+	}
+	case O_COMPARE_DATA:
+		o->compare_data = true;
+		break;
+	case O_COMPRESS_LEVEL:
+		if (num_arg(op->name, val, 1, 9, &n, err) < 0)
+			return -1;
+		o->compress_level = (int)n;
+		break;
+	case O_CURRENT_TIME:
+		c->current_time_str = val;
+		break;
+	case O_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case O_ENCRYPT_KEY:
+		if (push_str(&c->keys, &o->nencrypt_keys, val) < 0)
+			goto nomem;
+		break;
+	case O_ENCRYPT_SIGN_KEY:
+		if (push_str(&c->keys, &o->nencrypt_keys, val) < 0)
+			goto nomem;
+		o->sign_key = val;
+		break;
+	case O_FAIL_ON_VOLUME:
+		if (num_arg(op->name, val, 1, 1u << 30, &n, err) < 0)
+			return -1;
+		o->fail_on_volume = (unsigned)n;
+		break;
+	case O_FILE_PREFIX:
+		o->pfx.all = val;
+		break;
+	case O_FILE_PREFIX_ARCHIVE:
+		o->pfx.archive = val;
+		break;
+	case O_FILE_PREFIX_MANIFEST:
+		o->pfx.manifest = val;
+		break;
+	case O_FILE_PREFIX_SIGNATURE:
+		o->pfx.signature = val;
+		break;
+	case O_FILE_TO_RESTORE:
+		free(c->file_to_restore);
+		c->file_to_restore = strdup(val);
+		if (c->file_to_restore == NULL)
+			goto nomem;
+		break;
+	case O_FORCE:
+		o->force = true;
+		break;
+	case O_FULL_IF_OLDER_THAN:
+		c->full_if_older_str = val;
+		break;
+	case O_GPG_BINARY:
+		o->gpg_binary = val;
+		break;
+	case O_GPG_OPTIONS: {
+		char *copy = strdup(val), *p, *save = NULL;
+
+		if (copy == NULL)
+			goto nomem;
+		for (p = strtok_r(copy, " \t\n", &save); p != NULL;
+		     p = strtok_r(NULL, " \t\n", &save))
+			if (push_str(&c->gpgopts, &o->ngpg_options, p) < 0) {
+				free(copy);
+				goto nomem;
+			}
+		free(copy);
+		break;
+	}
+	case O_HELP:
+		c->show_help = true;
+		break;
+	case O_HIDDEN_ENCRYPT_KEY:
+		if (push_str(&c->hidden, &o->nhidden_keys, val) < 0)
+			goto nomem;
+		break;
+	case O_IGNORE_ERRORS:
+		o->ignore_errors = true;
+		break;
+	case O_LOG_FD:
+		if (num_arg(op->name, val, 0, 1u << 20, &n, err) < 0)
+			return -1;
+		c->log_fd = (int)n;
+		break;
+	case O_LOG_FILE:
+		c->log_file = val;
+		break;
+	case O_LOG_TIMESTAMP:
+		log_set_timestamp(1);
+		break;
+	case O_MAX_BLOCKSIZE:
+		if (num_arg(op->name, val, 512, 1u << 24, &n, err) < 0)
+			return -1;
+		o->max_blocksize = (unsigned)n;
+		break;
+	case O_METADATA_SYNC_MODE:
+		if (strcmp(val, "full") != 0 && strcmp(val, "partial") != 0)
+			return bad_value(err, op->name, val, "full or partial");
+		break;
+	case O_MF_PURGE:
+		o->be.mf_purge = true;
+		break;
+	case O_NAME:
+		o->name = val;
+		break;
+	case O_NO_COMPRESSION:
+		o->compress = false;
+		break;
+	case O_NO_ENCRYPTION:
+		o->encrypt = false;
+		break;
+	case O_NO_FILES_CHANGED:
+		o->no_files_changed = true;
+		break;
+	case O_NO_PRINT_STATISTICS:
+		o->print_statistics = false;
+		break;
+	case O_NO_RESTORE_OWNERSHIP:
+		o->restore_ownership = false;
+		break;
+	case O_NULL_SEPARATOR:
+		if (selection_add(c->sel, "null-separator", NULL, err) < 0)
+			return -1;
+		break;
+	case O_NUM_RETRIES:
+		if (num_arg(op->name, val, 1, 1000, &n, err) < 0)
+			return -1;
+		o->be.num_retries = (unsigned)n;
+		break;
+	case O_NUMERIC_OWNER:
+		o->numeric_owner = true;
+		break;
+	case O_PROGRESS:
+		c->progress = true;
+		break;
+	case O_PROGRESS_RATE:
+		if (num_arg(op->name, val, 1, 3600, &n, err) < 0)
+			return -1;
+		break;
+	case O_SIGN_KEY:
+		o->sign_key = val;
+		break;
+	case O_TEMPDIR:
+		o->tempdir = val;
+		break;
+	case O_TIME:
+		c->time_str = val;
+		break;
+	case O_TIMEOUT:
+		if (num_arg(op->name, val, 1, 86400, &n, err) < 0)
+			return -1;
+		o->be.timeout = (unsigned)n;
+		break;
+	case O_USE_AGENT:
+		o->use_agent = true;
+		break;
+	case O_VERBOSITY: {
+		int v;
+
+		if (log_parse_verbosity(val, &v) < 0)
+			return bad_value(err, op->name, val,
+			    "0-9 or error, warning, notice, info, debug");
+		log_set_verbosity(v);
+		break;
+	}
+	case O_VERSION:
+		c->show_version = true;
+		break;
+	case O_VOLSIZE:
+		if (num_arg(op->name, val, 1, 1u << 20, &n, err) < 0)
+			return -1;
+		o->volsize = n * 1024 * 1024;
+		break;
+	case O_SELECT:
+	case O_SELECT_SWITCH: {
+		char t[32];
+
+		if (strcmp(op->name, "exclude-older-than") == 0) {
+			int64_t when;
+
+			if (dtime_parse(val, (int64_t)time(NULL), &when, err) < 0)
+				return -1;
+			snprintf(t, sizeof(t), "%lld", (long long)when);
+			val = t;
+		}
+		if (selection_add(c->sel, op->name, val, err) < 0)
+			return -1;
+		break;
+	}
+	case O_IGNORED_ARG:
+		break;
+	}
+	return 0;
+nomem:
+	return err_set(err, E_GENERIC, "out of memory");
+}
+
+static const struct opt *
+find_option(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (strlen(options[i].name) == n &&
+		    strncmp(options[i].name, name, n) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* Short options: -v N, -vN, -t T, -r P, -h, -V. */
+static int
+short_option(struct cli *c, int argc, char **argv, int *i,
+    struct dupc_err *err)
+{
+	const char *a = argv[*i];
+	const char *val = a[2] ? a + 2 : NULL;
+	const char *name;
+
+	switch (a[1]) {
+	case 'v':
+		name = "verbosity";
+		break;
+	case 't':
+		name = "time";
+		break;
+	case 'r':
+		name = "file-to-restore";
+		break;
+	case 'h':
+		c->show_help = true;
+		return 0;
+	case 'V':
+		c->show_version = true;
+		return 0;
+	default:
+		return err_set(err, E_COMMAND_LINE,
+		    "unknown option %s; see dupc --help", a);
+	}
+	if (val == NULL) {
+		if (*i + 1 >= argc)
+			return err_set(err, E_COMMAND_LINE,
+			    "option %s needs a value", a);
+		val = argv[++*i];
+	}
+	return apply(c, find_option(name, strlen(name)), val, err);
+}
+
+static int
+long_option(struct cli *c, int argc, char **argv, int *i,
+    struct dupc_err *err)
+{
+	const char *a = argv[*i] + 2;
+	const char *eq = strchr(a, '=');
+	size_t n = eq ? (size_t)(eq - a) : strlen(a);
+	const struct opt *op = find_option(a, n);
+	const char *val = eq ? eq + 1 : NULL;
+
+	if (op == NULL)
+		return err_set(err, E_COMMAND_LINE,
+		    "unknown option --%.*s; see dupc --help", (int)n, a);
+	if (op->arg == NOARG) {
+		if (val != NULL)
+			return err_set(err, E_COMMAND_LINE,
+			    "option --%s takes no value", op->name);
+	} else if (val == NULL) {
+		if (*i + 1 >= argc)
+			return err_set(err, E_COMMAND_LINE,
+			    "option --%s needs a value", op->name);
+		val = argv[++*i];
+	}
+	return apply(c, op, val, err);
+}
+
+static void
+set_defaults(struct cli *c)
+{
+	struct dupc_opts *o = &c->o;
+
+	memset(c, 0, sizeof(*c));
+	c->log_fd = -1;
+	o->encrypt = true;
+	o->compress = true;
+	o->volsize = 200ull * 1024 * 1024;
+	o->max_blocksize = 2048;
+	o->print_statistics = true;
+	o->restore_ownership = true;
+	o->pfx.all = o->pfx.manifest = o->pfx.archive = o->pfx.signature = "";
+}
+
+int
+cli_parse(struct cli *c, int argc, char **argv, struct dupc_err *err)
+{
+	bool only_args = false, ambiguous;
+	int i;
+
+	set_defaults(c);
+	c->sel = selection_new(err);
+	if (c->sel == NULL)
+		return -1;
+	c->o.sel = c->sel;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!only_args && strcmp(a, "--") == 0) {
+			only_args = true;
+		} else if (!only_args && a[0] == '-' && a[1] == '-') {
+			if (long_option(c, argc, argv, &i, err) < 0)
+				return -1;
+		} else if (!only_args && a[0] == '-' && a[1] != '\0') {
+			if (short_option(c, argc, argv, &i, err) < 0)
+				return -1;
+		} else if (c->cmd == CMD_NONE && c->nargs == 0 &&
+		    lookup_command(a, &ambiguous) != CMD_NONE) {
+			c->cmd = lookup_command(a, &ambiguous);
+			if ((c->cmd == CMD_REMOVE_OLDER_THAN ||
+				c->cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
+				c->cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL)) {
+				if (i + 1 >= argc)
+					return err_set(err, E_COMMAND_LINE,
+					    "%s needs an argument", a);
+				c->cmd_arg = argv[++i];
+			}
+		} else {
+			if (c->nargs == 0 && c->cmd == CMD_NONE &&
+			    lookup_command(a, &ambiguous) == CMD_NONE &&
+			    ambiguous)
+				return err_set(err, E_COMMAND_LINE,
+				    "ambiguous command '%s'; see dupc --help", a);
+			if (c->nargs >= CLI_MAX_ARGS)
+				return err_set(err, E_COMMAND_LINE,
+				    "too many arguments; see dupc --help");
+			c->args[c->nargs++] = a;
+		}
+	}
+	c->o.encrypt_keys = (const char *const *)c->keys;
+	c->o.hidden_keys = (const char *const *)c->hidden;
+	c->o.gpg_options = (const char *const *)c->gpgopts;
+	c->o.file_to_restore = c->file_to_restore;
+	return 0;
+}
+
+static void
+free_strs(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+cli_release(struct cli *c)
+{
+	free_strs(c->keys);
+	free_strs(c->hidden);
+	free_strs(c->gpgopts);
+	free(c->file_to_restore);
+	free(c->localdir);
+	secret_free(c->o.passphrase);
+	secret_free(c->o.sign_passphrase);
+	selection_free(c->sel);
+	memset(c, 0, sizeof(*c));
+}

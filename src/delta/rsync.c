@@ -1,0 +1,313 @@
+/*
+ * Streaming librsync.  Every job is driven by job_pump(): input comes in
+ * through sink writes, output is drained in 64 KiB blocks to the next
+ * sink.  Nothing here holds a whole file; a loaded signature is the one
+ * structure whose size follows the file's (as in duplicity).
+ */
+#define _DEFAULT_SOURCE
+#include "delta/rsync.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librsync.h>
+
+#include "util/err.h"
+#include "util/log.h"
+#include "util/stream.h"
+
+#define JOB_BUF 65536
+
+struct delta_sig {
+	rs_signature_t *sig;
+};
+
+static void
+trace_to_log(rs_loglevel level, const char *msg)
+{
+	(void)level;
+	log_debug("librsync: %s", msg);
+}
+
+void
+delta_init(void)
+{
+	rs_trace_to(trace_to_log);
+	rs_trace_set_level(RS_LOG_ERR);
+}
+
+unsigned
+delta_block_len(uint64_t size, unsigned max)
+{
+	uint64_t len;
+
+	if (max == 0)
+		max = 2048;
+	if (size < 1024000)
+		return 512;
+	len = size / 1024000 * 512;
+	return len < max ? (unsigned)len : max;
+}
+
+uint64_t
+delta_sig_size(uint64_t size, unsigned block_len)
+{
+	uint64_t blocks = (size + block_len - 1) / block_len;
+
+	return 12 + blocks * 12;
+}
+
+struct job_sink {
+	struct sink base;
+	rs_job_t *job;
+	struct sink *out; /* NULL for the signature loader */
+	const char *what;
+	int done;
+	/* loader */
+	rs_signature_t *loaded;
+	struct delta_sig **sigp;
+	/* patch */
+	int basis_fd;
+	unsigned char *copybuf;
+	size_t copycap;
+	unsigned char obuf[JOB_BUF];
+};
+
+/* Run the job over ${n} input bytes (eof when ${eof}), draining output. */
+static int
+job_pump(struct job_sink *js, const void *p, size_t n, int eof,
+    struct dupc_err *err)
+{
+	rs_buffers_t b;
+	rs_result r;
+
+	b.next_in = (char *)(uintptr_t)p;
+	b.avail_in = n;
+	b.eof_in = eof;
+	for (;;) {
+		size_t in_before = b.avail_in, produced;
+
+		b.next_out = (char *)js->obuf;
+		b.avail_out = JOB_BUF;
+		r = rs_job_iter(js->job, &b);
+		if (r != RS_DONE && r != RS_BLOCKED)
+			return err_set(err, E_GENERIC, "%s failed: %s", js->what,
+			    rs_strerror(r));
+		produced = JOB_BUF - b.avail_out;
+		if (produced > 0) {
+			if (js->out == NULL)
+				return err_set(err, E_GENERIC,
+				    "%s produced unexpected output", js->what);
+			if (sink_write(js->out, js->obuf, produced, err) < 0)
+				return -1;
+		}
+		if (r == RS_DONE) {
+			js->done = 1;
+			if (b.avail_in > 0)
+				return err_set(err, E_GENERIC,
+				    "%s: trailing data after the end", js->what);
+			return 0;
+		}
+		/* blocked for input: give it more (or report truncation) */
+		if (b.avail_in == 0 && produced < JOB_BUF) {
+			if (!eof)
+				return 0;
+			if (produced == 0 && in_before == 0)
+				return err_set(err, E_GENERIC,
+				    "%s: truncated input", js->what);
+		}
+		/* no progress at all would loop for ever */
+		if (produced == 0 && b.avail_in == in_before && in_before > 0)
+			return err_set(err, E_GENERIC, "%s: stalled", js->what);
+	}
+}
+
+static int
+job_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
+{
+	struct job_sink *js = (struct job_sink *)s;
+
+	if (js->done)
+		return n == 0 ? 0
+			      : err_set(err, E_GENERIC,
+				    "%s: trailing data after the end", js->what);
+	return job_pump(js, p, n, 0, err);
+}
+
+static int
+job_finish(struct sink *s, struct dupc_err *err)
+{
+	struct job_sink *js = (struct job_sink *)s;
+
+	if (!js->done && job_pump(js, NULL, 0, 1, err) < 0)
+		return -1;
+	if (!js->done)
+		return err_set(err, E_GENERIC, "%s: incomplete", js->what);
+	if (js->sigp != NULL) {
+		rs_result r = rs_build_hash_table(js->loaded);
+
+		if (r != RS_DONE)
+			return err_set(err, E_GENERIC, "bad signature: %s",
+			    rs_strerror(r));
+		*js->sigp = calloc(1, sizeof(**js->sigp));
+		if (*js->sigp == NULL)
+			return err_set(err, E_GENERIC, "out of memory");
+		(*js->sigp)->sig = js->loaded;
+		js->loaded = NULL;
+		return 0;
+	}
+	return js->out ? sink_finish(js->out, err) : 0;
+}
+
+static void
+job_free(struct sink *s)
+{
+	struct job_sink *js = (struct job_sink *)s;
+
+	if (js->job != NULL)
+		rs_job_free(js->job);
+	if (js->loaded != NULL)
+		rs_free_sumset(js->loaded);
+	free(js->copybuf);
+	free(js);
+}
+
+static const struct sink_ops job_ops = {
+	.write = job_write,
+	.finish = job_finish,
+	.free = job_free,
+};
+
+static struct job_sink *
+job_alloc(struct sink *out, const char *what, struct dupc_err *err)
+{
+	struct job_sink *js = calloc(1, sizeof(*js));
+
+	if (js == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		return NULL;
+	}
+	js->base.ops = &job_ops;
+	js->out = out;
+	js->what = what;
+	js->basis_fd = -1;
+	return js;
+}
+
+struct sink *
+delta_signature_sink_new(unsigned block_len, struct sink *out,
+    struct dupc_err *err)
+{
+	struct job_sink *js = job_alloc(out, "rsync signature", err);
+
+	if (js == NULL)
+		return NULL;
+	js->job = rs_sig_begin(block_len, 8, RS_MD4_SIG_MAGIC);
+	if (js->job == NULL) {
+		job_free(&js->base);
+		err_set(err, E_GENERIC, "cannot start an rsync signature");
+		return NULL;
+	}
+	return &js->base;
+}
+
+struct sink *
+delta_sig_loader_new(struct delta_sig **sigp, struct dupc_err *err)
+{
+	struct job_sink *js = job_alloc(NULL, "loading rsync signature", err);
+
+	if (js == NULL)
+		return NULL;
+	js->sigp = sigp;
+	js->job = rs_loadsig_begin(&js->loaded);
+	if (js->job == NULL) {
+		job_free(&js->base);
+		err_set(err, E_GENERIC, "cannot load an rsync signature");
+		return NULL;
+	}
+	return &js->base;
+}
+
+void
+delta_sig_free(struct delta_sig *sig)
+{
+	if (sig == NULL)
+		return;
+	rs_free_sumset(sig->sig);
+	free(sig);
+}
+
+struct sink *
+delta_delta_sink_new(struct delta_sig *sig, struct sink *out,
+    struct dupc_err *err)
+{
+	struct job_sink *js = job_alloc(out, "rsync delta", err);
+
+	if (js == NULL)
+		return NULL;
+	js->job = rs_delta_begin(sig->sig);
+	if (js->job == NULL) {
+		job_free(&js->base);
+		err_set(err, E_GENERIC, "cannot start an rsync delta");
+		return NULL;
+	}
+	return &js->base;
+}
+
+/* rs_copy_cb over pread: the basis offset is never moved. */
+static rs_result
+copy_cb(void *opaque, rs_long_t pos, size_t *len, void **buf)
+{
+	struct job_sink *js = opaque;
+	size_t want = *len, done = 0;
+
+	if (pos < 0)
+		return RS_IO_ERROR;
+	if (want > js->copycap) {
+		unsigned char *p = realloc(js->copybuf, want);
+
+		if (p == NULL)
+			return RS_MEM_ERROR;
+		js->copybuf = p;
+		js->copycap = want;
+	}
+	while (done < want) {
+		ssize_t r = pread(js->basis_fd, js->copybuf + done, want - done,
+		    (off_t)pos + (off_t)done);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return RS_IO_ERROR;
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	/* a copy past the end of the basis is a corrupt delta */
+	if (done == 0 && want > 0)
+		return RS_INPUT_ENDED;
+	*len = done;
+	*buf = js->copybuf;
+	return RS_DONE;
+}
+
+struct sink *
+delta_patch_sink_new(int basis_fd, struct sink *out, struct dupc_err *err)
+{
+	struct job_sink *js = job_alloc(out, "rsync patch", err);
+
+	if (js == NULL)
+		return NULL;
+	js->basis_fd = basis_fd;
+	js->job = rs_patch_begin(copy_cb, js);
+	if (js->job == NULL) {
+		job_free(&js->base);
+		err_set(err, E_GENERIC, "cannot start an rsync patch");
+		return NULL;
+	}
+	return &js->base;
+}

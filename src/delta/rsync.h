@@ -1,0 +1,64 @@
+#ifndef DUPC_DELTA_RSYNC_H
+#define DUPC_DELTA_RSYNC_H
+
+/*
+ * librsync jobs as stream stages (the only place that includes
+ * librsync.h).  A job is a sink: bytes written to it are its input, and its
+ * output goes to the next sink (finished by sink_finish, as every filter
+ * finishes the stage after it).  One driver pumps every kind of job, as
+ * librsync's own rs_whole_run does, with fixed-size buffers.
+ *
+ * Parameters are duplicity's (duplicity-format.md 5.2): MD4 strong sums
+ * truncated to 8 bytes, block length from the file size.
+ */
+
+#include <stdint.h>
+
+struct dupc_err;
+struct sink;
+struct delta_sig;
+
+/* delta_block_len(size, max): duplicity's get_block_size rule. */
+unsigned delta_block_len(uint64_t, unsigned);
+
+/* delta_sig_size(size, block_len): the byte length of a signature of a
+ * ${size}-byte file (12-byte header + 12 bytes per block). */
+uint64_t delta_sig_size(uint64_t, unsigned);
+
+/*
+ * delta_signature_sink_new(block_len, out, err):
+ * A sink computing the signature of what is written, into ${out}.
+ */
+struct sink *delta_signature_sink_new(unsigned, struct sink *,
+    struct dupc_err *);
+
+/*
+ * delta_sig_loader_new(sigp, err):
+ * A sink that loads a signature written to it; after sink_finish,
+ * *${sigp} holds it (hash table built), owned by the caller.
+ */
+struct sink *delta_sig_loader_new(struct delta_sig **, struct dupc_err *);
+
+/* delta_sig_free(sig): release a loaded signature; NULL is fine. */
+void delta_sig_free(struct delta_sig *);
+
+/*
+ * delta_delta_sink_new(sig, out, err):
+ * A sink computing the delta of what is written (the new file) against
+ * ${sig} (borrowed), into ${out}.
+ */
+struct sink *delta_delta_sink_new(struct delta_sig *, struct sink *,
+    struct dupc_err *);
+
+/*
+ * delta_patch_sink_new(basis_fd, out, err):
+ * A sink applying the delta written to it to the file open on ${basis_fd}
+ * (borrowed; read with pread, so its offset is untouched), the result
+ * going to ${out}.  Malformed deltas fail cleanly.
+ */
+struct sink *delta_patch_sink_new(int, struct sink *, struct dupc_err *);
+
+/* delta_init(): route librsync's messages to the debug log. */
+void delta_init(void);
+
+#endif

@@ -1,0 +1,955 @@
+/*
+ * Full and incremental backups (duplicity's dup_main.py full_backup /
+ * incremental_backup with diffdir.py's delta iteration).
+ *
+ * One pass merges the source tree walk with the combined signature chain,
+ * both in duplicity's path order.  For each object it decides new /
+ * changed / deleted / unchanged as duplicity does (path.py ROPath.__eq__),
+ * and writes: difftar entries (snapshot, rsync delta, or deleted marker;
+ * data in 64 KiB multivol chunks) through the volume writer, and the new
+ * signature entries into the set's sigtar.  File contents are read once,
+ * feeding the snapshot or delta and the new signature at the same time.
+ * Unchanged objects are decided from metadata alone: their contents are
+ * never read.
+ */
+#define _DEFAULT_SOURCE
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "delta/rsync.h"
+#include "engine/pipe.h"
+#include "engine/session.h"
+#include "engine/sigread.h"
+#include "engine/stats.h"
+#include "engine/volume.h"
+#include "format/dtime.h"
+#include "format/entry.h"
+#include "format/manifest.h"
+#include "format/tar.h"
+#include "select/walk.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/interrupt.h"
+#include "util/log.h"
+#include "util/path.h"
+#include "util/spill.h"
+#include "util/stream.h"
+#include "util/tempfile.h"
+
+#define IO_BLOCK 65536
+#define SIG_SPILL (4u << 20)
+
+/* The set's metadata files in the archive dir while it is written. */
+struct setfiles {
+	struct buf man_part;   /* "duplicity-full.T.manifest.part" */
+	struct buf sig_part;   /* "duplicity-full-signatures.T.sigtar.part" */
+	char *man_path;
+	char *sig_path;
+	char *sig_tmp_path;    /* hidden name until volume 1 is uploaded */
+	int sig_fd;
+	struct sink *sig_file;
+	struct tar_writer *sig_tw;
+	bool man_created;
+};
+
+struct bpass {
+	struct session *s;
+	const struct dupc_opts *o;
+	struct name_info set;
+	struct walker *w;
+	struct sigmerge *sm;
+	struct volwriter *vw;
+	struct setfiles f;
+	struct spill filelist;
+	uint64_t filelist_count;
+	struct stats st;
+	unsigned char *io;
+	struct spill sigbuf;
+	struct buf ename;
+	char qbuf[8192];
+};
+
+/* --- small sinks --- */
+
+/* Writes into the current tar entry of a tar writer. */
+struct tar_data_sink {
+	struct sink base;
+	struct tar_writer *tw;
+};
+
+static int
+tds_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
+{
+	return tarw_data(((struct tar_data_sink *)s)->tw, p, n, err);
+}
+
+static const struct sink_ops tds_ops = { tds_write, NULL, NULL };
+
+/*
+ * The multivol chunker: the data of a snapshot or delta arrives as a
+ * stream and leaves as difftar entries of 64 KiB (multivol_snapshot or multivol_diff, path, chunk number)
+ * or, when the whole stream is shorter than 64 KiB, as one entry
+ * (duplicity-format.md 4.3).
+ */
+struct chunker {
+	struct sink base;
+	struct bpass *bp;
+	enum entry_kind kind;
+	const char *index;
+	const struct obj_meta *meta;
+	size_t len;
+	long chunks;
+	unsigned char buf[IO_BLOCK];
+};
+
+static int
+emit_entry(struct bpass *bp, enum entry_kind kind, const char *index,
+    const struct obj_meta *meta, bool dir, long chunk, long block,
+    const void *data, size_t len, struct dupc_err *err)
+{
+	struct tar_writer *tw;
+
+	buf_reset(&bp->ename);
+	if (entry_name_build(&bp->ename, kind, index, dir, false, chunk) < 0)
+		return err_set(err, E_GENERIC, "path too long: %s", index);
+	if (volwriter_begin(bp->vw, index, block, err) < 0)
+		return -1;
+	tw = volwriter_tar(bp->vw);
+	if (tarw_header(tw, buf_str(&bp->ename), meta, len, err) < 0 ||
+	    (len > 0 && tarw_data(tw, data, len, err) < 0))
+		return -1;
+	return volwriter_end(bp->vw, index, block, err);
+}
+
+static int
+chunker_emit(struct chunker *c, bool final, struct dupc_err *err)
+{
+	long chunk = 0, block = -1;
+
+	if (!final || c->chunks > 0) {
+		chunk = ++c->chunks;
+		block = final ? -1 : chunk;
+	}
+	c->bp->st.raw_delta_size += c->len;
+	if (emit_entry(c->bp, c->kind, c->index, c->meta, false, chunk, block,
+		c->buf, c->len, err) < 0)
+		return -1;
+	c->len = 0;
+	return 0;
+}
+
+static int
+chunker_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
+{
+	struct chunker *c = (struct chunker *)s;
+	const unsigned char *b = p;
+
+	while (n > 0) {
+		size_t k = IO_BLOCK - c->len;
+
+		if (k > n)
+			k = n;
+		memcpy(c->buf + c->len, b, k);
+		c->len += k;
+		b += k;
+		n -= k;
+		/* a full 64 KiB read means more may follow: a multivol
+		 * chunk, never the final one */
+		if (c->len == IO_BLOCK && chunker_emit(c, false, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+chunker_finish(struct sink *s, struct dupc_err *err)
+{
+	return chunker_emit((struct chunker *)s, true, err);
+}
+
+static const struct sink_ops chunker_ops = { chunker_write, chunker_finish,
+	NULL };
+
+/* --- the set's files in the archive dir --- */
+
+static int
+setfiles_open(struct bpass *bp, struct dupc_err *err)
+{
+	struct setfiles *f = &bp->f;
+	struct name_info ni = bp->set;
+	struct buf tmp;
+	int rc = -1;
+
+	buf_init(&f->man_part, 4096);
+	buf_init(&f->sig_part, 4096);
+	buf_init(&tmp, 4096);
+	f->sig_fd = -1;
+	ni.manifest = true;
+	ni.partial = true;
+	ni.volume = 0;
+	if (names_build(&f->man_part, &bp->o->pfx, &ni, SUFFIX_NONE) < 0)
+		goto nomem;
+	ni.manifest = false;
+	ni.type = bp->set.type == NAME_FULL ? NAME_FULL_SIG : NAME_NEW_SIG;
+	if (names_build(&f->sig_part, &bp->o->pfx, &ni, SUFFIX_NONE) < 0)
+		goto nomem;
+	f->man_path = cache_path(&bp->s->cache, buf_str(&f->man_part));
+	f->sig_path = cache_path(&bp->s->cache, buf_str(&f->sig_part));
+	if (buf_addf(&tmp, ".%s.%ld.tmp", buf_str(&f->sig_part),
+		(long)getpid()) < 0)
+		goto nomem;
+	f->sig_tmp_path = cache_path(&bp->s->cache, buf_str(&tmp));
+	if (f->man_path == NULL || f->sig_path == NULL || f->sig_tmp_path == NULL)
+		goto nomem;
+	/* a stale partial of the same set is replaced */
+	unlink(f->man_path);
+	unlink(f->sig_path);
+	f->sig_fd = open(f->sig_tmp_path,
+	    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (f->sig_fd < 0) {
+		err_errno(err, E_BAD_ARCHIVE_DIR, "cannot create %s",
+		    f->sig_tmp_path);
+		goto out;
+	}
+	f->sig_file = fd_sink_new(f->sig_fd, buf_str(&f->sig_part));
+	if (f->sig_file == NULL)
+		goto nomem;
+	f->sig_tw = tarw_new(f->sig_file, err);
+	if (f->sig_tw == NULL)
+		goto out;
+	rc = 0;
+	goto out;
+nomem:
+	err_set(err, E_GENERIC, "out of memory");
+out:
+	buf_release(&tmp);
+	return rc;
+}
+
+static void
+setfiles_close(struct setfiles *f, bool keep)
+{
+	tarw_free(f->sig_tw);
+	sink_free(f->sig_file);
+	if (f->sig_fd >= 0)
+		close(f->sig_fd);
+	if (!keep && f->sig_tmp_path != NULL)
+		unlink(f->sig_tmp_path);
+	free(f->man_path);
+	free(f->sig_path);
+	free(f->sig_tmp_path);
+	buf_release(&f->man_part);
+	buf_release(&f->sig_part);
+	memset(f, 0, sizeof(*f));
+	f->sig_fd = -1;
+}
+
+/* Append ${text} to the partial manifest, creating it with its header
+ * the first time (after volume 1 is on the target, as duplicity does). */
+static int
+manifest_append(struct bpass *bp, const char *text, struct dupc_err *err)
+{
+	struct setfiles *f = &bp->f;
+	int fd;
+
+	if (!f->man_created) {
+		struct atomic_file af;
+		struct buf head;
+
+		buf_init(&head, 1 << 20);
+		if (manifest_write_header(&head, bp->o->hostname,
+			bp->o->localdir) < 0 ||
+		    buf_addstr(&head, text) < 0) {
+			buf_release(&head);
+			return err_set(err, E_GENERIC, "manifest too long");
+		}
+		if (atomic_file_open(&af, f->man_path, 0600, err) < 0) {
+			buf_release(&head);
+			return -1;
+		}
+		if (write_full(af.fd, head.data, head.len) < 0) {
+			atomic_file_abort(&af);
+			buf_release(&head);
+			return err_errno(err, E_GENERIC, "writing %s",
+			    f->man_path);
+		}
+		buf_release(&head);
+		if (atomic_file_commit(&af, err) < 0)
+			return -1;
+		f->man_created = true;
+		/* the signatures become a .part too, as in duplicity */
+		if (rename(f->sig_tmp_path, f->sig_path) < 0)
+			return err_errno(err, E_GENERIC, "cannot rename %s",
+			    f->sig_tmp_path);
+		free(f->sig_tmp_path);
+		f->sig_tmp_path = NULL;
+		return 0;
+	}
+	fd = open(f->man_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_errno(err, E_GENERIC, "cannot open %s", f->man_path);
+	if (write_full(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
+		close(fd);
+		return err_errno(err, E_GENERIC, "cannot write %s",
+		    f->man_path);
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+on_volume(void *arg, const char *block, struct dupc_err *err)
+{
+	return manifest_append(arg, block, err);
+}
+
+/* --- signature entries --- */
+
+static int
+sig_entry(struct bpass *bp, enum entry_kind kind, const char *index,
+    const struct obj_meta *meta, struct spill *data, struct dupc_err *err)
+{
+	struct tar_data_sink tds = { { &tds_ops }, bp->f.sig_tw };
+	struct obj_meta none;
+
+	buf_reset(&bp->ename);
+	if (entry_name_build(&bp->ename, kind, index,
+		meta != NULL && meta->type == OBJ_DIR, true, 0) < 0)
+		return err_set(err, E_GENERIC, "path too long: %s", index);
+	meta_init(&none);
+	if (tarw_header(bp->f.sig_tw, buf_str(&bp->ename),
+		meta ? meta : &none, data ? spill_size(data) : 0, err) < 0)
+		return -1;
+	return data ? spill_copy_to(data, &tds.base, err) : 0;
+}
+
+/* --- the decisions --- */
+
+static void
+filelist_add(struct bpass *bp, const char *kind, const char *index)
+{
+	struct buf line;
+	struct dupc_err e;
+
+	if (bp->o->no_files_changed)
+		return;
+	buf_init(&line, TAR_NAME_MAX * 4 + 64);
+	if (manifest_write_filelist_entry(&line, kind, index) == 0 &&
+	    sink_write(&bp->filelist.base, line.data, line.len, &e) == 0)
+		bp->filelist_count++;
+	buf_release(&line);
+}
+
+static const char *
+q(struct bpass *bp, const char *index)
+{
+	return log_quote_path(*index ? index : ".", bp->qbuf, sizeof(bp->qbuf));
+}
+
+/* duplicity's ROPath.__eq__ between the tree and the signatures. */
+static bool
+unchanged(const struct obj_meta *m, const struct sig_entry *se)
+{
+	const struct obj_meta *s = se->meta;
+	bool perms;
+
+	if (m->type != s->type)
+		return false;
+	perms = m->mode == s->mode && m->uid == se->uid && m->gid == se->gid;
+	switch (m->type) {
+	case OBJ_REG:
+	case OBJ_DIR:
+	case OBJ_FIFO:
+		if (!perms)
+			return false;
+		return m->mtime == s->mtime || (m->mtime <= 0 && s->mtime <= 0);
+	case OBJ_SYMLINK:
+		return m->linkname && s->linkname &&
+		    strcmp(m->linkname, s->linkname) == 0;
+	case OBJ_CHR:
+	case OBJ_BLK:
+		return perms && m->devmajor == s->devmajor &&
+		    m->devminor == s->devminor;
+	default:
+		return false;
+	}
+}
+
+static int
+load_old_signature(struct bpass *bp, struct delta_sig **sigp,
+    struct dupc_err *err)
+{
+	struct sink *loader = delta_sig_loader_new(sigp, err);
+	int rc = -1;
+
+	if (loader == NULL)
+		return -1;
+	for (;;) {
+		size_t got;
+
+		if (sigmerge_read(bp->sm, bp->io, IO_BLOCK, &got, err) < 0)
+			goto out;
+		if (got == 0)
+			break;
+		if (sink_write(loader, bp->io, got, err) < 0)
+			goto out;
+	}
+	rc = sink_finish(loader, err);
+out:
+	sink_free(loader);
+	return rc;
+}
+
+/* Read a regular file once into its snapshot or delta, and signature. */
+static int
+pump_file(struct bpass *bp, const struct walk_entry *e, int fd,
+    struct sink *data, struct sink *sig, struct dupc_err *err)
+{
+	for (;;) {
+		ssize_t r = read(fd, bp->io, IO_BLOCK);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* as duplicity: warn, keep what was read */
+			log_msg(LOG_WARNING, WARN_CANNOT_READ, NULL,
+			    "Error %s getting delta for %s", strerror(errno),
+			    e->index);
+			bp->st.errors++;
+			break;
+		}
+		if (r == 0)
+			break;
+		bp->st.source_file_size += (uint64_t)r;
+		if (sink_write(sig, bp->io, (size_t)r, err) < 0 ||
+		    sink_write(data, bp->io, (size_t)r, err) < 0)
+			return -1;
+	}
+	if (sink_finish(data, err) < 0 || sink_finish(sig, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
+    int *skipped, struct dupc_err *err)
+{
+	struct chunker *ch = NULL;
+	struct sink *sig = NULL, *delta = NULL;
+	struct delta_sig *old = NULL;
+	struct dupc_err fe;
+	bool as_diff = *diffp;
+	int fd, rc = -1;
+
+	*skipped = 0;
+	fd = walk_open(bp->w, e, &fe);
+	if (fd < 0) {
+		log_msg(LOG_WARNING, WARN_CANNOT_READ, NULL,
+		    "Error %s getting delta for %s", fe.msg, e->index);
+		bp->st.errors++;
+		*skipped = 1;
+		return 0;
+	}
+	if (as_diff && load_old_signature(bp, &old, err) < 0) {
+		/* an unreadable old signature: store the file whole */
+		log_warn("Error '%s' loading the signature of %s; storing it whole",
+		    err->msg, e->index);
+		err_clear(err);
+		as_diff = false;
+		*diffp = false;
+	}
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	ch->base.ops = &chunker_ops;
+	ch->bp = bp;
+	ch->kind = as_diff ? EK_DIFF : EK_SNAPSHOT;
+	ch->index = e->index;
+	ch->meta = &e->meta;
+	spill_reset(&bp->sigbuf);
+	sig = delta_signature_sink_new(
+	    delta_block_len(e->meta.size, bp->o->max_blocksize),
+	    &bp->sigbuf.base, err);
+	if (sig == NULL)
+		goto out;
+	if (as_diff) {
+		delta = delta_delta_sink_new(old, &ch->base, err);
+		if (delta == NULL)
+			goto out;
+	}
+	if (pump_file(bp, e, fd, delta ? delta : &ch->base, sig, err) < 0) {
+		err_prefix(err, "%s", e->index);
+		goto out;
+	}
+	rc = sig_entry(bp, EK_SIGNATURE, e->index, &e->meta, &bp->sigbuf, err);
+out:
+	sink_free(delta);
+	sink_free(sig);
+	delta_sig_free(old);
+	free(ch);
+	close(fd);
+	return rc;
+}
+
+/* An object that is new, or changed (${se} its old signature entry). */
+static int
+write_changed(struct bpass *bp, const struct walk_entry *e,
+    const struct sig_entry *se, struct dupc_err *err)
+{
+	bool diff = se != NULL && e->meta.type == OBJ_REG &&
+	    se->kind == EK_SIGNATURE && se->meta->type == OBJ_REG;
+	int skipped;
+
+	if (e->meta.type == OBJ_REG) {
+		if (write_regular(bp, e, &diff, &skipped, err) < 0)
+			return -1;
+		if (skipped)
+			return 0;
+	} else {
+		bp->st.source_file_size += e->meta.size;
+		if (emit_entry(bp, EK_SNAPSHOT, e->index, &e->meta,
+			e->meta.type == OBJ_DIR, 0, -1, NULL, 0, err) < 0 ||
+		    sig_entry(bp, EK_SNAPSHOT, e->index, &e->meta, NULL, err) < 0)
+			return -1;
+	}
+	bp->st.source_files++;
+	bp->st.delta_entries++;
+	if (diff) {
+		bp->st.changed_files++;
+		bp->st.changed_file_size += e->meta.size;
+		log_msg(LOG_INFO, INFO_DIFF_FILE_CHANGED, q(bp, e->index),
+		    "M %s", *e->index ? e->index : ".");
+		filelist_add(bp, "changed", e->index);
+	} else {
+		bp->st.new_files++;
+		bp->st.new_file_size += e->meta.size;
+		log_msg(LOG_INFO, INFO_DIFF_FILE_NEW, q(bp, e->index), "A %s",
+		    *e->index ? e->index : ".");
+		if (e->meta.type == OBJ_REG)
+			filelist_add(bp, "new", e->index);
+	}
+	return 0;
+}
+
+static int
+write_deleted(struct bpass *bp, const struct sig_entry *se,
+    struct dupc_err *err)
+{
+	struct obj_meta none;
+
+	/* the root is never deleted (duplicity LP #929067) */
+	if (se->meta->type == OBJ_NONE || *se->index == '\0')
+		return 0;
+	meta_init(&none);
+	if (emit_entry(bp, EK_DELETED, se->index, &none, false, 0, -1, NULL, 0,
+		err) < 0 ||
+	    sig_entry(bp, EK_DELETED, se->index, NULL, NULL, err) < 0)
+		return -1;
+	bp->st.deleted_files++;
+	bp->st.delta_entries++;
+	log_msg(LOG_INFO, INFO_DIFF_FILE_DELETED, q(bp, se->index), "D %s",
+	    se->index);
+	if (se->meta->type == OBJ_REG)
+		filelist_add(bp, "deleted", se->index);
+	return 0;
+}
+
+/* The merge of tree and signatures. */
+static int
+run_pass(struct bpass *bp, struct dupc_err *err)
+{
+	const struct walk_entry *e = NULL;
+	struct sig_entry se;
+	int have_e, have_s = 0;
+
+	have_e = walk_next(bp->w, &e, err);
+	if (have_e < 0)
+		return -1;
+	if (bp->sm != NULL && (have_s = sigmerge_peek(bp->sm, &se, err)) < 0)
+		return -1;
+	while (have_e || have_s) {
+		int c;
+
+		if (interrupted())
+			return err_set(err, E_NO_MANIFESTS,
+			    "interrupted by signal %d; run the backup again to resume",
+			    interrupted());
+		if (!have_e)
+			c = 1;
+		else if (!have_s)
+			c = -1;
+		else
+			c = index_cmp(e->index, se.index);
+		if (c < 0) {
+			if (write_changed(bp, e, NULL, err) < 0)
+				return -1;
+		} else if (c > 0) {
+			if (write_deleted(bp, &se, err) < 0)
+				return -1;
+		} else if (se.meta->type != OBJ_NONE && unchanged(&e->meta, &se)) {
+			bp->st.source_files++;
+			bp->st.source_file_size += e->meta.size;
+		} else if (write_changed(bp, e,
+			       se.meta->type == OBJ_NONE ? NULL : &se, err) < 0) {
+			return -1;
+		}
+		if (c <= 0 && (have_e = walk_next(bp->w, &e, err)) < 0)
+			return -1;
+		if (c >= 0) {
+			if (sigmerge_next(bp->sm, err) < 0 ||
+			    (have_s = sigmerge_peek(bp->sm, &se, err)) < 0)
+				return -1;
+		}
+	}
+	bp->st.errors += walk_errors(bp->w);
+	return 0;
+}
+
+/* --- the end of a set: upload metadata, finalise the archive dir --- */
+
+/* Encode a local plain file into a temp file and upload it. */
+static int
+upload_encoded(struct bpass *bp, const char *path, enum remote_kind kind,
+    const struct name_info *ni, struct dupc_err *err)
+{
+	struct wpipe wp;
+	struct buf name;
+	struct source *src = NULL, *enc = NULL;
+	int in = -1, out = -1, rc = -1;
+	uint64_t size;
+	bool wp_open = false;
+
+	buf_init(&name, 4096);
+	if (names_build(&name, &bp->o->pfx, ni, pipe_suffix(bp->o, kind)) < 0) {
+		err_set(err, E_GENERIC, "name too long");
+		goto out;
+	}
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		err_errno(err, E_GENERIC, "cannot read %s", path);
+		goto out;
+	}
+	out = tempfile_open("upload", NULL, err);
+	if (out < 0)
+		goto out;
+	if (wpipe_open(&wp, bp->o, kind, out, err) < 0)
+		goto out;
+	wp_open = true;
+	src = fd_source_new(in, path);
+	if (src == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	if (source_copy(src, wp.head, NULL, err) < 0 ||
+	    wpipe_finish(&wp, &size, NULL, err) < 0)
+		goto out;
+	if (lseek(out, 0, SEEK_SET) < 0 ||
+	    (enc = fd_source_new(out, buf_str(&name))) == NULL) {
+		err_errno(err, E_GENERIC, "preparing %s", buf_str(&name));
+		goto out;
+	}
+	if (backend_put(bp->s->be, buf_str(&name), enc, size, err) < 0) {
+		err_prefix(err, "uploading %s", buf_str(&name));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (wp_open)
+		wpipe_release(&wp);
+	source_free(src);
+	source_free(enc);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	buf_release(&name);
+	return rc;
+}
+
+/* The .part sigtar becomes the archive dir's gzipped final copy. */
+static int
+finalise_sigtar(struct bpass *bp, struct dupc_err *err)
+{
+	struct name_info ni = bp->set;
+	struct atomic_file af;
+	struct wpipe wp;
+	struct buf name;
+	struct source *src = NULL;
+	char *path = NULL;
+	int in = -1, rc = -1;
+	bool wp_open = false;
+
+	af.fd = -1;
+	af.tmp = af.path = NULL;
+	buf_init(&name, 4096);
+	ni.type = bp->set.type == NAME_FULL ? NAME_FULL_SIG : NAME_NEW_SIG;
+	ni.manifest = false;
+	ni.volume = 0;
+	if (names_build(&name, &bp->o->pfx, &ni, SUFFIX_GZ) < 0 ||
+	    (path = cache_path(&bp->s->cache, buf_str(&name))) == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	in = open(bp->f.sig_path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		err_errno(err, E_GENERIC, "cannot read %s", bp->f.sig_path);
+		goto out;
+	}
+	if (atomic_file_open(&af, path, 0600, err) < 0 ||
+	    wpipe_open_suffix(&wp, bp->o, SUFFIX_GZ, af.fd, err) < 0)
+		goto out;
+	wp_open = true;
+	src = fd_source_new(in, bp->f.sig_path);
+	if (src == NULL || source_copy(src, wp.head, NULL, err) < 0 ||
+	    wpipe_finish(&wp, NULL, NULL, err) < 0 ||
+	    atomic_file_commit(&af, err) < 0)
+		goto out;
+	unlink(bp->f.sig_path);
+	rc = 0;
+out:
+	if (wp_open)
+		wpipe_release(&wp);
+	atomic_file_abort(&af);
+	source_free(src);
+	if (in >= 0)
+		close(in);
+	free(path);
+	buf_release(&name);
+	return rc;
+}
+
+static int
+finish_set(struct bpass *bp, struct dupc_err *err)
+{
+	struct name_info ni = bp->set;
+	struct buf tail, final;
+	char *final_path = NULL;
+	int rc = -1;
+
+	buf_init(&tail, 1 << 20);
+	buf_init(&final, 4096);
+	if (volwriter_finish(bp->vw, err) < 0)
+		goto out;
+	bp->st.total_dest_size_change = (int64_t)volwriter_stored(bp->vw);
+	/* Filelist last, as duplicity writes it after the final volume */
+	if (manifest_write_filelist_header(&tail, bp->filelist_count) < 0 ||
+	    manifest_append(bp, buf_str(&tail), err) < 0)
+		goto out;
+	if (bp->filelist_count > 0) {
+		int fd = open(bp->f.man_path,
+		    O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		struct sink *fs = fd >= 0 ? fd_sink_new(fd, bp->f.man_path) : NULL;
+
+		if (fs == NULL || spill_copy_to(&bp->filelist, fs, err) < 0 ||
+		    fsync(fd) < 0) {
+			if (fs == NULL || err->code == 0)
+				err_errno(err, E_GENERIC, "writing %s",
+				    bp->f.man_path);
+			sink_free(fs);
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		sink_free(fs);
+		close(fd);
+	}
+	if (tarw_finish(bp->f.sig_tw, err) < 0 || fsync(bp->f.sig_fd) < 0)
+		goto out;
+	/* signatures first, the manifest last: a set is complete on the
+	 * target exactly when its manifest is there */
+	ni.type = bp->set.type == NAME_FULL ? NAME_FULL_SIG : NAME_NEW_SIG;
+	ni.volume = 0;
+	ni.manifest = false;
+	if (upload_encoded(bp, bp->f.sig_path, RK_SIGTAR, &ni, err) < 0)
+		goto out;
+	ni = bp->set;
+	ni.manifest = true;
+	ni.volume = 0;
+	if (upload_encoded(bp, bp->f.man_path, RK_MANIFEST, &ni, err) < 0)
+		goto out;
+	if (names_build(&final, &bp->o->pfx, &ni, SUFFIX_NONE) < 0 ||
+	    (final_path = cache_path(&bp->s->cache, buf_str(&final))) == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	if (rename(bp->f.man_path, final_path) < 0) {
+		err_errno(err, E_GENERIC, "cannot rename %s", bp->f.man_path);
+		goto out;
+	}
+	fsync_parent_dir(final_path);
+	rc = finalise_sigtar(bp, err);
+out:
+	free(final_path);
+	buf_release(&tail);
+	buf_release(&final);
+	return rc;
+}
+
+/* --- entry point --- */
+
+static void
+bpass_release(struct bpass *bp)
+{
+	walk_free(bp->w);
+	sigmerge_free(bp->sm);
+	volwriter_free(bp->vw);
+	setfiles_close(&bp->f, false);
+	spill_release(&bp->filelist);
+	spill_release(&bp->sigbuf);
+	buf_release(&bp->ename);
+	free(bp->io);
+}
+
+static int
+run_backup(struct session *s, const struct name_info *set,
+    const struct sigchain *sc, struct dupc_err *err)
+{
+	struct bpass bp;
+	int rc = -1;
+
+	memset(&bp, 0, sizeof(bp));
+	bp.s = s;
+	bp.o = s->o;
+	bp.set = *set;
+	bp.f.sig_fd = -1;
+	spill_init(&bp.filelist, 1u << 20);
+	spill_init(&bp.sigbuf, SIG_SPILL);
+	buf_init(&bp.ename, TAR_NAME_MAX + 64);
+	bp.st.start_time = stats_now();
+	bp.io = malloc(IO_BLOCK);
+	if (bp.io == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	bp.w = walk_new(s->o->local, s->o->sel, err);
+	if (bp.w == NULL)
+		goto out;
+	if (sc != NULL && (bp.sm = sigmerge_open(s, sc, INT64_MAX, err)) == NULL)
+		goto out;
+	if (setfiles_open(&bp, err) < 0)
+		goto out;
+	bp.vw = volwriter_new(s, set, 1, on_volume, &bp, err);
+	if (bp.vw == NULL)
+		goto out;
+	if (run_pass(&bp, err) < 0)
+		goto out;
+	bp.st.end_time = stats_now();
+	if (finish_set(&bp, err) < 0)
+		goto out;
+	if (s->o->print_statistics)
+		stats_print(&bp.st);
+	rc = 0;
+out:
+	bpass_release(&bp);
+	return rc;
+}
+
+/* duplicity's check_last_manifest + Manifest.check_dirinfo */
+static int
+check_last_manifest(struct session *s, struct dupc_err *err)
+{
+	const struct chain *ch = &s->col.chains[s->col.nchains - 1];
+	const struct cset *last = chain_last(ch);
+	struct manifest m;
+	char host[256];
+
+	manifest_init(&m);
+	if (session_manifest(s, last, &m, err) < 0)
+		return -1;
+	if (s->o->allow_source_mismatch) {
+		manifest_release(&m);
+		return 0;
+	}
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if (m.hostname != NULL && *m.hostname &&
+	    strcmp(m.hostname, s->o->hostname) != 0) {
+		err_set(err, E_HOSTNAME_MISMATCH,
+		    "Fatal Error: Backup source host has changed (current hostname: %s, previous hostname: %s); use --allow-source-mismatch if this is intended",
+		    s->o->hostname, m.hostname);
+		manifest_release(&m);
+		return -1;
+	}
+	if (m.localdir != NULL && *m.localdir &&
+	    strcmp(m.localdir, s->o->localdir) != 0) {
+		err_set(err, E_SOURCE_DIR_MISMATCH,
+		    "Fatal Error: Backup source directory has changed (current directory: %s, previous directory: %s); use --allow-source-mismatch if this is intended",
+		    s->o->localdir, m.localdir);
+		manifest_release(&m);
+		return -1;
+	}
+	manifest_release(&m);
+	return 0;
+}
+
+int
+engine_backup(const struct dupc_opts *o, enum backup_kind kind,
+    struct dupc_err *err)
+{
+	struct session s;
+	struct name_info set;
+	const struct sigchain *sc = NULL;
+	int64_t last_full;
+	int rc = -1;
+
+	if (session_open(&s, o, true, err) < 0)
+		return -1;
+	if (session_sync(&s, o->now, err) < 0)
+		goto out;
+	session_log_last_full(&s);
+	last_full = collection_nth_full_time(&s.col, 1);
+	if (kind != BACKUP_FULL && o->full_if_older_than > 0 &&
+	    last_full < o->now - o->full_if_older_than) {
+		log_notice("Last full backup is too old, forcing full backup");
+		kind = BACKUP_FULL;
+	}
+	if (kind != BACKUP_FULL) {
+		if (s.col.matched_sig < 0) {
+			if (kind == BACKUP_INC) {
+				err_set(err, E_INC_WITHOUT_SIGS,
+				    "Fatal Error: Unable to start incremental backup.  Old signatures not found and incremental specified");
+				goto out;
+			}
+			log_warn("No signatures found, switching to full backup.");
+			kind = BACKUP_FULL;
+		} else {
+			sc = &s.col.sigchains[s.col.matched_sig];
+		}
+	}
+	memset(&set, 0, sizeof(set));
+	if (kind == BACKUP_FULL) {
+		set.type = NAME_FULL;
+		set.time = o->now;
+	} else {
+		if (check_last_manifest(&s, err) < 0)
+			goto out;
+		set.type = NAME_INC;
+		set.start = sc->end;
+		set.end = o->now;
+		/* a set must end after the one before it: wait for the clock,
+		 * as duplicity does (dup_main.py incremental_backup) */
+		while (set.end <= set.start && !interrupted()) {
+			if ((int64_t)time(NULL) > set.start) {
+				set.end = (int64_t)time(NULL);
+				break;
+			}
+			sleep(1);
+		}
+	}
+	rc = run_backup(&s, &set, sc, err);
+out:
+	session_close(&s);
+	return rc;
+}

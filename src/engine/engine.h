@@ -1,0 +1,110 @@
+#ifndef DUPC_ENGINE_ENGINE_H
+#define DUPC_ENGINE_ENGINE_H
+
+/*
+ * The operations dupc performs, one entry point per command, driven by a
+ * struct dupc_opts that the command layer fills from the command line.
+ * Each returns 0, or -1 with the error (and its duplicity exit code) in
+ * ${err}; messages for the user are logged through util/log as duplicity
+ * prints them.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "format/names.h"
+
+struct dupc_err;
+struct selection;
+
+enum backup_kind {
+	BACKUP_AUTO, /* incremental when possible, else full */
+	BACKUP_FULL,
+	BACKUP_INC,
+};
+
+struct dupc_opts {
+	/* where */
+	const char *url;        /* target/source URL as typed */
+	const char *local;      /* source dir (backup) or restore target */
+	const char *archive_dir;
+	const char *name;
+	const char *tempdir;
+	struct name_prefixes pfx;
+	struct backend_options be;
+
+	/* what */
+	bool encrypt;           /* false with --no-encryption */
+	bool compress;          /* false with --no-compression */
+	uint64_t volsize;       /* bytes */
+	unsigned max_blocksize;
+	int compress_level;
+	struct selection *sel;  /* borrowed */
+	bool no_files_changed;
+
+	/* GnuPG */
+	const char *const *encrypt_keys;
+	size_t nencrypt_keys;
+	const char *const *hidden_keys;
+	size_t nhidden_keys;
+	const char *sign_key;
+	const char *const *gpg_options;
+	size_t ngpg_options;
+	const char *gpg_binary;
+	bool use_agent;
+	char *passphrase;       /* owned by the command layer (wiped) */
+	char *sign_passphrase;
+
+	/* when */
+	int64_t now;            /* --current-time, or the clock */
+	bool have_time;
+	int64_t time;           /* -t / --time / --restore-time */
+	int64_t full_if_older_than; /* seconds, 0 = never */
+
+	/* how */
+	bool force;
+	bool dry_run;
+	bool allow_source_mismatch;
+	bool print_statistics;
+	bool numeric_owner;
+	bool restore_ownership;
+	bool compare_data;
+	bool ignore_errors;
+	bool async_upload;
+	const char *file_to_restore; /* index, or NULL */
+	const char *hostname;   /* for manifests and the source check */
+	const char *localdir;   /* source as given, canonicalised */
+	unsigned fail_on_volume; /* testing: stop after writing volume N */
+
+	/* retention */
+	int64_t remove_time;
+	unsigned keep_n;
+};
+
+/* engine_backup(o, kind, err): a full or incremental backup. */
+int engine_backup(const struct dupc_opts *, enum backup_kind,
+    struct dupc_err *);
+
+/* engine_restore(o, err): restore o->url at o->time into o->local. */
+int engine_restore(const struct dupc_opts *, struct dupc_err *);
+
+/* engine_verify(o, err): compare the archive with o->local; sets *diffs. */
+int engine_verify(const struct dupc_opts *, uint64_t *, struct dupc_err *);
+
+/* engine_collection_status(o, err) */
+int engine_collection_status(const struct dupc_opts *, struct dupc_err *);
+
+/* engine_list_current_files(o, err) */
+int engine_list_current_files(const struct dupc_opts *, struct dupc_err *);
+
+/* engine_cleanup(o, err) */
+int engine_cleanup(const struct dupc_opts *, struct dupc_err *);
+
+/* Retention: delete whole chains older than a time, as duplicity does. */
+int engine_remove_older_than(const struct dupc_opts *, struct dupc_err *);
+int engine_remove_all_but_n_full(const struct dupc_opts *, bool,
+    struct dupc_err *);
+
+#endif

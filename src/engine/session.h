@@ -1,0 +1,87 @@
+#ifndef DUPC_ENGINE_SESSION_H
+#define DUPC_ENGINE_SESSION_H
+
+/*
+ * What every command starts with: the backend, the archive dir (locked),
+ * both listings and the collection built from them, and duplicity's
+ * metadata sync between the two.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache/cache.h"
+#include "format/collection.h"
+
+struct backend;
+struct dupc_err;
+struct dupc_opts;
+struct manifest;
+
+struct session {
+	const struct dupc_opts *o;
+	struct backend *be;
+	struct cache cache;
+	char **remote;
+	uint64_t *remote_size;
+	size_t nremote;
+	char **local;
+	size_t nlocal;
+	struct collection col;
+};
+
+/*
+ * session_open(s, o, lock, err):
+ * Open the backend of o->url and the archive dir (locked when ${lock}),
+ * then list both sides and build the collection.
+ */
+int session_open(struct session *, const struct dupc_opts *, bool,
+    struct dupc_err *);
+
+/* session_scan(s, err): list both sides again and rebuild the collection. */
+int session_scan(struct session *, struct dupc_err *);
+
+/*
+ * session_sync(s, t, err):
+ * duplicity's sync_archive: copy metadata missing from the archive dir
+ * (for the chain at time ${t} in partial mode) and delete local files the
+ * target does not have; then rescan.
+ */
+int session_sync(struct session *, int64_t, struct dupc_err *);
+
+/* session_close(s) */
+void session_close(struct session *);
+
+/*
+ * session_download(s, name, err):
+ * Fetch remote ${name} into a private temporary file; returns its fd
+ * (positioned at 0) or -1.
+ */
+int session_download(struct session *, const char *, struct dupc_err *);
+
+/*
+ * session_manifest(s, set, m, err):
+ * Load the manifest of ${set}: the archive dir's copy when there is one,
+ * else the remote file (decrypted).  ${m} must be initialised.
+ */
+int session_manifest(struct session *, const struct cset *,
+    struct manifest *, struct dupc_err *);
+
+/*
+ * session_local_name(s, remote_name, out):
+ * The archive dir name duplicity keeps for a remote metadata file (base
+ * name, plus .gz for signatures); -1 if it is not metadata.
+ */
+int session_local_name(const struct session *, const char *, struct buf *);
+
+/* session_remote_size(s, name, size): 0 and the listed size, or -1. */
+int session_remote_size(const struct session *, const char *, uint64_t *);
+
+/* session_has_remote(s, name) */
+bool session_has_remote(const struct session *, const char *);
+
+/* session_log_last_full(s): "Last full backup date: ..." */
+void session_log_last_full(const struct session *);
+
+#endif

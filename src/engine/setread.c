@@ -1,0 +1,332 @@
+/*
+ * Set reader.  Holds one volume file and one tar block at a time; a
+ * volume whose hash does not match the manifest is refused before any of
+ * its bytes are interpreted.
+ */
+#define _DEFAULT_SOURCE
+#include "engine/setread.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "engine/pipe.h"
+#include "engine/session.h"
+#include "format/collection.h"
+#include "format/manifest.h"
+#include "format/tar.h"
+#include "util/buf.h"
+#include "util/digest.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/path.h"
+
+struct setreader {
+	struct session *s;
+	const struct cset *set;
+	const struct manifest *m;
+	const char *prefix;
+	size_t vi;            /* next manifest volume to consider */
+	/* the open volume */
+	int fd;
+	struct rpipe rp;
+	struct tar_reader *tr;
+	const char *volname;
+	/* the current logical entry */
+	bool have;
+	bool done;
+	struct entry_name en;
+	struct buf index;
+	struct obj_meta meta;
+	long last_chunk;
+	bool data_done;
+	/* one tar entry read ahead while joining chunks */
+	bool pending;
+	struct entry_name pen;
+	struct buf pindex;
+	struct obj_meta pmeta;
+};
+
+static void
+close_volume(struct setreader *r)
+{
+	tarr_free(r->tr);
+	r->tr = NULL;
+	rpipe_release(&r->rp);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+static int
+check_hash(struct setreader *r, const struct manifest_volume *mv, int fd,
+    const char *name, struct dupc_err *err)
+{
+	const char *type, *want;
+	enum digest_kind kind;
+	char got[DIGEST_HEX_MAX];
+	unsigned char buf[65536];
+	struct digest *d;
+
+	(void)r;
+	if (manifest_best_hash(mv, &type, &want) < 0) {
+		log_warn("No hash for volume %s in the manifest; not verified",
+		    name);
+		return 0;
+	}
+	if (strcmp(type, "SHA1") == 0)
+		kind = DIGEST_SHA1;
+	else if (strcmp(type, "MD5") == 0)
+		kind = DIGEST_MD5;
+	else
+		return 0;
+	d = digest_new(kind);
+	if (d == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			digest_free(d);
+			return err_errno(err, E_GENERIC, "reading %s", name);
+		}
+		if (n == 0)
+			break;
+		digest_update(d, buf, (size_t)n);
+	}
+	digest_final_hex(d, got);
+	digest_free(d);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return err_errno(err, E_GENERIC, "rewinding %s", name);
+	if (strcasecmp(got, want) != 0)
+		return err_set(err, E_MISMATCHED_HASH,
+		    "Invalid data - %s hash mismatch for file: %s (calculated hash %s, manifest hash %s); the volume is damaged",
+		    type, name, got, want);
+	return 0;
+}
+
+/* Open the next wanted volume; 0 with r->tr NULL when none is left. */
+static int
+open_next_volume(struct setreader *r, struct dupc_err *err)
+{
+	while (r->vi < r->m->nvols) {
+		const struct manifest_volume *mv = &r->m->vols[r->vi++];
+		const char *name;
+
+		if (*r->prefix && !manifest_volume_may_contain(mv, r->prefix))
+			continue;
+		name = cset_find_volume(r->set, mv->number);
+		if (name == NULL)
+			return err_set(err, E_BACKEND_NOT_FOUND,
+			    "volume %u of the backup set is missing on the target",
+			    mv->number);
+		r->fd = session_download(r->s, name, err);
+		if (r->fd < 0)
+			return -1;
+		if (check_hash(r, mv, r->fd, name, err) < 0 ||
+		    rpipe_open(&r->rp, r->s->o, name, r->fd, err) < 0) {
+			close_volume(r);
+			return -1;
+		}
+		r->tr = tarr_new(r->rp.head, name, err);
+		if (r->tr == NULL) {
+			close_volume(r);
+			return -1;
+		}
+		r->volname = name;
+		log_msg(LOG_INFO, 1, NULL, "Processing volume %s", name);
+		return 0;
+	}
+	return 0;
+}
+
+/*
+ * The next raw tar entry across volume boundaries: 1 with its parsed name
+ * in (en, index, meta), 0 at the end of the set.
+ */
+static int
+next_raw(struct setreader *r, struct entry_name *en, struct buf *index,
+    struct obj_meta *meta, struct dupc_err *err)
+{
+	struct tar_entry te;
+
+	for (;;) {
+		int rc;
+
+		if (r->tr == NULL) {
+			if (open_next_volume(r, err) < 0)
+				return -1;
+			if (r->tr == NULL)
+				return 0;
+		}
+		rc = tarr_next(r->tr, &te, meta, err);
+		if (rc < 0) {
+			err_prefix(err, "%s", r->volname);
+			return -1;
+		}
+		if (rc == 0) {
+			close_volume(r);
+			continue;
+		}
+		if (te.hardlink)
+			return err_set(err, E_GENERIC,
+			    "%s: hard link entry '%.200s' (duplicity archives never hold these)",
+			    r->volname, te.name);
+		if (entry_name_parse(te.name, en, index, err) < 0) {
+			err_prefix(err, "%s", r->volname);
+			return -1;
+		}
+		if (en->kind == EK_SIGNATURE)
+			return err_set(err, E_GENERIC,
+			    "%s: signature entry in a data volume", r->volname);
+		if (en->kind == EK_DELETED)
+			meta->type = OBJ_NONE;
+		else if (meta->type == OBJ_NONE)
+			return err_set(err, E_GENERIC,
+			    "%s: entry '%.200s' has an unsupported type",
+			    r->volname, te.name);
+		if (en->kind == EK_DIFF && meta->type != OBJ_REG)
+			return err_set(err, E_GENERIC,
+			    "%s: delta entry '%.200s' is not a regular file",
+			    r->volname, te.name);
+		return 1;
+	}
+}
+
+struct setreader *
+setreader_new(struct session *s, const struct cset *set,
+    const struct manifest *m, const char *prefix, struct dupc_err *err)
+{
+	struct setreader *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		return NULL;
+	}
+	r->s = s;
+	r->set = set;
+	r->m = m;
+	r->prefix = prefix;
+	r->fd = -1;
+	buf_init(&r->index, TAR_NAME_MAX);
+	buf_init(&r->pindex, TAR_NAME_MAX);
+	meta_init(&r->meta);
+	meta_init(&r->pmeta);
+	return r;
+}
+
+static int
+load_next(struct setreader *r, struct dupc_err *err)
+{
+	int rc;
+
+	if (r->pending) {
+		struct buf t = r->index;
+		struct obj_meta tm = r->meta;
+
+		r->index = r->pindex;
+		r->pindex = t;
+		r->meta = r->pmeta;
+		r->pmeta = tm;
+		r->en = r->pen;
+		r->pending = false;
+		rc = 1;
+	} else {
+		rc = next_raw(r, &r->en, &r->index, &r->meta, err);
+		if (rc < 0)
+			return -1;
+	}
+	if (rc == 0) {
+		r->have = false;
+		r->done = true;
+		return 0;
+	}
+	if (r->en.multivol && r->en.chunk != 1)
+		return err_set(err, E_GENERIC,
+		    "%s: multivol chunk %ld of %s without its first chunk",
+		    r->volname ? r->volname : "volume", r->en.chunk,
+		    buf_str(&r->index));
+	r->last_chunk = r->en.multivol ? 1 : 0;
+	r->have = true;
+	r->data_done = false;
+	return 1;
+}
+
+int
+setreader_peek(struct setreader *r, struct set_entry *e, struct dupc_err *err)
+{
+	if (!r->have && !r->done && load_next(r, err) < 0)
+		return -1;
+	if (!r->have)
+		return 0;
+	e->index = buf_str(&r->index);
+	e->kind = r->en.kind;
+	e->meta = &r->meta;
+	return 1;
+}
+
+int
+setreader_read(struct setreader *r, void *p, size_t cap, size_t *got,
+    struct dupc_err *err)
+{
+	*got = 0;
+	while (r->have && !r->data_done) {
+		int rc;
+
+		if (tarr_read(r->tr, p, cap, got, err) < 0)
+			return -1;
+		if (*got > 0)
+			return 0;
+		if (!r->en.multivol) {
+			r->data_done = true;
+			break;
+		}
+		/* the next chunk of the same file continues the data */
+		rc = next_raw(r, &r->pen, &r->pindex, &r->pmeta, err);
+		if (rc < 0)
+			return -1;
+		if (rc > 0 && r->pen.multivol && r->pen.kind == r->en.kind &&
+		    r->pen.chunk == r->last_chunk + 1 &&
+		    strcmp(buf_str(&r->pindex), buf_str(&r->index)) == 0) {
+			r->last_chunk++;
+			/* later chunks carry the same metadata */
+			continue;
+		}
+		r->pending = rc > 0;
+		r->data_done = true;
+	}
+	return 0;
+}
+
+int
+setreader_next(struct setreader *r, struct dupc_err *err)
+{
+	unsigned char skip[65536];
+	size_t got;
+
+	if (!r->have)
+		return 0;
+	do {
+		if (setreader_read(r, skip, sizeof(skip), &got, err) < 0)
+			return -1;
+	} while (got > 0);
+	r->have = false;
+	return 0;
+}
+
+void
+setreader_free(struct setreader *r)
+{
+	if (r == NULL)
+		return;
+	close_volume(r);
+	buf_release(&r->index);
+	buf_release(&r->pindex);
+	meta_release(&r->meta);
+	meta_release(&r->pmeta);
+	free(r);
+}

@@ -1,0 +1,259 @@
+/*
+ * collection-status and list-current-files, with duplicity's text
+ * (dup_collections.py __str__ / to_log_info, dup_main.py list_current),
+ * and the collection warnings every command prints.
+ */
+#define _DEFAULT_SOURCE
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/session.h"
+#include "engine/sigread.h"
+#include "engine/status.h"
+#include "format/collection.h"
+#include "format/dtime.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static void
+chain_text(struct buf *b, const struct chain *ch)
+{
+	char t1[DTIME_STR_MAX];
+	size_t i;
+
+	buf_addstr(b, "-------------------------\n");
+	buf_addf(b, "Chain start time: %s\n", dtime_pretty(ch->start, t1));
+	buf_addf(b, "Chain end time: %s\n", dtime_pretty(ch->end, t1));
+	buf_addf(b, "Number of contained backup sets: %zu\n", ch->ninc + 1);
+	buf_addf(b, "Total number of contained volumes: %zu\n",
+	    chain_nvolumes(ch));
+	buf_addf(b, "%20s   %30s   %15s\n", "Type of backup set:", "Time:",
+	    "Num volumes:");
+	for (i = 0; i <= ch->ninc; i++) {
+		const struct cset *s = i == 0 ? ch->full : ch->incs[i - 1];
+
+		buf_addf(b, "%20s   %30s   %15zu\n",
+		    i == 0 ? "Full" : "Incremental",
+		    dtime_pretty(cset_time(s), t1), s->nvols);
+	}
+	buf_addstr(b, "-------------------------");
+}
+
+static void
+chain_log_info(struct buf *b, const struct chain *ch)
+{
+	char t[DTIME_STR_MAX];
+	size_t i;
+
+	for (i = 0; i <= ch->ninc; i++) {
+		const struct cset *s = i == 0 ? ch->full : ch->incs[i - 1];
+
+		buf_addf(b, "\n %s %s %zu %s", i == 0 ? "full" : "inc",
+		    dtime_to_string(cset_time(s), t), s->nvols,
+		    s->encrypted ? "enc" : "noenc");
+	}
+}
+
+void
+status_print(const struct session *s, bool force)
+{
+	const struct collection *c = &s->col;
+	struct buf text, extra;
+	size_t i, nsec = c->nchains - (c->matched_chain >= 0 ? 1 : 0), k = 0;
+	int level = force ? LOG_NOTICE : 8;
+
+	if (!force && log_get_verbosity() < 8)
+		return;
+	buf_init(&text, 1 << 24);
+	buf_init(&extra, 1 << 24);
+	buf_addstr(&text, "Collection Status\n-----------------\n");
+	buf_addstr(&text, "Connecting with backend: BackendWrapper\n");
+	buf_addf(&text, "Archive dir: %s\n", s->cache.dir);
+	buf_addf(&text, "\nFound %zu secondary backup chain%s.", nsec,
+	    nsec == 1 ? "" : "s");
+	buf_addf(&extra, "\nbackend BackendWrapper\narchive-dir %s",
+	    s->cache.dir);
+	for (i = 0; i < c->nchains; i++) {
+		if ((int)i == c->matched_chain)
+			continue;
+		buf_addf(&text, "\nSecondary chain %zu of %zu:\n", ++k, nsec);
+		chain_text(&text, &c->chains[i]);
+		buf_addstr(&text, "\n");
+		buf_addf(&extra, "\nchain-no-sig %zu", k - 1);
+		chain_log_info(&extra, &c->chains[i]);
+	}
+	if (c->matched_chain >= 0) {
+		buf_addstr(&text,
+		    "\n\nFound primary backup chain with matching signature chain:\n");
+		chain_text(&text, &c->chains[c->matched_chain]);
+		buf_addstr(&extra, "\nchain-complete");
+		chain_log_info(&extra, &c->chains[c->matched_chain]);
+	} else {
+		buf_addstr(&text, "\nNo backup chains with active signatures found");
+	}
+	if (c->norphaned > 0 || c->nincomplete > 0) {
+		buf_addf(&text, "\nAlso found %zu backup set%s not part of any chain,",
+		    c->norphaned, c->norphaned == 1 ? "" : "s");
+		buf_addf(&text, "\nand %zu incomplete backup set%s.",
+		    c->nincomplete, c->nincomplete == 1 ? "" : "s");
+		buf_addstr(&text,
+		    "\nThese may be deleted by running duplicity with the \"cleanup\" command.");
+	} else {
+		buf_addstr(&text, "\nNo orphaned or incomplete backup sets found.");
+	}
+	buf_addf(&extra, "\norphaned-sets-num %zu\nincomplete-sets-num %zu",
+	    c->norphaned, c->nincomplete);
+	if (force && log_get_verbosity() < LOG_NOTICE) {
+		int v = log_get_verbosity();
+
+		log_set_verbosity(LOG_NOTICE);
+		log_msg(level, INFO_COLLECTION_STATUS, buf_str(&extra), "%s",
+		    buf_str(&text));
+		log_set_verbosity(v);
+	} else {
+		log_msg(level, INFO_COLLECTION_STATUS, buf_str(&extra), "%s",
+		    buf_str(&text));
+	}
+	buf_release(&text);
+	buf_release(&extra);
+}
+
+static void
+warn_names(const char *one, const char *many, char **names, size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	if (n == 0)
+		return;
+	buf_init(&b, 1 << 24);
+	buf_addstr(&b, n == 1 ? one : many);
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "\n%s", names[i]);
+	log_msg(LOG_WARNING, WARN_ORPHANED_SIG, NULL, "%s", buf_str(&b));
+	buf_release(&b);
+}
+
+void
+status_warn(const struct session *s)
+{
+	const struct collection *c = &s->col;
+	size_t i;
+
+	warn_names("Warning, found the following local orphaned signature file:",
+	    "Warning, found the following local orphaned signature files:",
+	    c->local_orphan_sigs, c->nlocal_orphan_sigs);
+	warn_names("Warning, found the following remote orphaned signature file:",
+	    "Warning, found the following remote orphaned signature files:",
+	    c->remote_orphan_sigs, c->nremote_orphan_sigs);
+	if (c->nsigchains > 0 && c->matched_sig < 0)
+		log_msg(LOG_WARNING, WARN_UNMATCHED_SIG, NULL,
+		    "Warning, found signatures but no corresponding backup files");
+	if (c->discarded_last)
+		log_warn("Warning, discarding last backup set, because of missing signature file.");
+	if (c->nincomplete > 0)
+		log_msg(LOG_WARNING, WARN_INCOMPLETE_BACKUP, NULL,
+		    "Warning, found incomplete backup sets, probably left from aborted session");
+	if (c->norphaned > 0) {
+		struct buf b;
+
+		buf_init(&b, 1 << 24);
+		buf_addstr(&b, c->norphaned == 1
+			? "Warning, found the following orphaned backup file:"
+			: "Warning, found the following orphaned backup files:");
+		for (i = 0; i < c->norphaned; i++) {
+			const struct cset *set = c->orphaned[i];
+			char t[DTIME_STR_MAX];
+
+			buf_addf(&b, "\n[%s]: %s", dtime_pretty(cset_time(set), t),
+			    set->manifest ? set->manifest : "");
+		}
+		log_msg(LOG_WARNING, WARN_ORPHANED_BACKUP, NULL, "%s",
+		    buf_str(&b));
+		buf_release(&b);
+	}
+}
+
+int
+engine_collection_status(const struct dupc_opts *o, struct dupc_err *err)
+{
+	struct session s;
+
+	if (session_open(&s, o, true, err) < 0)
+		return -1;
+	status_warn(&s);
+	session_log_last_full(&s);
+	status_print(&s, true);
+	session_close(&s);
+	return 0;
+}
+
+int
+engine_list_current_files(const struct dupc_opts *o, struct dupc_err *err)
+{
+	int64_t t = o->have_time ? o->time : o->now;
+	const struct sigchain *sc;
+	struct sigmerge *m = NULL;
+	struct session s;
+	struct sig_entry e;
+	int rc = -1, r;
+
+	if (session_open(&s, o, true, err) < 0)
+		return -1;
+	if (session_sync(&s, t, err) < 0)
+		goto out;
+	status_warn(&s);
+	session_log_last_full(&s);
+	sc = collection_sigchain_at(&s.col, t);
+	if (sc == NULL) {
+		err_set(err, E_NO_MANIFESTS,
+		    "no signature chains found on %s; nothing to list", o->url);
+		goto out;
+	}
+	if (t < sc->start)
+		log_msg(LOG_WARNING, WARN_NO_SIG_FOR_TIME, NULL,
+		    "No signature chain for the requested time. Using oldest available chain, starting at time %s.",
+		    dtime_pretty(sc->start, (char[DTIME_STR_MAX]){ 0 }));
+	m = sigmerge_open(&s, sc, t, err);
+	if (m == NULL)
+		goto out;
+	while ((r = sigmerge_peek(m, &e, err)) > 0) {
+		if (e.kind != EK_DELETED) {
+			char pretty[DTIME_STR_MAX], ts[DTIME_STR_MAX];
+			char q[8192];
+			struct buf extra;
+
+			buf_init(&extra, 16384);
+			buf_addf(&extra, "%s %s %s",
+			    dtime_to_string(e.meta->mtime, ts),
+			    log_quote_path(*e.index ? e.index : ".", q,
+				sizeof(q)),
+			    meta_type_name(e.meta->type));
+			/* listings are shown whatever the verbosity */
+			{
+				int v = log_get_verbosity();
+
+				if (v < LOG_INFO)
+					log_set_verbosity(LOG_INFO);
+				log_msg(LOG_INFO, INFO_FILE_LIST,
+				    buf_str(&extra), "%s %s",
+				    dtime_pretty(e.meta->mtime, pretty),
+				    *e.index ? e.index : ".");
+				log_set_verbosity(v);
+			}
+			buf_release(&extra);
+		}
+		if (sigmerge_next(m, err) < 0)
+			goto out;
+	}
+	if (r < 0)
+		goto out;
+	rc = 0;
+out:
+	sigmerge_free(m);
+	session_close(&s);
+	return rc;
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""make-set.py DIR SPEC.json -- write a duplicity-format full set by hand.
+
+Used by the tests to build archives that neither dupc nor duplicity would
+write (hostile names, broken deltas, odd tar dialects), so the readers can
+be held to refusing them.  SPEC is a JSON object:
+
+  {"time": 1700000000,                  set time (default 1700000000)
+   "volumes": [[entry, ...], ...],       tar entries per volume
+   "format": "pax" | "gnu" | "ustar",   tar dialect (default pax)
+   "corrupt_hash": false}                write a wrong SHA-1 in the manifest
+
+An entry is {"name": "snapshot/x", "type": "file"|"dir"|"symlink"|"fifo"|
+"hardlink"|"chr"|"blk", "data": "text", "hexdata": "...", "size": N (for
+zero-filled data), "mode": 420, "linkname": "...", "mtime": 1690000000,
+"uid": 0, "gid": 0}.  A sigtar with the same entries (as signatures of
+empty content for files) is written too, so the set forms a chain.
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import sys
+import tarfile
+import time as _time
+
+TYPES = {
+    "file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE,
+    "symlink": tarfile.SYMTYPE, "fifo": tarfile.FIFOTYPE,
+    "hardlink": tarfile.LNKTYPE, "chr": tarfile.CHRTYPE,
+    "blk": tarfile.BLKTYPE,
+}
+FORMATS = {"pax": tarfile.PAX_FORMAT, "gnu": tarfile.GNU_FORMAT,
+           "ustar": tarfile.USTAR_FORMAT}
+
+
+def tstr(t):
+    return _time.strftime("%Y%m%dT%H%M%SZ", _time.gmtime(t))
+
+
+def entry_data(e):
+    if "hexdata" in e:
+        return bytes.fromhex(e["hexdata"])
+    if "size" in e:
+        return b"\0" * e["size"]
+    return e.get("data", "").encode("utf-8", "surrogateescape")
+
+
+def tar_bytes(entries, fmt):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=FORMATS[fmt],
+                      encoding="utf-8", errors="surrogateescape") as t:
+        for e in entries:
+            ti = tarfile.TarInfo(e["name"])
+            ti.type = TYPES[e.get("type", "file")]
+            ti.mode = e.get("mode", 0o644)
+            ti.mtime = e.get("mtime", 1690000000)
+            ti.uid = e.get("uid", 0)
+            ti.gid = e.get("gid", 0)
+            ti.linkname = e.get("linkname", "")
+            data = entry_data(e) if ti.type == tarfile.REGTYPE else b""
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data) if data else None)
+    return buf.getvalue()
+
+
+def quote(s):
+    special = b" \t\n\r\f\v\\\"'"
+    if not any(c in special for c in s):
+        return s
+    out = b'"'
+    for c in s:
+        out += b"\\x%02x" % c if c in special else bytes([c])
+    return out + b'"'
+
+
+def index_of(name):
+    for p in ("multivol_snapshot/", "multivol_diff/", "snapshot/", "diff/",
+              "deleted/"):
+        if name.startswith(p):
+            rest = name[len(p):]
+            if p.startswith("multivol"):
+                rest = rest.rsplit("/", 1)[0]
+            rest = rest.rstrip("/")
+            return "." if rest in ("", ".") else rest
+    return name
+
+
+def main():
+    out, spec = sys.argv[1], json.load(open(sys.argv[2]))
+    t = spec.get("time", 1700000000)
+    fmt = spec.get("format", "pax")
+    os.makedirs(out, exist_ok=True)
+    man = b"Hostname dupc-tests\nLocaldir src\n"
+    for n, entries in enumerate(spec["volumes"], 1):
+        raw = gzip.compress(tar_bytes(entries, fmt))
+        name = "duplicity-full.%s.vol%d.difftar.gz" % (tstr(t), n)
+        open(os.path.join(out, name), "wb").write(raw)
+        h = hashlib.sha1(raw).hexdigest()
+        if spec.get("corrupt_hash"):
+            h = "0" * 40
+        first = index_of(entries[0]["name"]) if entries else "."
+        last = index_of(entries[-1]["name"]) if entries else "."
+        man += b"Volume %d:\n" % n
+        man += b"    StartingPath   %s  \n" % quote(
+            first.encode("utf-8", "surrogateescape"))
+        man += b"    EndingPath     %s  \n" % quote(
+            last.encode("utf-8", "surrogateescape"))
+        man += b"    Hash SHA1 %s\n" % h.encode()
+    man += b"Filelist 0\n"
+    open(os.path.join(out, "duplicity-full.%s.manifest" % tstr(t)),
+         "wb").write(man)
+    sig = gzip.compress(tar_bytes([{"name": "snapshot/", "type": "dir",
+                                    "mode": 0o755}], "pax"))
+    open(os.path.join(out, "duplicity-full-signatures.%s.sigtar.gz"
+                      % tstr(t)), "wb").write(sig)
+
+
+if __name__ == "__main__":
+    main()
