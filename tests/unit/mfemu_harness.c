@@ -14,11 +14,54 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Every emulator started and not yet stopped, killed at exit too, so a
+ * test that dies early leaves no server behind. */
+static pid_t live[8];
+static pid_t owner; /* forked children must not kill their parent's */
+
+static void
+kill_live(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		if (live[i] > 0 && getpid() == owner) {
+			kill(live[i], SIGKILL);
+			waitpid(live[i], NULL, 0);
+			live[i] = 0;
+		}
+	}
+}
+
+static void
+track(pid_t pid, bool add)
+{
+	static bool registered;
+	size_t i;
+
+	if (!registered) {
+		atexit(kill_live);
+		registered = true;
+	}
+	owner = getpid();
+	for (i = 0; i < sizeof(live) / sizeof(live[0]); i++) {
+		if (add && live[i] == 0) {
+			live[i] = pid;
+			return;
+		}
+		if (!add && live[i] == pid) {
+			live[i] = 0;
+			return;
+		}
+	}
+}
 
 const char *
 mfemu_path(void)
@@ -121,6 +164,8 @@ mfemu_start(struct mfemu *emu, const char *faults, const char *const *args)
 	if (emu->pid == 0) {
 		int efd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
+		/* the server goes when the test process goes */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(pipefd[1], 1);
 		if (efd >= 0)
 			dup2(efd, 2);
@@ -128,6 +173,7 @@ mfemu_start(struct mfemu *emu, const char *faults, const char *const *args)
 		execvp("python3", (char *const *)argv);
 		_exit(127);
 	}
+	track(emu->pid, true);
 	close(pipefd[1]);
 	if (read_banner(pipefd[0], line, sizeof(line)) < 0 ||
 	    (p = strstr(line, "http://127.0.0.1:")) == NULL) {
@@ -174,6 +220,7 @@ mfemu_stop(struct mfemu *emu)
 			kill(emu->pid, SIGKILL);
 			waitpid(emu->pid, &st, 0);
 		}
+		track(emu->pid, false);
 		emu->pid = 0;
 	}
 	if (emu->dir[0] != '\0' && getenv("MFEMU_KEEP") == NULL)
