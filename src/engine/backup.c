@@ -27,8 +27,10 @@
 #include "backend/backend.h"
 #include "delta/rsync.h"
 #include "engine/pipe.h"
+#include "engine/restart.h"
 #include "engine/session.h"
 #include "engine/sigread.h"
+#include "engine/status.h"
 #include "engine/stats.h"
 #include "engine/volume.h"
 #include "format/dtime.h"
@@ -38,6 +40,7 @@
 #include "select/walk.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/faultpoint.h"
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "util/path.h"
@@ -75,6 +78,12 @@ struct bpass {
 	unsigned char *io;
 	struct spill sigbuf;
 	struct buf ename;
+	/* resuming an interrupted set: paths before the resume point are
+	 * decided and counted ("ghost") but not written again */
+	const struct restart *rs;
+	bool ghost;
+	long skip_chunks;     /* chunks of the split file already stored */
+	bool redo;            /* resuming turned out unsafe */
 	char qbuf[8192];
 };
 
@@ -139,6 +148,11 @@ chunker_emit(struct chunker *c, bool final, struct dupc_err *err)
 		chunk = ++c->chunks;
 		block = final ? -1 : chunk;
 	}
+	if (chunk > 0 && chunk <= c->bp->skip_chunks) {
+		/* already in a volume the interrupted run uploaded */
+		c->len = 0;
+		return 0;
+	}
 	c->bp->st.raw_delta_size += c->len;
 	if (emit_entry(c->bp, c->kind, c->index, c->meta, false, chunk, block,
 		c->buf, c->len, err) < 0)
@@ -181,6 +195,104 @@ static const struct sink_ops chunker_ops = { chunker_write, chunker_finish,
 
 /* --- the set's files in the archive dir --- */
 
+/* Is ${index} before the resume point (already stored)?  A file split
+ * across the point is not: it is regenerated, skipping stored chunks. */
+static bool
+before_resume(const struct bpass *bp, const char *index)
+{
+	int c;
+
+	if (bp->rs == NULL)
+		return false;
+	c = index_cmp(index, buf_str(&bp->rs->index));
+	return c < 0 || (c == 0 && bp->rs->block < 0);
+}
+
+/*
+ * Continue the interrupted set's archive-dir files: the partial manifest
+ * is rewritten with the volumes the target holds, and the partial sigtar
+ * keeps the entries up to the resume point (written and fsynced before
+ * that volume was recorded), copied into the new writer.
+ */
+static int
+resume_setfiles(struct bpass *bp, struct dupc_err *err)
+{
+	struct setfiles *f = &bp->f;
+	struct atomic_file af;
+	struct tar_reader *tr = NULL;
+	struct source *src = NULL;
+	struct tar_entry te;
+	struct entry_name en;
+	struct obj_meta m;
+	struct buf idx;
+	int fd = -1, rc = -1, r;
+
+	meta_init(&m);
+	buf_init(&idx, TAR_NAME_MAX);
+	if (atomic_file_open(&af, f->man_path, 0600, err) < 0)
+		goto out;
+	if (write_full(af.fd, bp->rs->manifest.data, bp->rs->manifest.len) < 0) {
+		err_errno(err, E_GENERIC, "writing %s", f->man_path);
+		atomic_file_abort(&af);
+		goto out;
+	}
+	if (atomic_file_commit(&af, err) < 0)
+		goto out;
+	f->man_created = true;
+	fd = open(f->sig_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (src = fd_source_new(fd, f->sig_path)) == NULL ||
+	    (tr = tarr_new(src, buf_str(&f->sig_part), err)) == NULL) {
+		log_notice("RESTART: the partial signatures are missing; starting the set again.");
+		bp->redo = true;
+		goto out;
+	}
+	while ((r = tarr_next(tr, &te, &m, err)) > 0) {
+		struct tar_data_sink tds = { { &tds_ops }, f->sig_tw };
+		char blk[65536];
+		size_t got;
+
+		if (entry_name_parse(te.name, &en, &idx, err) < 0)
+			break;
+		if (!before_resume(bp, buf_str(&idx)))
+			break;
+		if (tarw_header(f->sig_tw, te.name, &m, te.size, err) < 0)
+			goto out;
+		do {
+			if (tarr_read(tr, blk, sizeof(blk), &got, err) < 0) {
+				r = -1;
+				break;
+			}
+			if (sink_write(&tds.base, blk, got, err) < 0)
+				goto out;
+		} while (got > 0);
+		if (r < 0 || tarw_end_entry(f->sig_tw, err) < 0)
+			break;
+	}
+	if (r < 0 || err->code != 0) {
+		log_notice("RESTART: the partial signatures are damaged (%s); starting the set again.",
+		    err->msg);
+		err_clear(err);
+		bp->redo = true;
+		goto out;
+	}
+	/* the filtered copy becomes the set's partial sigtar */
+	if (rename(f->sig_tmp_path, f->sig_path) < 0) {
+		err_errno(err, E_GENERIC, "cannot rename %s", f->sig_tmp_path);
+		goto out;
+	}
+	free(f->sig_tmp_path);
+	f->sig_tmp_path = NULL;
+	rc = 0;
+out:
+	tarr_free(tr);
+	source_free(src);
+	if (fd >= 0)
+		close(fd);
+	meta_release(&m);
+	buf_release(&idx);
+	return rc;
+}
+
 static int
 setfiles_open(struct bpass *bp, struct dupc_err *err)
 {
@@ -210,9 +322,11 @@ setfiles_open(struct bpass *bp, struct dupc_err *err)
 	f->sig_tmp_path = cache_path(&bp->s->cache, buf_str(&tmp));
 	if (f->man_path == NULL || f->sig_path == NULL || f->sig_tmp_path == NULL)
 		goto nomem;
-	/* a stale partial of the same set is replaced */
-	unlink(f->man_path);
-	unlink(f->sig_path);
+	if (bp->rs == NULL) {
+		/* a stale partial of the same set is replaced */
+		unlink(f->man_path);
+		unlink(f->sig_path);
+	}
 	f->sig_fd = open(f->sig_tmp_path,
 	    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (f->sig_fd < 0) {
@@ -225,6 +339,8 @@ setfiles_open(struct bpass *bp, struct dupc_err *err)
 		goto nomem;
 	f->sig_tw = tarw_new(f->sig_file, err);
 	if (f->sig_tw == NULL)
+		goto out;
+	if (bp->rs != NULL && resume_setfiles(bp, err) < 0)
 		goto out;
 	rc = 0;
 	goto out;
@@ -309,7 +425,14 @@ manifest_append(struct bpass *bp, const char *text, struct dupc_err *err)
 static int
 on_volume(void *arg, const char *block, struct dupc_err *err)
 {
-	return manifest_append(arg, block, err);
+	struct bpass *bp = arg;
+
+	/* the signatures of everything in the volume reach the disk before
+	 * the volume is recorded: a resume relies on both */
+	if (fsync(bp->f.sig_fd) < 0)
+		return err_errno(err, E_GENERIC, "cannot write %s",
+		    buf_str(&bp->f.sig_part));
+	return manifest_append(bp, block, err);
 }
 
 /* --- signature entries --- */
@@ -329,7 +452,10 @@ sig_entry(struct bpass *bp, enum entry_kind kind, const char *index,
 	if (tarw_header(bp->f.sig_tw, buf_str(&bp->ename),
 		meta ? meta : &none, data ? spill_size(data) : 0, err) < 0)
 		return -1;
-	return data ? spill_copy_to(data, &tds.base, err) : 0;
+	if (data != NULL && spill_copy_to(data, &tds.base, err) < 0)
+		return -1;
+	/* padded now, so the partial sigtar always ends on an entry */
+	return tarw_end_entry(bp->f.sig_tw, err);
 }
 
 /* --- the decisions --- */
@@ -511,7 +637,10 @@ write_changed(struct bpass *bp, const struct walk_entry *e,
 	    se->kind == EK_SIGNATURE && se->meta->type == OBJ_REG;
 	int skipped;
 
-	if (e->meta.type == OBJ_REG) {
+	if (bp->ghost) {
+		/* stored by the interrupted run: count it, write nothing */
+		bp->st.source_file_size += e->meta.size;
+	} else if (e->meta.type == OBJ_REG) {
 		if (write_regular(bp, e, &diff, &skipped, err) < 0)
 			return -1;
 		if (skipped)
@@ -552,9 +681,10 @@ write_deleted(struct bpass *bp, const struct sig_entry *se,
 	if (se->meta->type == OBJ_NONE || *se->index == '\0')
 		return 0;
 	meta_init(&none);
-	if (emit_entry(bp, EK_DELETED, se->index, &none, false, 0, -1, NULL, 0,
-		err) < 0 ||
-	    sig_entry(bp, EK_DELETED, se->index, NULL, NULL, err) < 0)
+	if (!bp->ghost &&
+	    (emit_entry(bp, EK_DELETED, se->index, &none, false, 0, -1, NULL, 0,
+		 err) < 0 ||
+		sig_entry(bp, EK_DELETED, se->index, NULL, NULL, err) < 0))
 		return -1;
 	bp->st.deleted_files++;
 	bp->st.delta_entries++;
@@ -562,6 +692,32 @@ write_deleted(struct bpass *bp, const struct sig_entry *se,
 	    se->index);
 	if (se->meta->type == OBJ_REG)
 		filelist_add(bp, "deleted", se->index);
+	return 0;
+}
+
+/*
+ * The file split across the resume point: its first chunks are in the
+ * stored volumes.  Regenerating the rest is sound only if the file is
+ * what it was (same mtime, mode and kind of entry); otherwise the set is
+ * redone.
+ */
+static int
+resume_split_file(struct bpass *bp, const struct walk_entry *e,
+    const struct sig_entry *se, struct dupc_err *err)
+{
+	const struct obj_meta *was = &bp->rs->span;
+	bool diff = se != NULL && se->kind == EK_SIGNATURE &&
+	    se->meta->type == OBJ_REG && e->meta.type == OBJ_REG;
+
+	if (e->meta.type != OBJ_REG || e->meta.mtime != was->mtime ||
+	    e->meta.mode != was->mode || diff != bp->rs->span_diff ||
+	    (se != NULL && unchanged(&e->meta, se))) {
+		log_notice("RESTART: %s changed since the interrupted run; starting the set again.",
+		    e->index);
+		bp->redo = true;
+		return err_set(err, E_GENERIC, "restart is unsafe");
+	}
+	bp->skip_chunks = bp->rs->block;
 	return 0;
 }
 
@@ -591,6 +747,13 @@ run_pass(struct bpass *bp, struct dupc_err *err)
 			c = -1;
 		else
 			c = index_cmp(e->index, se.index);
+		bp->ghost = bp->o->dry_run ||
+		    before_resume(bp, c <= 0 ? e->index : se.index);
+		bp->skip_chunks = 0;
+		if (bp->rs != NULL && !bp->ghost && bp->rs->block >= 0 && c <= 0 &&
+		    strcmp(e->index, buf_str(&bp->rs->index)) == 0 &&
+		    resume_split_file(bp, e, c == 0 ? &se : NULL, err) < 0)
+			return -1;
 		if (c < 0) {
 			if (write_changed(bp, e, NULL, err) < 0)
 				return -1;
@@ -771,8 +934,10 @@ finish_set(struct bpass *bp, struct dupc_err *err)
 	ni.type = bp->set.type == NAME_FULL ? NAME_FULL_SIG : NAME_NEW_SIG;
 	ni.volume = 0;
 	ni.manifest = false;
+	faultpoint("sigtar-upload");
 	if (upload_encoded(bp, bp->f.sig_path, RK_SIGTAR, &ni, err) < 0)
 		goto out;
+	faultpoint("manifest-upload");
 	ni = bp->set;
 	ni.manifest = true;
 	ni.volume = 0;
@@ -783,11 +948,13 @@ finish_set(struct bpass *bp, struct dupc_err *err)
 		err_set(err, E_GENERIC, "out of memory");
 		goto out;
 	}
+	faultpoint("archive-dir-update");
 	if (rename(bp->f.man_path, final_path) < 0) {
 		err_errno(err, E_GENERIC, "cannot rename %s", bp->f.man_path);
 		goto out;
 	}
 	fsync_parent_dir(final_path);
+	faultpoint("archive-dir-sigtar");
 	rc = finalise_sigtar(bp, err);
 out:
 	free(final_path);
@@ -813,7 +980,8 @@ bpass_release(struct bpass *bp)
 
 static int
 run_backup(struct session *s, const struct name_info *set,
-    const struct sigchain *sc, struct dupc_err *err)
+    const struct sigchain *sc, const struct restart *rs, bool *redo,
+    struct dupc_err *err)
 {
 	struct bpass bp;
 	int rc = -1;
@@ -822,6 +990,7 @@ run_backup(struct session *s, const struct name_info *set,
 	bp.s = s;
 	bp.o = s->o;
 	bp.set = *set;
+	bp.rs = rs;
 	bp.f.sig_fd = -1;
 	spill_init(&bp.filelist, 1u << 20);
 	spill_init(&bp.sigbuf, SIG_SPILL);
@@ -835,11 +1004,32 @@ run_backup(struct session *s, const struct name_info *set,
 	bp.w = walk_new(s->o->local, s->o->sel, err);
 	if (bp.w == NULL)
 		goto out;
-	if (sc != NULL && (bp.sm = sigmerge_open(s, sc, INT64_MAX, err)) == NULL)
+	/* an interrupted incremental diffs against the chain before it */
+	if (sc != NULL && (bp.sm = sigmerge_open(s, sc,
+			       rs ? set->start : INT64_MAX, err)) == NULL)
 		goto out;
+	if (s->o->dry_run) {
+		/* --dry-run: decide and count everything, write nothing */
+		if (run_pass(&bp, err) < 0)
+			goto out;
+		bp.st.end_time = stats_now();
+		if (s->o->print_statistics)
+			stats_print(&bp.st);
+		rc = 0;
+		goto out;
+	}
 	if (setfiles_open(&bp, err) < 0)
 		goto out;
-	bp.vw = volwriter_new(s, set, 1, on_volume, &bp, err);
+	if (rs != NULL) {
+		char pretty[4096];
+
+		snprintf(pretty, sizeof(pretty), "%s",
+		    *buf_str(&rs->index) ? buf_str(&rs->index) : ".");
+		log_notice("Restarting after volume %u, file %s, block %ld",
+		    rs->done, pretty, rs->block >= 0 ? rs->block : 0);
+	}
+	bp.vw = volwriter_new(s, set, rs ? rs->done + 1 : 1, on_volume, &bp,
+	    err);
 	if (bp.vw == NULL)
 		goto out;
 	if (run_pass(&bp, err) < 0)
@@ -851,6 +1041,7 @@ run_backup(struct session *s, const struct name_info *set,
 		stats_print(&bp.st);
 	rc = 0;
 out:
+	*redo = bp.redo;
 	bpass_release(&bp);
 	return rc;
 }
@@ -894,29 +1085,55 @@ check_last_manifest(struct session *s, struct dupc_err *err)
 	return 0;
 }
 
-int
-engine_backup(const struct dupc_opts *o, enum backup_kind kind,
+/* The last set of the newest chain, when an interrupted run left it. */
+static const struct cset *
+partial_set(const struct session *s)
+{
+	const struct collection *c = &s->col;
+	const struct cset *last;
+
+	if (c->nchains == 0)
+		return NULL;
+	last = chain_last(&c->chains[c->nchains - 1]);
+	return last->partial ? last : NULL;
+}
+
+static int
+backup_once(struct session *s, enum backup_kind kind, bool *redo,
     struct dupc_err *err)
 {
-	struct session s;
-	struct name_info set;
+	const struct dupc_opts *o = s->o;
+	const struct cset *partial = partial_set(s);
 	const struct sigchain *sc = NULL;
+	struct restart rs, *rsp = NULL;
+	struct name_info set;
 	int64_t last_full;
 	int rc = -1;
 
-	if (session_open(&s, o, true, err) < 0)
-		return -1;
-	if (session_sync(&s, o->now, err) < 0)
-		goto out;
-	session_log_last_full(&s);
-	last_full = collection_nth_full_time(&s.col, 1);
-	if (kind != BACKUP_FULL && o->full_if_older_than > 0 &&
+	memset(&rs, 0, sizeof(rs));
+	if (partial != NULL && !o->dry_run) {
+		log_notice("Last %s backup left a partial set, restarting.",
+		    partial->type == NAME_FULL ? "full" : "inc");
+		rc = restart_plan(s, partial, &rs, err);
+		if (rc < 0)
+			goto out;
+		if (rc == 1) {
+			*redo = true;
+			rc = restart_discard(s, partial, err);
+			goto out;
+		}
+		rsp = &rs;
+		kind = partial->type == NAME_FULL ? BACKUP_FULL : BACKUP_INC;
+	}
+	session_log_last_full(s);
+	last_full = collection_nth_full_time(&s->col, 1);
+	if (rsp == NULL && kind != BACKUP_FULL && o->full_if_older_than > 0 &&
 	    last_full < o->now - o->full_if_older_than) {
 		log_notice("Last full backup is too old, forcing full backup");
 		kind = BACKUP_FULL;
 	}
 	if (kind != BACKUP_FULL) {
-		if (s.col.matched_sig < 0) {
+		if (s->col.matched_sig < 0) {
 			if (kind == BACKUP_INC) {
 				err_set(err, E_INC_WITHOUT_SIGS,
 				    "Fatal Error: Unable to start incremental backup.  Old signatures not found and incremental specified");
@@ -925,15 +1142,17 @@ engine_backup(const struct dupc_opts *o, enum backup_kind kind,
 			log_warn("No signatures found, switching to full backup.");
 			kind = BACKUP_FULL;
 		} else {
-			sc = &s.col.sigchains[s.col.matched_sig];
+			sc = &s->col.sigchains[s->col.matched_sig];
 		}
 	}
 	memset(&set, 0, sizeof(set));
-	if (kind == BACKUP_FULL) {
+	if (rsp != NULL) {
+		set = rs.set;
+	} else if (kind == BACKUP_FULL) {
 		set.type = NAME_FULL;
 		set.time = o->now;
 	} else {
-		if (check_last_manifest(&s, err) < 0)
+		if (check_last_manifest(s, err) < 0)
 			goto out;
 		set.type = NAME_INC;
 		set.start = sc->end;
@@ -948,7 +1167,42 @@ engine_backup(const struct dupc_opts *o, enum backup_kind kind,
 			sleep(1);
 		}
 	}
-	rc = run_backup(&s, &set, sc, err);
+	rc = run_backup(s, &set, sc, rsp, redo, err);
+	if (rc < 0 && *redo) {
+		/* resuming proved unsafe: drop the partial set, start over */
+		err_clear(err);
+		rc = restart_discard(s, partial, err);
+	}
+out:
+	restart_release(&rs);
+	return rc;
+}
+
+int
+engine_backup(const struct dupc_opts *o, enum backup_kind kind,
+    struct dupc_err *err)
+{
+	struct session s;
+	int rc = -1, round;
+
+	if (session_open(&s, o, true, err) < 0)
+		return -1;
+	if (session_sync(&s, o->now, err) < 0)
+		goto out;
+	status_warn(&s);
+	/* at most one redo: a discarded partial set, then a fresh run */
+	for (round = 0; round < 2; round++) {
+		bool redo = false;
+
+		rc = backup_once(&s, kind, &redo, err);
+		if (rc < 0 || !redo)
+			break;
+		if (session_scan(&s, err) < 0) {
+			rc = -1;
+			break;
+		}
+		rc = -1;
+	}
 out:
 	session_close(&s);
 	return rc;

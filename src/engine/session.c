@@ -324,12 +324,64 @@ push_name(char ***v, size_t *n, const char *name)
 	return 0;
 }
 
+/* Does the target hold the manifest of the set ${ni} belongs to? */
+static bool
+remote_set_complete(const struct session *s, const struct name_info *ni)
+{
+	size_t i;
+
+	for (i = 0; i < s->nremote; i++) {
+		struct name_info r;
+
+		if (!names_parse(s->remote[i], &s->o->pfx, &r) || !r.manifest ||
+		    r.partial)
+			continue;
+		if ((ni->type == NAME_FULL || ni->type == NAME_FULL_SIG) &&
+		    r.type == NAME_FULL && r.time == ni->time)
+			return true;
+		if ((ni->type == NAME_INC || ni->type == NAME_NEW_SIG) &&
+		    r.type == NAME_INC && r.start == ni->start &&
+		    r.end == ni->end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A run killed after uploading a set's manifest but before renaming its
+ * archive-dir files leaves .part files of a set that is complete on the
+ * target: drop them, so the sync below copies the final ones.
+ */
+static int
+drop_finished_partials(struct session *s, struct dupc_err *err)
+{
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < s->nlocal; i++) {
+		struct name_info ni;
+		struct dupc_err e;
+
+		if (!names_parse(s->local[i], &s->o->pfx, &ni) || !ni.partial ||
+		    !remote_set_complete(s, &ni))
+			continue;
+		log_info("Removing %s: the set is complete on the target",
+		    s->local[i]);
+		if (!s->o->dry_run && cache_remove(&s->cache, s->local[i], &e) == 0)
+			any = true;
+	}
+	return any ? session_scan(s, err) : 0;
+}
+
 int
 session_sync(struct session *s, int64_t t, struct dupc_err *err)
 {
 	char **missing = NULL, **spurious = NULL;
 	size_t nmissing = 0, nspurious = 0, i;
 	int rc = -1;
+
+	if (drop_finished_partials(s, err) < 0)
+		return -1;
 
 	for (i = 0; i < s->nremote; i++) {
 		struct name_info ni;

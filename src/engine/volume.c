@@ -19,6 +19,7 @@
 #include "format/tar.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/faultpoint.h"
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "util/stream.h"
@@ -29,6 +30,7 @@
 struct volwriter {
 	struct session *s;
 	struct name_info set;
+	unsigned first_number;
 	unsigned next_number;
 	volwriter_done_fn *done;
 	void *done_arg;
@@ -61,6 +63,7 @@ volwriter_new(struct session *s, const struct name_info *set,
 	vw->set = *set;
 	vw->set.manifest = false;
 	vw->set.partial = false;
+	vw->first_number = first_volume;
 	vw->next_number = first_volume;
 	vw->done = done;
 	vw->done_arg = arg;
@@ -132,10 +135,12 @@ upload_volume(struct volwriter *vw, uint64_t size, const char *sha1,
 	}
 	log_msg(LOG_INFO, INFO_SYNC_UPLOAD_BEGIN, NULL, "Writing %s",
 	    buf_str(&name));
+	faultpoint("volume-upload");
 	if (backend_put(vw->s->be, buf_str(&name), src, size, err) < 0) {
 		err_prefix(err, "uploading %s", buf_str(&name));
 		goto out;
 	}
+	faultpoint("volume-uploaded");
 	memset(&mv, 0, sizeof(mv));
 	mv.number = vw->number;
 	mv.start_index = (char *)(uintptr_t)buf_str(&vw->start);
@@ -196,6 +201,7 @@ volwriter_begin(struct volwriter *vw, const char *index, long block,
 	}
 	if (!vw->open && open_volume(vw, err) < 0)
 		return -1;
+	faultpoint("volume-entry");
 	if (!vw->any) {
 		buf_reset(&vw->start);
 		if (buf_addstr(&vw->start, index) < 0)
@@ -226,7 +232,7 @@ volwriter_end(struct volwriter *vw, const char *index, long block,
 int
 volwriter_finish(struct volwriter *vw, struct dupc_err *err)
 {
-	if (!vw->open && vw->count == 0) {
+	if (!vw->open && vw->count == 0 && vw->first_number == 1) {
 		/* an empty set still has volume 1: "StartingPath ." */
 		if (open_volume(vw, err) < 0)
 			return -1;

@@ -178,6 +178,17 @@ tarw_data(struct tar_writer *tw, const void *p, size_t n,
 }
 
 int
+tarw_end_entry(struct tar_writer *tw, struct dupc_err *err)
+{
+	tw->err = err;
+	if (tw->failed)
+		return -1;
+	if (archive_write_finish_entry(tw->a) != ARCHIVE_OK)
+		return tw_fail(tw, "cannot finish entry", "");
+	return 0;
+}
+
+int
 tarw_finish(struct tar_writer *tw, struct dupc_err *err)
 {
 	tw->err = err;

@@ -45,6 +45,12 @@ int tarw_header(struct tar_writer *, const char *, const struct obj_meta *,
 /* tarw_data(tw, p, n, err): entry data. */
 int tarw_data(struct tar_writer *, const void *, size_t, struct dupc_err *);
 
+/*
+ * tarw_end_entry(tw, err): complete the current entry (its padding), so
+ * the stream ends cleanly here if nothing more is ever written.
+ */
+int tarw_end_entry(struct tar_writer *, struct dupc_err *);
+
 /* tarw_finish(tw, err): write the end-of-archive blocks and flush. */
 int tarw_finish(struct tar_writer *, struct dupc_err *);
 

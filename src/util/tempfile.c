@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,39 @@ tempdir_cleanup(void)
 	scratch = NULL;
 }
 
+/*
+ * Remove scratch directories left by dupc runs that were killed (SIGKILL,
+ * power loss): "dupc-<pid>-XXXXXX" owned by us whose process is gone.
+ */
+static void
+reap_stale(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "dupc-", 5) != 0)
+			continue;
+		pid = strtol(de->d_name + 5, &end, 10);
+		if (end == de->d_name + 5 || *end != '-' || pid <= 0 ||
+		    strlen(end) != 7 || pid == (long)getpid())
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		rm_rf_at(dirfd(d), de->d_name);
+	}
+	closedir(d);
+}
+
 int
 tempdir_init(const char *base, struct dupc_err *err)
 {
@@ -82,11 +116,11 @@ tempdir_init(const char *base, struct dupc_err *err)
 		base = getenv("TMPDIR");
 	if (base == NULL || *base == '\0')
 		base = "/tmp";
-	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/dupc-XXXXXX-tempdir",
-		base) >= sizeof(tmpl))
-		return err_set(err, E_GENERIC, "temporary directory %s: path too long", base);
-	/* mkdtemp wants the X's last */
-	tmpl[strlen(tmpl) - strlen("-tempdir")] = '\0';
+	reap_stale(base);
+	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/dupc-%ld-XXXXXX", base,
+		(long)getpid()) >= sizeof(tmpl))
+		return err_set(err, E_GENERIC,
+		    "temporary directory %s: path too long", base);
 	if (mkdtemp(tmpl) == NULL)
 		return err_errno(err, E_GENERIC,
 		    "cannot create a temporary directory in %s (set --tempdir or TMPDIR)",

@@ -20,14 +20,15 @@ import struct
 import sys
 import threading
 import time
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mfemu_api import UPLOAD_BODY_RE, App, Req, mask_params, parse_params  # noqa: E402
+from mfemu_api import UPLOAD_BODY_RE, App, Req, Resp, mask_params, parse_params  # noqa: E402
 from mfemu_faults import FaultError, parse_rules, Faults  # noqa: E402
 from mfemu_store import Store, validate_setting  # noqa: E402
-from mfemu_util import HTML_413, HTML_404, Ids  # noqa: E402
+from mfemu_util import HTML_404, HTML_413, HTML_500, Ids  # noqa: E402
 
 MEM_BODY_LIMIT = 64 << 20
 DRAIN_LIMIT = 64 << 20
@@ -243,7 +244,14 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         try:
-            resp = app.handle(req)
+            try:
+                resp = app.handle(req)
+            except Exception:
+                sys.stderr.write("mfemu: internal error on %s %s\n%s" % (
+                    self.command, req.path, traceback.format_exc()))
+                resp = Resp(500, HTML_500, "text/html")
+                resp.close = True
+                resp.log = {"path": req.path.lstrip("/"), "error": None, "internal_error": True}
             self._send(resp, t0)
         finally:
             if req.body_path is not None and os.path.exists(req.body_path):
@@ -441,48 +449,87 @@ def parse_addr(text):
 
 
 SETTING_FLAGS = [
-    ("sig_mode", "--sig-mode", {"choices": ["strict", "either"]}),
-    ("poll_statuses", "--poll-statuses", {"metavar": "LIST"}),
-    ("poll_filename", "--poll-filename", {"choices": ["always", "renamed"]}),
-    ("duplicate_default", "--duplicate-default", {"choices": ["skip", "keep", "replace"]}),
-    ("replace_mode", "--replace-mode", {"choices": ["keep_quickkey", "new_quickkey"]}),
-    ("zero_byte", "--zero-byte", {"choices": ["reject", "accept"]}),
-    ("error_http_status", "--error-http-status", {"type": int, "metavar": "N"}),
-    ("content_type", "--content-type", {"metavar": "TYPE"}),
-    ("expired_link", "--expired-link", {"choices": ["html", "404"]}),
-    ("instant_missing_error", "--instant-missing-error", {"type": int, "metavar": "CODE"}),
-    ("unit_error", "--unit-error", {"type": int, "metavar": "CODE"}),
-    ("current_api_version", "--api-version", {"metavar": "V"}),
-    ("link_ttl", "--link-ttl", {"type": int, "metavar": "SECONDS"}),
-    ("failed_login_limit", "--failed-login-limit", {"type": int, "metavar": "N"}),
-    ("max_chunk_size", "--max-chunk-size", {"type": int, "metavar": "N"}),
-    ("default_chunk_size", "--default-chunk-size", {"type": int, "metavar": "N"}),
-    ("max_simple_bytes", "--max-simple-bytes", {"type": int, "metavar": "BYTES"}),
-    ("action_token_max_lifespan", "--action-token-max-lifespan", {"type": int, "metavar": "MINUTES"}),
+    ("sig_mode", "--sig-mode", {"choices": ["strict", "either"],
+                                "help": "strict: hash the raw query as received (default); "
+                                        "either: also accept the decoded, reassembled form"}),
+    ("poll_statuses", "--poll-statuses", {"metavar": "LIST",
+                                          "help": "poll status progression, default 5,6,99"}),
+    ("poll_filename", "--poll-filename", {"choices": ["always", "renamed"],
+                                          "help": "send doupload.filename always (default) or "
+                                                  "only when the file was renamed"}),
+    ("duplicate_default", "--duplicate-default", {"choices": ["skip", "keep", "replace"],
+                                                  "help": "action_on_duplicate when the parameter "
+                                                          "is left out (default skip)"}),
+    ("replace_mode", "--replace-mode", {"choices": ["keep_quickkey", "new_quickkey"],
+                                        "help": "replace keeps the quickkey (default) or makes "
+                                                "a new file"}),
+    ("zero_byte", "--zero-byte", {"choices": ["reject", "accept"],
+                                  "help": "zero-byte uploads: fileerror 2 (default) or accept"}),
+    ("error_http_status", "--error-http-status", {"type": int, "metavar": "N",
+                                                  "help": "HTTP status of error envelopes (default 200)"}),
+    ("content_type", "--content-type", {"metavar": "TYPE",
+                                        "help": "Content-Type of JSON answers "
+                                                "(default application/json; quirk: text/xml)"}),
+    ("expired_link", "--expired-link", {"choices": ["html", "404"],
+                                        "help": "expired or unknown download link: HTML 200 "
+                                                "page (default) or 404"}),
+    ("instant_missing_error", "--instant-missing-error", {"type": int, "metavar": "CODE",
+                                                          "help": "error code of upload/instant for an "
+                                                                  "unknown hash (default 110)"}),
+    ("unit_error", "--unit-error", {"type": int, "metavar": "CODE",
+                                    "help": "error code for a resumable unit whose size or hash "
+                                            "does not match (default 169)"}),
+    ("current_api_version", "--api-version", {"metavar": "V",
+                                              "help": "current_api_version in answers (default 1.3)"}),
+    ("link_ttl", "--link-ttl", {"type": int, "metavar": "SECONDS",
+                                "help": "lifetime of direct download links (default 3600)"}),
+    ("failed_login_limit", "--failed-login-limit", {"type": int, "metavar": "N",
+                                                    "help": "failed logins before error 243 (default 10; "
+                                                            "0 = never lock)"}),
+    ("max_chunk_size", "--max-chunk-size", {"type": int, "metavar": "N",
+                                            "help": "largest folder/get_content chunk_size (default 1000)"}),
+    ("default_chunk_size", "--default-chunk-size", {"type": int, "metavar": "N",
+                                                    "help": "chunk_size when none is sent (default 100)"}),
+    ("max_simple_bytes", "--max-simple-bytes", {"type": int, "metavar": "BYTES",
+                                                "help": "upload/simple bodies above this get HTTP 413 "
+                                                        "(default 500 MiB)"}),
+    ("action_token_max_lifespan", "--action-token-max-lifespan",
+     {"type": int, "metavar": "MINUTES", "help": "cap on action token lifespan (default 1440)"}),
 ]
 
 
 def build_parser():
     p = argparse.ArgumentParser(prog="mfemu.py", allow_abbrev=False,
-                                description="Local MediaFire-compatible API server.")
-    p.add_argument("--listen", default="127.0.0.1:0", metavar="HOST:PORT")
-    p.add_argument("--data", required=True, metavar="DIR")
-    p.add_argument("--account", action="append", default=[], metavar="EMAIL:PASSWORD")
-    p.add_argument("--storage-limit", type=int, metavar="BYTES")
-    p.add_argument("--faults", metavar="FILE")
-    p.add_argument("--seed", metavar="N")
-    p.add_argument("--log", metavar="FILE")
-    p.add_argument("--control", action="store_true")
-    p.add_argument("--poll-immediate", action="store_true")
-    p.add_argument("--tls-cert", metavar="FILE")
-    p.add_argument("--tls-key", metavar="FILE")
-    p.add_argument("--tls-listen", metavar="HOST:PORT")
-    p.add_argument("--dl-listen", metavar="HOST:PORT")
-    p.add_argument("--dl-base", metavar="URL")
-    p.add_argument("--folder-delete-error", action="store_true")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    p.add_argument("--no-fsync", action="store_true")
-    p.add_argument("--verbose", action="store_true")
+                                description="Local MediaFire-compatible API server. "
+                                            "See README.md next to this program.")
+    p.add_argument("--listen", default="127.0.0.1:0", metavar="HOST:PORT",
+                   help="API listener (default 127.0.0.1:0: loopback, any free port)")
+    p.add_argument("--data", required=True, metavar="DIR", help="state directory (created if missing)")
+    p.add_argument("--account", action="append", default=[], metavar="EMAIL:PASSWORD",
+                   help="add or update an account in DIR/config.json (repeatable)")
+    p.add_argument("--storage-limit", type=int, metavar="BYTES",
+                   help="storage limit of the --account accounts")
+    p.add_argument("--faults", metavar="FILE|JSON", help="fault rules: a JSON file, or inline JSON")
+    p.add_argument("--seed", metavar="N", help="deterministic tokens, keys, times and fault draws")
+    p.add_argument("--log", metavar="FILE", help="request log, JSON lines (appended)")
+    p.add_argument("--control", action="store_true", help="serve /_mfemu/... (loopback clients only)")
+    p.add_argument("--poll-immediate", action="store_true",
+                   help="upload/poll_upload answers status 99 on the first poll")
+    p.add_argument("--tls-cert", metavar="FILE", help="PEM certificate (with --tls-key)")
+    p.add_argument("--tls-key", metavar="FILE", help="PEM private key (with --tls-cert)")
+    p.add_argument("--tls-listen", metavar="HOST:PORT",
+                   help="serve TLS on this second listener; without it, --listen itself is TLS")
+    p.add_argument("--dl-listen", metavar="HOST:PORT",
+                   help="a second listener for /dl/ download links only")
+    p.add_argument("--dl-base", metavar="URL",
+                   help="base URL put in download links (default: from the Host header)")
+    p.add_argument("--folder-delete-error", action="store_true",
+                   help="quirk: folder/delete and folder/purge work but answer error 100")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="set any limit or behaviour setting by its config.json name (repeatable)")
+    p.add_argument("--no-fsync", action="store_true",
+                   help="skip fsync on state writes (faster, not crash-safe)")
+    p.add_argument("--verbose", action="store_true", help="HTTP access lines on stderr")
     for _name, flag, kw in SETTING_FLAGS:
         p.add_argument(flag, **kw)
     return p
@@ -506,7 +553,11 @@ def main(argv=None):
 
     seed = args.seed
     ids = Ids(seed)
-    store = Store(args.data, ids, do_fsync=not args.no_fsync)
+    try:
+        store = Store(args.data, ids, do_fsync=not args.no_fsync)
+    except (ValueError, KeyError, TypeError) as e:
+        sys.stderr.write("mfemu: bad %s: %s\n" % (os.path.join(args.data, "config.json"), e))
+        return 2
     for acc in args.account:
         email, sep, password = acc.partition(":")
         if not sep or not email:
@@ -536,8 +587,11 @@ def main(argv=None):
     faults = Faults(seed, store.now)
     try:
         if args.faults:
-            with open(args.faults, "r", encoding="utf-8") as f:
-                faults.add(parse_rules(f.read()))
+            if args.faults.lstrip().startswith(("{", "[")):
+                faults.add(parse_rules(args.faults))
+            else:
+                with open(args.faults, "r", encoding="utf-8") as f:
+                    faults.add(parse_rules(f.read()))
         env = os.environ.get("MFEMU_FAULTS")
         if env and env.strip():
             faults.add(parse_rules(env))

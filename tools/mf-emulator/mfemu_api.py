@@ -322,7 +322,6 @@ class App:
 
     # ======================================================== API pipeline
     def handle_api(self, req):
-        t0 = time.time()
         m = API_PATH_RE.match(req.path)
         name = "%s/%s" % (m.group(2), m.group(3)) if m else req.path[len("/api/"):]
         if name.endswith(".php"):
@@ -343,6 +342,12 @@ class App:
                     "key_after": None, "new_key": False, "error": None, "result": None,
                     "session": None, "token_type": None, "email": None}
         resp = self._api(call, m)
+        f = call.fault
+        if f is not None and not resp.drop:
+            if f.action == "wrong_content_type":
+                resp.headers = [(k, v) for k, v in resp.headers if k.lower() != "content-type"]
+                resp.headers.append(("Content-Type", str(f.get("content_type", "text/xml"))))
+            self._post_faults(resp, f)
         resp.log = call.log
         return resp
 
@@ -523,10 +528,6 @@ class App:
             self._expire_session(call.ctx.get("session"))
         if act == "invalidate_all_sessions" and f.get("stage") == "after":
             self._invalidate_all(call.email if f.get("scope") == "account" else None)
-        if act == "wrong_content_type":
-            resp.headers = [(k, v) for k, v in resp.headers if k.lower() != "content-type"]
-            resp.headers.append(("Content-Type", str(f.get("content_type", "text/xml"))))
-        self._post_faults(resp, f)
         return resp
 
     def _post_faults(self, resp, f):
@@ -929,7 +930,7 @@ class App:
         for q in qs:
             st.trash_file(q)
         return {"myfiles_revision": {"revision": str(st.root(call.email)["revision"]),
-                                     "epoch": str(int(st.now()))},
+                                     "epoch": str(st.epoch())},
                 "device_revision": str(st.accounts[call.email]["device_revision"])}
 
     def m_file_purge(self, call):
@@ -1114,8 +1115,8 @@ class App:
         parent = st.folders[q["parent"]]
         return {"quickkey": q["quickkey"], "filename": q["filename"],
                 "new_device_revision": rev, "device_revision": rev,
-                "newrevision": {"revision": str(q["revision"]), "epoch": str(int(st.now()))},
-                "newfolderrevision": {"revision": str(parent["revision"]), "epoch": str(int(st.now()))}}
+                "newrevision": {"revision": str(q["revision"]), "epoch": str(st.epoch())},
+                "newfolderrevision": {"revision": str(parent["revision"]), "epoch": str(st.epoch())}}
 
     def _commit(self, email, folder_key, filename, h, size, src_path, aod, mtime):
         """Store content as ${filename} in the folder, applying
@@ -1275,7 +1276,6 @@ class App:
         return up.get("filename")
 
     def _poll_fields(self, up, status, fileerror="", final=False):
-        st = self.store
         out = {"result": "0", "status": str(status),
                "description": STATUS_TEXT.get(status, ""),
                "fileerror": "" if not fileerror else str(fileerror)}

@@ -9,7 +9,6 @@ bodies of simple uploads waiting for their poll under DIR/incoming.
 Every method that touches state takes self.lock (re-entrant)."""
 
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -137,6 +136,7 @@ class Store:
             self.config = default_config()
             self._write_config()
         self._fill_config_defaults()
+        self._check_unit_sizes()
         self.settings = {}
         for k, v in DEFAULT_LIMITS.items():
             self.settings[k] = validate_setting(k, self.config["limits"].get(k, v))
@@ -175,6 +175,16 @@ class Store:
             c["limits"].setdefault(k, v)
         for k, v in DEFAULT_BEHAVIOUR.items():
             c["behaviour"].setdefault(k, v)
+
+    def _check_unit_sizes(self):
+        rows = self.config["unit_sizes"]
+        if not isinstance(rows, list) or not rows:
+            raise ValueError("unit_sizes must be a non-empty list")
+        for row in rows:
+            if not isinstance(row, dict) or int(row.get("unit_size", 0)) <= 0:
+                raise ValueError("every unit_sizes row needs a positive unit_size")
+            if row.get("below") is not None:
+                int(row["below"])
 
     def _write_config(self):
         write_json_atomic(self.config_path, self.config, self.do_fsync)
@@ -307,6 +317,12 @@ class Store:
                 self.meta["tick"] = int(self.meta.get("tick", 0)) + 1
                 self.save_meta()
                 return SEEDED_EPOCH + int(float(self.meta.get("clock_offset", 0))) + self.meta["tick"]
+        return int(self.now())
+
+    def epoch(self):
+        """Current time for display fields that do not consume a tick."""
+        if self.ids.seeded:
+            return SEEDED_EPOCH + int(float(self.meta.get("clock_offset", 0))) + int(self.meta.get("tick", 0))
         return int(self.now())
 
     def advance_clock(self, seconds):

@@ -6,7 +6,7 @@ import os
 import unittest
 import urllib.parse
 
-from mfclient import EMAIL, PASSWORD, Client, ServerTest, next_key, sha256
+from mfclient import EMAIL, PASSWORD, ServerTest, next_key, sha256
 
 
 class Login(ServerTest):
@@ -105,19 +105,46 @@ class Login(ServerTest):
         self.assertTrue(r.ok, r)
         self.assertNotIn("new_key", r.r)
 
-    def test_seeded_runs_repeat(self):
-        outs = []
-        for _ in range(2):
-            s = self.server(args=["--seed", "42"])
-            c = self.client(s, login=False)
-            r = c.login()
-            fr = c.call("folder/create", {"foldername": "x"})
-            outs.append((r.r["session_token"], r.r["secret_key"], r.r["time"], fr.r["folder_key"]))
-            s.stop()
-        self.assertEqual(outs[0], outs[1])
-        s = self.server(args=["--seed", "43"])
+    def scripted_session(self, seed):
+        """A fixed sequence of calls; returns every answer body."""
+        s = self.server(args=["--seed", str(seed)])
         c = self.client(s, login=False)
-        self.assertNotEqual(c.login().r["session_token"], outs[0][0])
+        bodies = [c.login().body]
+        fk = c.call("folder/create", {"foldername": "x"})
+        bodies.append(fk.body)
+        fk = fk.r["folder_key"]
+        tok = c.call("user/get_action_token", {"type": "upload", "lifespan": "60"})
+        bodies.append(tok.body)
+        tok = tok.r["action_token"]
+        r = c.simple_upload("a.bin", b"seeded content", folder_key=fk, token=tok)
+        bodies.append(r.body)
+        for _ in range(3):
+            bodies.append(c.call("upload/poll_upload", {"key": r.r["doupload"]["key"]}).body)
+        data = bytes(range(250))
+        ck = c.check("r.bin", data, fk)
+        bodies.append(ck.body)
+        for u in range(2):
+            bodies.append(c.send_unit("r.bin", data, u, 128, fk, token=tok).body)
+        for _ in range(3):
+            bodies.append(c.call("upload/poll_upload", {"key": ck.r["resumable_upload"]["upload_key"]}).body)
+        bodies.append(c.call("upload/instant", {"filename": "i.bin", "size": str(len(data)),
+                                                "hash": sha256(data)}).body)
+        bodies.append(c.call("folder/get_content", {"folder_key": fk}).body)
+        links = c.call("file/get_links", {"quick_key": c.call("folder/get_content", {"folder_key": fk})
+                                          .r["folder_content"]["files"][0]["quickkey"]})
+        bodies.append(links.body)
+        bodies.append(c.call("user/get_info").body)
+        s.stop()
+        return [x.replace(b":%d\\/" % s.port, b":PORT\\/") for x in bodies]
+
+    def test_seeded_runs_repeat(self):
+        a = self.scripted_session(42)
+        b = self.scripted_session(42)
+        self.assertEqual(len(a), len(b))
+        for x, y in zip(a, b):
+            self.assertEqual(x, y)
+        c = self.scripted_session(43)
+        self.assertNotEqual(a[0], c[0])
 
     def test_get_info_and_renew(self):
         s = self.server()
@@ -251,6 +278,22 @@ class Envelope(ServerTest):
             else:
                 self.assertIsInstance(o, str)
         walk(r.r["file_info"])
+
+    def test_settings_at_run_time_and_set_flag(self):
+        s = self.server(args=["--set", "error_http_status=418", "--set", "current_api_version=1.5"])
+        c = self.client(s)
+        r = c.call("file/get_info", {"quick_key": "zzzzzzzzzzzzzzz"})
+        self.assertEqual((r.status, r.r["current_api_version"]), (418, "1.5"))
+        st, body = s.control("POST", "settings", {"error_http_status": 200, "poll_immediate": True})
+        self.assertEqual(st, 200)
+        self.assertEqual(body["error_http_status"], 200)
+        self.assertEqual(c.call("file/get_info", {"quick_key": "zzzzzzzzzzzzzzz"}).status, 200)
+        r = c.simple_upload("a", b"a")
+        self.assertEqual(c.poll(r.r["doupload"]["key"])[1][0]["status"], "99")
+        st, body = s.control("POST", "settings", {"sig_mode": "sloppy"})
+        self.assertEqual(st, 400)
+        st, body = s.control("POST", "settings", {"no_such_setting": 1})
+        self.assertEqual(st, 400)
 
     def test_retired_call_126(self):
         s = self.server()

@@ -2,12 +2,11 @@
 
 import http.client
 import json
-import os
 import socket
 import time
 import unittest
 
-from mfclient import Client, Server, ServerTest, next_key, sha256
+from mfclient import Client, Server, next_key, sha256
 
 import mfemu_faults
 
@@ -542,6 +541,16 @@ class RuleMatching(FaultCase):
         self.assertTrue(c.call("user/get_info").ok)
         st, body = s.control("GET", "faults")
         self.assertEqual([r["hits"] for r in body["rules"]], [1, 1])
+
+    def test_faults_inline_json_argument(self):
+        s = Server(args=["--faults", json.dumps([{"match": {"path": "user/get_info", "nth": 2},
+                                                   "action": "error", "code": 163}])])
+        s.start()
+        self.addCleanup(s.cleanup)
+        c = Client(s.url)
+        self.addCleanup(c.close)
+        c.login()
+        self.assertEqual([c.call("user/get_info").error for _ in range(3)], [None, 163, None])
 
     def test_bad_rules_rejected(self):
         st, body = self.s.control("POST", "faults", {"action": "no_such_action"})

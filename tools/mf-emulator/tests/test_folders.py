@@ -1,6 +1,5 @@
 """Folders, file info, delete and purge."""
 
-import re
 import unittest
 
 from mfclient import ServerTest, sha256

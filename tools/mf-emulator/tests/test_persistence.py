@@ -3,7 +3,7 @@
 import signal
 import unittest
 
-from mfclient import Client, ServerTest, sha256
+from mfclient import ServerTest, sha256
 
 
 def blob(n, seed):

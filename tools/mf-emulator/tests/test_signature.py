@@ -4,7 +4,7 @@ import threading
 import unittest
 import urllib.parse
 
-from mfclient import EMAIL, Client, R, ServerTest, next_key, signature
+from mfclient import EMAIL, Client, ServerTest, next_key, signature
 
 import mfemu_api
 import mfemu_util

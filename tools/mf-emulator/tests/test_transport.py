@@ -9,9 +9,8 @@ import socket
 import subprocess
 import sys
 import unittest
-import urllib.parse
 
-from mfclient import MFEMU, Client, Server, ServerTest, sha256
+from mfclient import MFEMU, ServerTest, sha256
 
 HERE = os.path.dirname(MFEMU)
 

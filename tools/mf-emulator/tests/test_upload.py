@@ -1,7 +1,5 @@
 """Upload flows: check, simple, resumable, instant, poll, duplicates, quota."""
 
-import http.client
-import os
 import socket
 import unittest
 
@@ -126,6 +124,23 @@ class Simple(ServerTest):
         self.assertTrue(head.startswith(b"HTTP/1.1 413"), head)
         recs = [x for x in s.records() if x["path"] == "upload/simple" and x["status"] == 413]
         self.assertEqual(len(recs), 3)
+
+    def test_utf8_names(self):
+        s = self.server(args=["--poll-immediate"])
+        c = self.client(s)
+        data = b"utf-8 name"
+        name = "r\u00e9sum\u00e9 \u65e5\u672c.txt"
+        r = c.upload("upload/simple", data, {}, {"X-Filename": name.encode("utf-8"),
+                                                 "X-Filesize": str(len(data))},
+                     token=c.action_token())
+        self.assertTrue(r.ok, r)
+        d, _ = c.poll(r.r["doupload"]["key"])
+        self.assertEqual(d["filename"], name)
+        r = c.check(name, data, resumable=False)
+        self.assertEqual((r.r["file_exists"], r.r["different_hash"]), ("yes", "no"))
+        url = c.get_links(d["quickkey"])
+        self.assertTrue(url.endswith("/r%C3%A9sum%C3%A9%20%E6%97%A5%E6%9C%AC.txt"), url)
+        self.assertEqual(c.fetch(url).body, data)
 
     def test_upload_by_path(self):
         s = self.server(args=["--poll-immediate"])
@@ -290,7 +305,6 @@ class Resumable(ServerTest):
         data = blob(250, 13)
         ru = c.check("signed.bin", data).r["resumable_upload"]
         for u in range(2):
-            k = c.key
             r = c.send_unit("signed.bin", data, u, int(ru["unit_size"]))
             self.assertTrue(r.ok, r)
             self.assertEqual(r.r["new_key"], "yes")
