@@ -13,9 +13,7 @@
 static const struct backend_ops *const builtin[] = {
 	&file_backend_ops,
 	&mem_backend_ops,
-#ifdef DUPC_HAVE_MF
 	&mf_backend_ops,
-#endif
 };
 
 const struct backend_ops *
@@ -106,4 +104,14 @@ backend_size(struct backend *be, const char *name, uint64_t *size,
 		return err_set(err, E_BACKEND_ERROR,
 		    "backend cannot report object sizes");
 	return be->ops->size(be, name, size, err);
+}
+
+int
+backend_sha256(struct backend *be, const char *name, char *hex,
+    struct dupc_err *err)
+{
+	if (be->ops->sha256 == NULL)
+		return err_set(err, E_BACKEND_ERROR,
+		    "backend cannot report object hashes");
+	return be->ops->sha256(be, name, hex, err);
 }

@@ -101,6 +101,11 @@ int backend_get(struct backend *, const char *, int, struct dupc_err *);
 int backend_remove(struct backend *, const char *, struct dupc_err *);
 int backend_size(struct backend *, const char *, uint64_t *,
     struct dupc_err *);
+/* backend_sha256(be, name, hex, err): the stored object's SHA-256 in
+ * lower-case hex (65 bytes); E_BACKEND_ERROR when the backend cannot
+ * tell (no BACKEND_HASHES). */
+int backend_sha256(struct backend *, const char *, char *,
+    struct dupc_err *);
 unsigned backend_flags(const struct backend *);
 
 /* backend_register(ops): add a scheme (done by backend.c for built-ins). */

@@ -229,6 +229,32 @@ retry_size(struct backend *be, const char *name, uint64_t *size,
 	    err);
 }
 
+struct sha_arg {
+	const char *name;
+	char *hex;
+};
+
+static int
+sha_once(struct retry_backend *rb, void *p, struct dupc_err *err)
+{
+	struct sha_arg *sa = p;
+
+	return rb->inner->ops->sha256(rb->inner, sa->name, sa->hex, err);
+}
+
+static int
+retry_sha256(struct backend *be, const char *name, char *hex,
+    struct dupc_err *err)
+{
+	struct retry_backend *rb = (struct retry_backend *)be;
+	struct sha_arg sa = { name, hex };
+
+	if (rb->inner->ops->sha256 == NULL)
+		return err_set(err, E_BACKEND_ERROR,
+		    "backend cannot report object hashes");
+	return with_retries(rb, sha_once, &sa, "sha256", err);
+}
+
 static void
 retry_close(struct backend *be)
 {
@@ -247,7 +273,7 @@ static const struct backend_ops retry_ops = {
 	.get = retry_get,
 	.remove = retry_remove,
 	.size = retry_size,
-	.sha256 = NULL,
+	.sha256 = retry_sha256,
 	.close = retry_close,
 };
 

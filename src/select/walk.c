@@ -110,6 +110,7 @@ list_dir(int fd, char ***namesp, size_t *np)
 	if (errno != 0)
 		goto fail;
 	closedir(d);
+	/* an empty directory leaves names NULL, which qsort may not get */
 	if (n > 1)
 		qsort(names, n, sizeof(*names), name_cmp);
 	*namesp = names;

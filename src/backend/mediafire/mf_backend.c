@@ -1,0 +1,463 @@
+/*
+ * The mf:// backend: duplicity's MediaFire backend, in C.  The URL is
+ * mf://EMAIL@HOST/path/to/folder, the e-mail percent-encoded (%40); the
+ * host is ignored, as duplicity ignores it.  The password comes from the
+ * URL, else FTP_PASSWORD, else a prompt on the terminal.  Opening does no
+ * network traffic: the first operation logs in, and a missing folder lists
+ * as empty until a put creates it.
+ *
+ * Settings from the environment (all optional):
+ *   DUPC_MF_API_ROOT      API root (https://www.mediafire.com)
+ *   DUPC_MF_API_VERSION   path version (1.3; "none" for unversioned)
+ *   DUPC_MF_APP_ID        application id (45593, duplicity's)
+ *   DUPC_MF_API_KEY       API key of the application (none)
+ *   DUPC_MF_SIMPLE_MAX    largest upload/simple body in bytes (4 MiB);
+ *                         larger files go by upload/resumable
+ *   DUPC_MF_CHUNK_SIZE    listing page size (1000, the largest allowed)
+ *   DUPC_MF_POLL_INTERVAL seconds between upload polls (1)
+ *   DUPC_MF_POLL_MAX      polls before an upload counts as stuck (120)
+ *   DUPC_MF_CALL_TRIES    attempts per API call (6)
+ */
+#define _DEFAULT_SOURCE
+#include "backend/mediafire/mf_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "backend/backend_internal.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/secret.h"
+#include "util/url.h"
+
+#define DEFAULT_ROOT "https://www.mediafire.com"
+#define DEFAULT_VERSION "1.3"
+#define DEFAULT_APP_ID "45593"
+
+static int
+nomem(struct dupc_err *err)
+{
+	return err_set(err, E_GENERIC, "out of memory");
+}
+
+/* An unsigned environment setting within [lo, hi], or ${def}. */
+static int
+env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi, uint64_t *out,
+    struct dupc_err *err)
+{
+	const char *s = getenv(name);
+	uint64_t v;
+
+	if (s == NULL || *s == '\0') {
+		*out = def;
+		return 0;
+	}
+	if (parse_u64(s, &v) < 0 || v < lo || v > hi)
+		return err_set(err, E_USER_ERROR,
+		    "%s must be a number from %llu to %llu", name,
+		    (unsigned long long)lo, (unsigned long long)hi);
+	*out = v;
+	return 0;
+}
+
+/* Seconds as a decimal ("0.05"), within [0, 3600]. */
+static int
+env_seconds(const char *name, double def, double *out, struct dupc_err *err)
+{
+	const char *s = getenv(name);
+	char *end;
+	double v;
+
+	if (s == NULL || *s == '\0') {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || end == s || !(v >= 0 && v <= 3600))
+		return err_set(err, E_USER_ERROR,
+		    "%s must be a number of seconds from 0 to 3600", name);
+	*out = v;
+	return 0;
+}
+
+static int
+read_config(struct mf_backend *be, const struct backend_options *opts,
+    struct dupc_err *err)
+{
+	struct mf_config *c = &be->cfg;
+	uint64_t v;
+
+	if (env_u64("DUPC_MF_SIMPLE_MAX", 4u << 20, 1, 400u << 20,
+		&c->simple_max, err) < 0 ||
+	    env_u64("DUPC_MF_CHUNK_SIZE", 1000, 1, 1000, &v, err) < 0)
+		return -1;
+	c->chunk_size = (unsigned)v;
+	if (env_seconds("DUPC_MF_POLL_INTERVAL", 1.0, &c->poll_interval, err) <
+		0 ||
+	    env_u64("DUPC_MF_POLL_MAX", 120, 1, 100000, &v, err) < 0)
+		return -1;
+	c->poll_max = (unsigned)v;
+	if (env_u64("DUPC_MF_CALL_TRIES", 6, 1, 100, &v, err) < 0)
+		return -1;
+	be->s.tries = (unsigned)v;
+	c->put_tries = 4;
+	c->unit_tries = 5;
+	c->get_tries = 6;
+	c->purge = opts != NULL && opts->mf_purge;
+	/* pauses between attempts inside a call follow --backend-retry-delay
+	 * down, never up: the retry wrapper does the long waits */
+	be->s.pause = 0.1;
+	if (opts != NULL && opts->retry_delay > 0 && opts->retry_delay < 0.1)
+		be->s.pause = opts->retry_delay;
+	return 0;
+}
+
+/* Split "a/b//c/" into its names; be->where becomes "/a/b/c". */
+static int
+split_path(struct mf_backend *be, const char *path, struct dupc_err *err)
+{
+	const char *p = path;
+	size_t n = 0, len, w = 0;
+
+	be->where = malloc(strlen(path) + 2);
+	be->parts = calloc(strlen(path) / 2 + 2, sizeof(*be->parts));
+	if (be->where == NULL || be->parts == NULL)
+		return nomem(err);
+	while (*p != '\0') {
+		len = strcspn(p, "/");
+		if (len > 0) {
+			if (len >= MF_NAME_MAX || (len == 1 && p[0] == '.') ||
+			    (len == 2 && p[0] == '.' && p[1] == '.'))
+				return err_set(err, E_BAD_URL,
+				    "bad mf:// folder path: '.', '..' or a name too long");
+			be->parts[n] = strndup(p, len);
+			if (be->parts[n] == NULL)
+				return nomem(err);
+			be->where[w++] = '/';
+			memcpy(be->where + w, p, len);
+			w += len;
+			n++;
+		}
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	if (w == 0)
+		be->where[w++] = '/';
+	be->where[w] = '\0';
+	be->nparts = n;
+	return 0;
+}
+
+/* The password typed at the terminal, without echo. */
+static char *
+prompt_password(const char *email)
+{
+	struct termios old, quiet;
+	char line[1024], esc[256];
+	char *pw = NULL;
+	size_t n;
+
+	if (tcgetattr(STDIN_FILENO, &old) < 0)
+		return NULL;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	fprintf(stderr,
+	    "MediaFire password for %s: ", mf_escape(email, esc, sizeof(esc)));
+	fflush(stderr);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
+		return NULL;
+	if (fgets(line, sizeof(line), stdin) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		pw = secret_dup(line);
+	}
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	secret_wipe(line, sizeof(line));
+	return pw;
+}
+
+static int
+get_password(struct mf_backend *be, const struct url *u,
+    const struct backend_options *opts, struct dupc_err *err)
+{
+	const char *env = getenv("FTP_PASSWORD");
+
+	if (u->password != NULL)
+		be->s.password = secret_dup(u->password);
+	else if (env != NULL && *env != '\0')
+		be->s.password = secret_dup(env);
+	else if (opts != NULL && opts->interactive && isatty(STDIN_FILENO))
+		be->s.password = prompt_password(be->s.email);
+	else
+		return err_set(err, E_BACKEND_PERMISSION_DENIED,
+		    "no MediaFire password: set FTP_PASSWORD");
+	if (be->s.password == NULL || *be->s.password == '\0')
+		return err_set(err, E_BACKEND_PERMISSION_DENIED,
+		    "no MediaFire password given");
+	return 0;
+}
+
+static char *
+env_or(const char *name, const char *def)
+{
+	const char *s = getenv(name);
+
+	return strdup(s != NULL && *s != '\0' ? s : def);
+}
+
+static void mf_close(struct backend *);
+
+static int
+mf_open(struct backend **bep, const struct url *u,
+    const struct backend_options *opts, struct dupc_err *err)
+{
+	struct mf_backend *be;
+	size_t n;
+
+	be = calloc(1, sizeof(*be));
+	if (be == NULL)
+		return nomem(err);
+	be->base.ops = &mf_backend_ops;
+	mf_session_init(&be->s);
+	if (u->user == NULL || strchr(u->user, '@') == NULL) {
+		err_set(err, E_BAD_URL,
+		    "mf:// URL needs the account e-mail: mf://user%%40example.com@mediafire.com/folder");
+		goto fail;
+	}
+	be->s.email = strdup(u->user);
+	be->s.api_root = env_or("DUPC_MF_API_ROOT", DEFAULT_ROOT);
+	be->s.version = env_or("DUPC_MF_API_VERSION", DEFAULT_VERSION);
+	be->s.app_id = env_or("DUPC_MF_APP_ID", DEFAULT_APP_ID);
+	if (getenv("DUPC_MF_API_KEY") != NULL && *getenv("DUPC_MF_API_KEY"))
+		be->s.api_key = secret_dup(getenv("DUPC_MF_API_KEY"));
+	if (be->s.email == NULL || be->s.api_root == NULL ||
+	    be->s.version == NULL || be->s.app_id == NULL) {
+		nomem(err);
+		goto fail;
+	}
+	if (strcmp(be->s.version, "none") == 0)
+		be->s.version[0] = '\0';
+	n = strlen(be->s.api_root);
+	while (n > 0 && be->s.api_root[n - 1] == '/')
+		be->s.api_root[--n] = '\0';
+	if (strncmp(be->s.api_root, "https://", 8) != 0 &&
+	    strncmp(be->s.api_root, "http://", 7) != 0) {
+		err_set(err, E_USER_ERROR,
+		    "DUPC_MF_API_ROOT must be an http:// or https:// URL");
+		goto fail;
+	}
+	if (split_path(be, u->path, err) < 0 ||
+	    read_config(be, opts, err) < 0 ||
+	    get_password(be, u, opts, err) < 0 ||
+	    mf_http_init(&be->s.http, opts != NULL ? opts->timeout : 0, err) <
+		0)
+		goto fail;
+	*bep = &be->base;
+	return 0;
+fail:
+	mf_close(&be->base);
+	return -1;
+}
+
+/* Names come from the engine; still, nothing that could break a header
+ * or a path goes out. */
+static int
+check_name(const char *name, struct dupc_err *err)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= MF_NAME_MAX || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		goto bad;
+	for (; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '/')
+			goto bad;
+	return 0;
+bad:
+	return err_set(err, E_BACKEND_ERROR,
+	    "invalid remote name for MediaFire");
+}
+
+static int
+mf_list(struct backend *b, backend_list_fn *fn, void *arg, struct dupc_err *err)
+{
+	struct mf_backend *be = (struct mf_backend *)b;
+	size_t i;
+
+	if (mf_cache_load(be, err) < 0)
+		return -1;
+	for (i = 0; i < be->cache.n; i++)
+		if (fn(be->cache.v[i].name, be->cache.v[i].size, arg, err) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+mf_put(struct backend *b, const char *name, struct source *src, uint64_t size,
+    struct dupc_err *err)
+{
+	struct mf_backend *be = (struct mf_backend *)b;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	if (mf_upload(be, name, src, size, err) < 0) {
+		err_prefix(err, "uploading %s", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+mf_get(struct backend *b, const char *name, int fd, struct dupc_err *err)
+{
+	struct mf_backend *be = (struct mf_backend *)b;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	return mf_download(be, name, fd, err);
+}
+
+static int
+not_found(struct mf_backend *be, const char *name, struct dupc_err *err)
+{
+	return err_class_set(err, ERR_NOT_FOUND, E_BACKEND_NOT_FOUND,
+	    "%s not found in MediaFire folder %s", name, be->where);
+}
+
+/* One file/delete or file/purge.  1: the quickkey is unknown (110). */
+static int
+delete_qk(struct mf_backend *be, const char *qk, bool *unsure,
+    struct dupc_err *err)
+{
+	struct mf_params p;
+	struct mf_reply r;
+	int rc = -1;
+
+	mf_params_init(&p);
+	if (mf_params_add(&p, "quick_key", qk) < 0) {
+		mf_params_release(&p);
+		return nomem(err);
+	}
+	rc = mf_call(&be->s, be->cfg.purge ? "file/purge" : "file/delete", &p,
+	    &r, err);
+	*unsure = r.ambiguous;
+	if (rc < 0 && r.error == 110)
+		rc = 1;
+	mf_reply_release(&r);
+	mf_params_release(&p);
+	return rc;
+}
+
+static int
+mf_remove(struct backend *b, const char *name, struct dupc_err *err)
+{
+	struct mf_backend *be = (struct mf_backend *)b;
+	struct mf_entry e;
+	bool unsure = false, was_unsure;
+	int pass, rc;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	/* an earlier attempt that may have deleted it already */
+	was_unsure =
+	    be->unsure_delete != NULL && strcmp(be->unsure_delete, name) == 0;
+	free(be->unsure_delete);
+	be->unsure_delete = NULL;
+	for (pass = 0; pass < 2; pass++) {
+		rc = mf_lookup(be, name, &e, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 1)
+			return was_unsure ? 0 : not_found(be, name, err);
+		rc = delete_qk(be, e.quickkey, &unsure, err);
+		if (rc == 0 || (rc == 1 && (unsure || was_unsure))) {
+			/* 110 after a try whose answer was lost: done */
+			mf_cache_del(&be->cache, name);
+			return 0;
+		}
+		if (rc < 0) {
+			if (unsure || err == NULL || err->cls == ERR_TRANSIENT)
+				be->unsure_delete = strdup(name);
+			return -1;
+		}
+		be->cache.valid = false;
+	}
+	return not_found(be, name, err);
+}
+
+static int
+mf_size(struct backend *b, const char *name, uint64_t *size,
+    struct dupc_err *err)
+{
+	struct mf_backend *be = (struct mf_backend *)b;
+	struct mf_entry e;
+	int rc;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	rc = mf_stat(be, name, &e, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return not_found(be, name, err);
+	*size = e.size;
+	return 0;
+}
+
+static int
+mf_sha256(struct backend *b, const char *name, char *hex, struct dupc_err *err)
+{
+	struct mf_backend *be = (struct mf_backend *)b;
+	struct mf_entry e;
+	int rc;
+
+	if (check_name(name, err) < 0)
+		return -1;
+	rc = mf_stat(be, name, &e, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return not_found(be, name, err);
+	memcpy(hex, e.hash, MF_SHA256_HEX + 1);
+	return 0;
+}
+
+static void
+mf_close(struct backend *b)
+{
+	struct mf_backend *be = (struct mf_backend *)b;
+	size_t i;
+
+	if (be == NULL)
+		return;
+	mf_session_release(&be->s);
+	mf_cache_release(&be->cache);
+	for (i = 0; be->parts != NULL && be->parts[i] != NULL; i++)
+		free(be->parts[i]);
+	free(be->parts);
+	free(be->where);
+	free(be->unsure_delete);
+	free(be);
+}
+
+const struct backend_ops mf_backend_ops = {
+	.scheme = "mf",
+	.flags = BACKEND_FLAKY | BACKEND_HASHES,
+	.open = mf_open,
+	.list = mf_list,
+	.put = mf_put,
+	.get = mf_get,
+	.remove = mf_remove,
+	.size = mf_size,
+	.sha256 = mf_sha256,
+	.close = mf_close,
+};
