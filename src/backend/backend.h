@@ -50,6 +50,8 @@ struct backend_options {
 	unsigned timeout;         /* --timeout seconds per attempt (default 30) */
 	bool mf_purge;            /* --mf-purge: delete for good */
 	bool interactive;         /* a terminal may be asked for a password */
+	const char *password;     /* FTP_PASSWORD as read at start-up
+				   * (borrowed; NULL: none given) */
 };
 
 struct backend_ops {

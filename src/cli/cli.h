@@ -65,6 +65,24 @@ int cli_parse(struct cli *, int, char **, struct dupc_err *);
 /* cli_release(c): free what cli_parse allocated (secrets wiped). */
 void cli_release(struct cli *);
 
+/*
+ * cli_passphrases(c, cmd, err):
+ * Find the GnuPG passphrases ${cmd} needs (environment, else a terminal
+ * prompt), before anything touches the target.  E_GPG_FAILED when one is
+ * needed and none can be had.
+ */
+int cli_passphrases(struct cli *, enum cmd_id, struct dupc_err *);
+
+/*
+ * cli_take_secrets(): move PASSPHRASE, SIGN_PASSPHRASE and FTP_PASSWORD
+ * out of the environment (so no child process inherits them) into wiped
+ * memory; cli_ftp_password() returns the last (borrowed);
+ * cli_drop_secrets() wipes them.
+ */
+void cli_take_secrets(void);
+const char *cli_ftp_password(void);
+void cli_drop_secrets(void);
+
 /* cli_usage(f): the short grouped --help text. */
 void cli_usage(void);
 

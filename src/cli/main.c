@@ -119,31 +119,6 @@ setup_logging(struct cli *c, struct dupc_err *err)
 	return 0;
 }
 
-/* Symmetric or secret-key passphrase from PASSPHRASE, as duplicity. */
-static int
-get_passphrase(struct cli *c, bool needed, struct dupc_err *err)
-{
-	const char *p = getenv("PASSPHRASE");
-	const char *sp = getenv("SIGN_PASSPHRASE");
-
-	if (!c->o.encrypt && c->o.sign_key == NULL)
-		return 0;
-	if (p != NULL) {
-		c->o.passphrase = secret_dup(p);
-		if (c->o.passphrase == NULL)
-			return err_set(err, E_GENERIC, "out of memory");
-	}
-	if (sp != NULL) {
-		c->o.sign_passphrase = secret_dup(sp);
-		if (c->o.sign_passphrase == NULL)
-			return err_set(err, E_GENERIC, "out of memory");
-	}
-	if (c->o.passphrase == NULL && needed)
-		return err_set(err, E_GPG_FAILED,
-		    "no passphrase: set PASSPHRASE in the environment (or use --no-encryption)");
-	return 0;
-}
-
 static bool
 is_backup(enum cmd_id cmd)
 {
@@ -254,7 +229,7 @@ run(struct cli *c, struct dupc_err *err)
 	case CMD_INC:
 	case CMD_BACKUP:
 		if (resolve_source(c, E_BACKUP_DIR_DOESNT_EXIST, err) < 0 ||
-		    get_passphrase(c, true, err) < 0)
+		    cli_passphrases(c, c->cmd, err) < 0)
 			return -1;
 		kind = c->cmd == CMD_FULL ? BACKUP_FULL
 		    : c->cmd == CMD_INC	  ? BACKUP_INC
@@ -262,13 +237,13 @@ run(struct cli *c, struct dupc_err *err)
 		return engine_backup(o, kind, err);
 	case CMD_RESTORE:
 		if (resolve_restore_path(c, err) < 0 ||
-		    get_passphrase(c, true, err) < 0)
+		    cli_passphrases(c, c->cmd, err) < 0)
 			return -1;
 		return engine_restore(o, err);
 	case CMD_VERIFY:
 		if (resolve_source(c, E_VERIFY_DIR_DOESNT_EXIST, err) < 0 ||
 		    resolve_restore_path(c, err) < 0 ||
-		    get_passphrase(c, true, err) < 0)
+		    cli_passphrases(c, c->cmd, err) < 0)
 			return -1;
 		if (engine_verify(o, &diffs, err) < 0)
 			return -1;
@@ -276,11 +251,11 @@ run(struct cli *c, struct dupc_err *err)
 	case CMD_COLLECTION_STATUS:
 		return engine_collection_status(o, err);
 	case CMD_LIST_CURRENT_FILES:
-		if (get_passphrase(c, false, err) < 0)
+		if (cli_passphrases(c, c->cmd, err) < 0)
 			return -1;
 		return engine_list_current_files(o, err);
 	case CMD_CLEANUP:
-		if (get_passphrase(c, false, err) < 0)
+		if (cli_passphrases(c, c->cmd, err) < 0)
 			return -1;
 		return engine_cleanup(o, err);
 	case CMD_REMOVE_OLDER_THAN:
@@ -309,6 +284,7 @@ main(int argc, char **argv)
 	int rc;
 
 	err_clear(&err);
+	cli_take_secrets();
 	interrupt_install();
 	tar_init_locale();
 	delta_init();
@@ -332,9 +308,12 @@ main(int argc, char **argv)
 	if (setup_logging(&c, &err) < 0 || resolve_args(&c, &err) < 0 ||
 	    resolve_times(&c, &err) < 0)
 		goto fail;
+	c.o.be.password = cli_ftp_password();
+	c.o.be.interactive = isatty(STDIN_FILENO);
 	if (run(&c, &err) < 0)
 		goto fail;
 	cli_release(&c);
+	cli_drop_secrets();
 	log_flush();
 	tempdir_cleanup();
 	return 0;
@@ -343,6 +322,7 @@ fail:
 		log_msg(LOG_ERROR, err.code ? err.code : E_GENERIC, NULL, "%s",
 		    err.msg);
 	cli_release(&c);
+	cli_drop_secrets();
 	log_flush();
 	tempdir_cleanup();
 	return err.code ? err.code : E_GENERIC;

@@ -1046,43 +1046,61 @@ out:
 	return rc;
 }
 
-/* duplicity's check_last_manifest + Manifest.check_dirinfo */
+/*
+ * duplicity's check_last_manifest: the archive dir's copy of the last
+ * manifest must equal the target's (when the target's can be decrypted:
+ * with public-key encryption and no passphrase only the local copy is
+ * read, as duplicity does), and its host and source must be this run's.
+ */
 static int
 check_last_manifest(struct session *s, struct dupc_err *err)
 {
 	const struct chain *ch = &s->col.chains[s->col.nchains - 1];
 	const struct cset *last = chain_last(ch);
-	struct manifest m;
-	char host[256];
+	struct manifest local, remote;
+	const struct manifest *m;
+	bool can_decrypt = !s->o->encrypt || s->o->passphrase != NULL;
+	int have_local, rc = -1;
 
-	manifest_init(&m);
-	if (session_manifest(s, last, &m, err) < 0)
-		return -1;
-	if (s->o->allow_source_mismatch) {
-		manifest_release(&m);
-		return 0;
+	manifest_init(&local);
+	manifest_init(&remote);
+	have_local = session_manifest_from(s, last, MANIFEST_LOCAL, &local, err);
+	if (have_local < 0)
+		goto out;
+	if (can_decrypt || have_local != 0) {
+		if (session_manifest_from(s, last, MANIFEST_REMOTE, &remote,
+			err) < 0)
+			goto out;
+		if (have_local == 0 && !manifest_equal(&local, &remote)) {
+			err_set(err, E_MISMATCHED_MANIFESTS,
+			    "Fatal Error: Remote manifest does not match local one.  Either the remote backup set or the local archive directory has been corrupted.");
+			goto out;
+		}
 	}
-	if (gethostname(host, sizeof(host)) < 0)
-		host[0] = '\0';
-	host[sizeof(host) - 1] = '\0';
-	if (m.hostname != NULL && *m.hostname &&
-	    strcmp(m.hostname, s->o->hostname) != 0) {
+	m = have_local == 0 ? &local : &remote;
+	if (s->o->allow_source_mismatch) {
+		rc = 0;
+		goto out;
+	}
+	if (m->hostname != NULL && *m->hostname &&
+	    strcmp(m->hostname, s->o->hostname) != 0) {
 		err_set(err, E_HOSTNAME_MISMATCH,
 		    "Fatal Error: Backup source host has changed (current hostname: %s, previous hostname: %s); use --allow-source-mismatch if this is intended",
-		    s->o->hostname, m.hostname);
-		manifest_release(&m);
-		return -1;
+		    s->o->hostname, m->hostname);
+		goto out;
 	}
-	if (m.localdir != NULL && *m.localdir &&
-	    strcmp(m.localdir, s->o->localdir) != 0) {
+	if (m->localdir != NULL && *m->localdir &&
+	    strcmp(m->localdir, s->o->localdir) != 0) {
 		err_set(err, E_SOURCE_DIR_MISMATCH,
 		    "Fatal Error: Backup source directory has changed (current directory: %s, previous directory: %s); use --allow-source-mismatch if this is intended",
-		    s->o->localdir, m.localdir);
-		manifest_release(&m);
-		return -1;
+		    s->o->localdir, m->localdir);
+		goto out;
 	}
-	manifest_release(&m);
-	return 0;
+	rc = 0;
+out:
+	manifest_release(&local);
+	manifest_release(&remote);
+	return rc;
 }
 
 /* The last set of the newest chain, when an interrupted run left it. */

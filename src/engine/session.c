@@ -510,8 +510,8 @@ read_source_all(struct source *src, struct buf *b, struct dupc_err *err)
 }
 
 int
-session_manifest(struct session *s, const struct cset *set,
-    struct manifest *m, struct dupc_err *err)
+session_manifest_from(struct session *s, const struct cset *set,
+    enum manifest_source from, struct manifest *m, struct dupc_err *err)
 {
 	struct buf text, local;
 	struct rpipe rp;
@@ -526,12 +526,17 @@ session_manifest(struct session *s, const struct cset *set,
 		goto out;
 	}
 	/* the archive dir keeps manifests in plain text */
-	if (session_local_name(s, set->manifest, &local) == 0 &&
+	if (from != MANIFEST_REMOTE &&
+	    session_local_name(s, set->manifest, &local) == 0 &&
 	    cache_exists(&s->cache, buf_str(&local))) {
 		path = cache_path(&s->cache, buf_str(&local));
 		fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 		if (fd >= 0 && read_all(fd, &text, err) < 0)
 			goto out;
+	}
+	if (fd < 0 && from == MANIFEST_LOCAL) {
+		rc = 1;
+		goto out;
 	}
 	if (fd < 0) {
 		fd = session_download(s, set->manifest, err);
@@ -552,4 +557,11 @@ out:
 	buf_release(&text);
 	buf_release(&local);
 	return rc;
+}
+
+int
+session_manifest(struct session *s, const struct cset *set,
+    struct manifest *m, struct dupc_err *err)
+{
+	return session_manifest_from(s, set, MANIFEST_PREFER_LOCAL, m, err);
 }

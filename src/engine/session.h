@@ -68,6 +68,20 @@ int session_download(struct session *, const char *, struct dupc_err *);
 int session_manifest(struct session *, const struct cset *,
     struct manifest *, struct dupc_err *);
 
+enum manifest_source {
+	MANIFEST_PREFER_LOCAL, /* the archive dir's copy, else the target's */
+	MANIFEST_LOCAL,        /* the archive dir's copy only */
+	MANIFEST_REMOTE,       /* the target's copy only */
+};
+
+/*
+ * session_manifest_from(s, set, from, m, err):
+ * Load the manifest of ${set} from where ${from} says.  Returns 0, 1 when
+ * MANIFEST_LOCAL finds no local copy, or -1.
+ */
+int session_manifest_from(struct session *, const struct cset *,
+    enum manifest_source, struct manifest *, struct dupc_err *);
+
 /*
  * session_local_name(s, remote_name, out):
  * The archive dir name duplicity keeps for a remote metadata file (base
