@@ -37,6 +37,9 @@ struct gpg_options {
 	const char *const *gpg_options; /* --gpg-options, split into words */
 	size_t ngpg_options;
 	bool use_agent; /* --use-agent: gpg-agent's pinentry */
+	bool wrap;      /* encryption input is already an OpenPGP packet
+			 * stream (pgp_literal_sink_new): gpg only
+			 * encrypts it, compressing nothing itself */
 };
 
 /*

@@ -1,7 +1,7 @@
 /*
  * gzip over zlib.  The encoder writes the header and trailer itself around
- * a raw deflate stream, which keeps the header what duplicity writes (no
- * name, OS 255) and leaves room for block-parallel deflate.  The decoder
+ * a raw deflate stream made on all CPUs (pdeflate.c), which keeps the
+ * header what duplicity writes (no name, OS 255).  The decoder
  * accepts any gzip, including concatenated members.
  */
 #include "codec/gzip.h"
@@ -13,6 +13,7 @@
 
 #include <zlib.h>
 
+#include "codec/pdeflate.h"
 #include "util/err.h"
 #include "util/stream.h"
 
@@ -21,11 +22,8 @@
 struct gzip_sink {
 	struct sink base;
 	struct sink *next;
-	z_stream zs;
-	uLong crc;
-	uint32_t isize;
+	struct pdeflate *pd;
 	int header_done;
-	unsigned char out[GZ_BUF];
 };
 
 static int
@@ -49,45 +47,13 @@ gz_write_header(struct gzip_sink *g, struct dupc_err *err)
 }
 
 static int
-gz_deflate(struct gzip_sink *g, int flush, struct dupc_err *err)
-{
-	int zr;
-
-	do {
-		g->zs.next_out = g->out;
-		g->zs.avail_out = GZ_BUF;
-		zr = deflate(&g->zs, flush);
-		if (zr == Z_STREAM_ERROR)
-			return err_set(err, E_GENERIC, "gzip: deflate failed");
-		if (GZ_BUF - g->zs.avail_out > 0 &&
-		    sink_write(g->next, g->out, GZ_BUF - g->zs.avail_out,
-			err) < 0)
-			return -1;
-	} while (g->zs.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
-	return 0;
-}
-
-static int
 gzip_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 {
 	struct gzip_sink *g = (struct gzip_sink *)s;
-	const unsigned char *c = p;
 
 	if (!g->header_done && gz_write_header(g, err) < 0)
 		return -1;
-	while (n > 0) {
-		uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-
-		g->crc = crc32(g->crc, c, chunk);
-		g->isize += (uint32_t)chunk;
-		g->zs.next_in = (Bytef *)(uintptr_t)c;
-		g->zs.avail_in = chunk;
-		if (gz_deflate(g, Z_NO_FLUSH, err) < 0)
-			return -1;
-		c += chunk;
-		n -= chunk;
-	}
-	return 0;
+	return pdeflate_write(g->pd, p, n, err);
 }
 
 static int
@@ -95,17 +61,18 @@ gzip_finish(struct sink *s, struct dupc_err *err)
 {
 	struct gzip_sink *g = (struct gzip_sink *)s;
 	unsigned char t[8];
+	uint32_t crc, isize;
 	int i;
 
 	if (!g->header_done && gz_write_header(g, err) < 0)
 		return -1;
-	g->zs.next_in = NULL;
-	g->zs.avail_in = 0;
-	if (gz_deflate(g, Z_FINISH, err) < 0)
+	if (pdeflate_finish(g->pd, err) < 0)
 		return -1;
+	crc = pdeflate_crc32(g->pd);
+	isize = (uint32_t)pdeflate_isize(g->pd);
 	for (i = 0; i < 4; i++) {
-		t[i] = (unsigned char)(g->crc >> (8 * i));
-		t[4 + i] = (unsigned char)(g->isize >> (8 * i));
+		t[i] = (unsigned char)(crc >> (8 * i));
+		t[4 + i] = (unsigned char)(isize >> (8 * i));
 	}
 	if (sink_write(g->next, t, sizeof(t), err) < 0)
 		return -1;
@@ -117,7 +84,7 @@ gzip_free(struct sink *s)
 {
 	struct gzip_sink *g = (struct gzip_sink *)s;
 
-	deflateEnd(&g->zs);
+	pdeflate_free(g->pd);
 	free(g);
 }
 
@@ -126,6 +93,24 @@ static const struct sink_ops gzip_sink_ops = {
 	.finish = gzip_finish,
 	.free = gzip_free,
 };
+
+uint64_t
+gzip_sink_pending(const struct sink *s)
+{
+	const struct gzip_sink *g = (const struct gzip_sink *)s;
+
+	return pdeflate_pending(g->pd);
+}
+
+int
+gzip_sink_sync(struct sink *s, struct dupc_err *err)
+{
+	struct gzip_sink *g = (struct gzip_sink *)s;
+
+	if (!g->header_done && gz_write_header(g, err) < 0)
+		return -1;
+	return pdeflate_sync(g->pd, err);
+}
 
 struct sink *
 gzip_sink_new(struct sink *next, int level, struct dupc_err *err)
@@ -136,15 +121,13 @@ gzip_sink_new(struct sink *next, int level, struct dupc_err *err)
 		err_set(err, E_GENERIC, "out of memory");
 		return NULL;
 	}
-	if (deflateInit2(&g->zs, level, Z_DEFLATED, -15, 8,
-		Z_DEFAULT_STRATEGY) != Z_OK) {
-		free(g);
-		err_set(err, E_GENERIC, "gzip: cannot initialise zlib");
-		return NULL;
-	}
 	g->base.ops = &gzip_sink_ops;
 	g->next = next;
-	g->crc = crc32(0, NULL, 0);
+	g->pd = pdeflate_new(level, next, err);
+	if (g->pd == NULL) {
+		free(g);
+		return NULL;
+	}
 	return &g->base;
 }
 

@@ -6,6 +6,8 @@
  * name) and reads them (any valid gzip, several members included).
  */
 
+#include <stdint.h>
+
 struct dupc_err;
 struct sink;
 struct source;
@@ -16,6 +18,15 @@ struct source;
  * trailer and finishes ${next}.
  */
 struct sink *gzip_sink_new(struct sink *, int, struct dupc_err *);
+
+/*
+ * gzip_sink_pending(s): estimated bytes the gzip sink ${s} still holds
+ * (compressed size of input not yet written to the next stage).
+ */
+uint64_t gzip_sink_pending(const struct sink *);
+
+/* gzip_sink_sync(s, err): write out all it holds (see pdeflate_sync). */
+int gzip_sink_sync(struct sink *, struct dupc_err *);
 
 /*
  * gunzip_source_new(inner, what, err):

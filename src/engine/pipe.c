@@ -7,6 +7,7 @@
 
 #include "codec/gpg.h"
 #include "codec/gzip.h"
+#include "codec/pgp.h"
 #include "codec/tee.h"
 #include "engine/engine.h"
 #include "util/err.h"
@@ -41,9 +42,9 @@ gpg_opts(const struct dupc_opts *o, struct gpg_options *g)
 	g->use_agent = o->use_agent;
 }
 
-int
-wpipe_open_suffix(struct wpipe *p, const struct dupc_opts *o,
-    enum name_suffix suffix, int fd, struct dupc_err *err)
+static int
+open_chain(struct wpipe *p, const struct dupc_opts *o, enum name_suffix suffix,
+    bool small, int fd, struct dupc_err *err)
 {
 	memset(p, 0, sizeof(*p));
 	p->file = fd_sink_new(fd, "temporary file");
@@ -59,14 +60,25 @@ wpipe_open_suffix(struct wpipe *p, const struct dupc_opts *o,
 		if (p->codec == NULL)
 			goto fail;
 		p->head = p->codec;
+		p->gz = true;
 	} else if (suffix == SUFFIX_GPG) {
 		struct gpg_options g;
 
 		gpg_opts(o, &g);
+		/* unsigned data: dupc compresses on every CPU and gpg only
+		 * encrypts; signing needs gpg to see a literal packet */
+		g.wrap = o->sign_key == NULL && !small;
 		p->codec = gpg_encrypt_sink_new(&g, p->tee, err);
 		if (p->codec == NULL)
 			goto fail;
 		p->head = p->codec;
+		if (g.wrap) {
+			p->inner = pgp_literal_sink_new(p->codec,
+			    o->compress_level > 0 ? o->compress_level : 6, err);
+			if (p->inner == NULL)
+				goto fail;
+			p->head = p->inner;
+		}
 	}
 	return 0;
 nomem:
@@ -77,10 +89,19 @@ fail:
 }
 
 int
+wpipe_open_suffix(struct wpipe *p, const struct dupc_opts *o,
+    enum name_suffix suffix, int fd, struct dupc_err *err)
+{
+	return open_chain(p, o, suffix, false, fd, err);
+}
+
+int
 wpipe_open(struct wpipe *p, const struct dupc_opts *o, enum remote_kind kind,
     int fd, struct dupc_err *err)
 {
-	return wpipe_open_suffix(p, o, pipe_suffix(o, kind), fd, err);
+	/* a manifest is small: gpg's own compression is simplest */
+	return open_chain(p, o, pipe_suffix(o, kind), kind == RK_MANIFEST, fd,
+	    err);
 }
 
 int
@@ -99,12 +120,23 @@ wpipe_finish(struct wpipe *p, uint64_t *size, char *sha1,
 uint64_t
 wpipe_stored(const struct wpipe *p)
 {
-	return tee_bytes(p->tee);
+	if (p->inner != NULL)
+		return tee_bytes(p->tee) + pgp_literal_sink_pending(p->inner);
+	return tee_bytes(p->tee) + (p->gz ? gzip_sink_pending(p->codec) : 0);
+}
+
+int
+wpipe_sync(struct wpipe *p, struct dupc_err *err)
+{
+	if (p->inner != NULL)
+		return pgp_literal_sink_sync(p->inner, err);
+	return p->gz ? gzip_sink_sync(p->codec, err) : 0;
 }
 
 void
 wpipe_release(struct wpipe *p)
 {
+	sink_free(p->inner);
 	sink_free(p->codec);
 	sink_free(p->tee);
 	sink_free(p->file);

@@ -8,6 +8,7 @@
  * without encryption, gpg with it; manifests are plain or gpg, never gzip.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "format/names.h"
@@ -27,7 +28,9 @@ struct wpipe {
 	struct sink *file;
 	struct sink *tee;
 	struct sink *codec; /* NULL when plain */
+	struct sink *inner; /* dupc's own OpenPGP packets before gpg, or NULL */
 	struct sink *head;  /* where plain bytes go */
+	bool gz;            /* codec is gzip (holds blocks in flight) */
 };
 
 /*
@@ -48,8 +51,12 @@ int wpipe_open_suffix(struct wpipe *, const struct dupc_opts *,
  * SHA-1 hex (DIGEST_HEX_MAX) of the file. */
 int wpipe_finish(struct wpipe *, uint64_t *, char *, struct dupc_err *);
 
-/* wpipe_stored(p): bytes written to the file so far. */
+/* wpipe_stored(p): bytes written to the file so far, plus the estimated
+ * size of what the codec still holds. */
 uint64_t wpipe_stored(const struct wpipe *);
+
+/* wpipe_sync(p, err): make wpipe_stored exact (flush the codec). */
+int wpipe_sync(struct wpipe *, struct dupc_err *);
 
 /* wpipe_release(p): free the stages. */
 void wpipe_release(struct wpipe *);

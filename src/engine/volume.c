@@ -190,6 +190,12 @@ volwriter_begin(struct volwriter *vw, const char *index, long block,
 {
 	uint64_t volsize = vw->s->o->volsize;
 
+	/* the estimate over-counts what the compressor still holds; only
+	 * when it says "full" is the compressor flushed for the exact size */
+	if (vw->open && vw->any &&
+	    wpipe_stored(&vw->wp) + VOL_MIN_ROOM > volsize &&
+	    wpipe_sync(&vw->wp, err) < 0)
+		return -1;
 	if (vw->open && vw->any &&
 	    (wpipe_stored(&vw->wp) + VOL_MIN_ROOM > volsize)) {
 		if (close_volume(vw, err) < 0)

@@ -1,0 +1,412 @@
+/*
+ * Parallel DEFLATE (see pdeflate.h).
+ *
+ * Blocks live in a ring of RING slots.  The caller fills the slot at
+ * ${fill}; a full slot is queued for the workers; the caller then waits for
+ * the oldest slot (${emit}) when it needs a free one, and writes finished
+ * blocks to the next sink in order.  A slot's dictionary is the last 32 KiB
+ * of the input before it, copied when the previous slot is queued.
+ */
+#define _DEFAULT_SOURCE
+#include "codec/pdeflate.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "util/err.h"
+#include "util/stream.h"
+
+#define BLOCK (256u * 1024)
+#define DICT 32768u
+#define RING 8
+#define MAX_WORKERS 8
+#define SAMPLE 8192u
+
+enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
+
+struct slot {
+	enum slot_state state;
+	bool last;
+	unsigned char *in;
+	size_t inlen;
+	unsigned char dict[DICT];
+	size_t dictlen;
+	unsigned char *out;
+	size_t outlen, outcap;
+	uLong crc;
+	int failed;
+};
+
+/* Per-thread zlib state: the block compressor and a quick sampler. */
+struct zpair {
+	z_stream zs;
+	z_stream sample;
+	bool ready;
+};
+
+struct pdeflate {
+	struct sink *out;
+	int level;
+	struct slot slots[RING];
+	unsigned fill;  /* slot being filled by the caller */
+	unsigned emit;  /* oldest slot not yet written out */
+	uLong crc;
+	uint64_t isize;
+	uint64_t in_pending;      /* input in blocks not yet emitted */
+	bool finished;
+	/* workers */
+	pthread_mutex_t mu;
+	pthread_cond_t work;  /* a slot was queued, or stop */
+	pthread_cond_t done;  /* a slot was compressed */
+	pthread_t tid[MAX_WORKERS];
+	int nworkers;
+	bool stop;
+	/* used inline when there are no workers */
+	struct zpair z;
+	bool sync_ready;
+};
+
+static int
+zpair_init(struct zpair *z, int level)
+{
+	memset(z, 0, sizeof(*z));
+	if (deflateInit2(&z->zs, level, Z_DEFLATED, -15, 8,
+		Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	if (deflateInit2(&z->sample, 1, Z_DEFLATED, -15, 8,
+		Z_DEFAULT_STRATEGY) != Z_OK) {
+		deflateEnd(&z->zs);
+		return -1;
+	}
+	z->ready = true;
+	return 0;
+}
+
+static void
+zpair_end(struct zpair *z)
+{
+	if (!z->ready)
+		return;
+	deflateEnd(&z->zs);
+	deflateEnd(&z->sample);
+	z->ready = false;
+}
+
+/* Does a sample of the block compress at all?  (8 KiB at level 1.) */
+static bool
+looks_incompressible(z_stream *zs, const unsigned char *p, size_t n)
+{
+	unsigned char out[SAMPLE + SAMPLE / 8 + 64];
+	size_t k = n < SAMPLE ? n : SAMPLE;
+
+	if (k < 1024 || deflateReset(zs) != Z_OK)
+		return false;
+	zs->next_in = (Bytef *)(uintptr_t)p;
+	zs->avail_in = (uInt)k;
+	zs->next_out = out;
+	zs->avail_out = sizeof(out);
+	deflate(zs, Z_FINISH);
+	return zs->total_out * 100 > (uLong)k * 97;
+}
+
+/* Compress one slot with ${z} (streams reset here). */
+static int
+compress_slot(struct slot *s, struct zpair *z, int level)
+{
+	z_stream *zs = &z->zs;
+	int lvl = level, zr;
+
+	if (level > 0 && looks_incompressible(&z->sample, s->in, s->inlen))
+		lvl = 0;
+	if (deflateReset(zs) != Z_OK || deflateParams(zs, lvl,
+					    Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	if (s->dictlen > 0 && lvl > 0 &&
+	    deflateSetDictionary(zs, s->dict, (uInt)s->dictlen) != Z_OK)
+		return -1;
+	s->crc = crc32(0L, Z_NULL, 0);
+	s->crc = crc32(s->crc, s->in, (uInt)s->inlen);
+	/* worst case: stored blocks cost 5 bytes per 16 KiB, plus flush */
+	s->outlen = 0;
+	if (s->outcap < s->inlen + s->inlen / 1000 + 1024) {
+		size_t cap = s->inlen + s->inlen / 1000 + 1024;
+		unsigned char *o = realloc(s->out, cap);
+
+		if (o == NULL)
+			return -1;
+		s->out = o;
+		s->outcap = cap;
+	}
+	zs->next_in = s->in;
+	zs->avail_in = (uInt)s->inlen;
+	zs->next_out = s->out;
+	zs->avail_out = (uInt)s->outcap;
+	zr = deflate(zs, s->last ? Z_FINISH : Z_SYNC_FLUSH);
+	if (zr == Z_STREAM_ERROR || zs->avail_in != 0 ||
+	    (s->last && zr != Z_STREAM_END))
+		return -1;
+	s->outlen = s->outcap - zs->avail_out;
+	return 0;
+}
+
+static void *
+worker(void *arg)
+{
+	struct pdeflate *p = arg;
+	struct zpair z;
+	bool ok = zpair_init(&z, p->level) == 0;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct slot *s = NULL;
+		unsigned i;
+
+		for (i = 0; i < RING && s == NULL; i++) {
+			/* oldest first keeps the output flowing */
+			struct slot *c = &p->slots[(p->emit + i) % RING];
+
+			if (c->state == SLOT_QUEUED)
+				s = c;
+		}
+		if (s == NULL) {
+			if (p->stop)
+				break;
+			pthread_cond_wait(&p->work, &p->mu);
+			continue;
+		}
+		s->state = SLOT_BUSY;
+		pthread_mutex_unlock(&p->mu);
+		s->failed = !ok || compress_slot(s, &z, p->level) < 0;
+		pthread_mutex_lock(&p->mu);
+		s->state = SLOT_DONE;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	zpair_end(&z);
+	return NULL;
+}
+
+static int
+online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+struct pdeflate *
+pdeflate_new(int level, struct sink *out, struct dupc_err *err)
+{
+	struct pdeflate *p = calloc(1, sizeof(*p));
+	int i, n = online_cpus();
+
+	if (p == NULL)
+		goto nomem;
+	p->out = out;
+	p->level = level < 0 ? 6 : level > 9 ? 9 : level;
+	p->crc = crc32(0L, Z_NULL, 0);
+	for (i = 0; i < RING; i++) {
+		p->slots[i].in = malloc(BLOCK);
+		if (p->slots[i].in == NULL)
+			goto nomem;
+	}
+	p->slots[0].state = SLOT_FILLING;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	p->sync_ready = true;
+	/* one CPU: compress inline, threads would only add switching */
+	for (i = 0; n > 1 && i < n; i++) {
+		if (pthread_create(&p->tid[i], NULL, worker, p) != 0)
+			break;
+		p->nworkers++;
+	}
+	if (p->nworkers == 0 && zpair_init(&p->z, p->level) < 0)
+		goto nomem;
+	return p;
+nomem:
+	pdeflate_free(p);
+	err_set(err, E_GENERIC, "out of memory starting the compressor");
+	return NULL;
+}
+
+/* Write out the oldest slot once it is compressed. */
+static int
+emit_one(struct pdeflate *p, struct dupc_err *err)
+{
+	struct slot *s = &p->slots[p->emit];
+	int rc = 0;
+
+	pthread_mutex_lock(&p->mu);
+	while (s->state == SLOT_QUEUED || s->state == SLOT_BUSY)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	if (s->state != SLOT_DONE)
+		return 0;
+	if (s->failed)
+		return err_set(err, E_GENERIC, "compression failed");
+	if (s->outlen > 0)
+		rc = sink_write(p->out, s->out, s->outlen, err);
+	p->crc = crc32_combine(p->crc, s->crc, (z_off_t)s->inlen);
+	p->in_pending -= s->inlen;
+	s->state = SLOT_FREE;
+	p->emit = (p->emit + 1) % RING;
+	return rc;
+}
+
+/* Hand the filling slot to the workers and start the next one. */
+static int
+queue_slot(struct pdeflate *p, bool last, struct dupc_err *err)
+{
+	struct slot *s = &p->slots[p->fill];
+	unsigned next = (p->fill + 1) % RING;
+	struct slot *n = &p->slots[next];
+
+	s->last = last;
+	p->isize += s->inlen;
+	p->in_pending += s->inlen;
+	if (!last) {
+		/* the next block is primed with what precedes it */
+		while (n->state != SLOT_FREE)
+			if (emit_one(p, err) < 0)
+				return -1;
+		if (s->inlen >= DICT) {
+			memcpy(n->dict, s->in + s->inlen - DICT, DICT);
+			n->dictlen = DICT;
+		} else {
+			size_t keep = s->dictlen + s->inlen > DICT
+			    ? DICT - s->inlen
+			    : s->dictlen;
+
+			memcpy(n->dict, s->dict + s->dictlen - keep, keep);
+			memcpy(n->dict + keep, s->in, s->inlen);
+			n->dictlen = keep + s->inlen;
+		}
+		n->inlen = 0;
+		n->state = SLOT_FILLING;
+	}
+	if (p->nworkers == 0) {
+		s->failed = compress_slot(s, &p->z, p->level) < 0;
+		s->state = SLOT_DONE;
+	} else {
+		pthread_mutex_lock(&p->mu);
+		s->state = SLOT_QUEUED;
+		pthread_cond_signal(&p->work);
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (!last)
+		p->fill = next;
+	return 0;
+}
+
+int
+pdeflate_write(struct pdeflate *p, const void *data, size_t n,
+    struct dupc_err *err)
+{
+	const unsigned char *c = data;
+
+	while (n > 0) {
+		struct slot *s = &p->slots[p->fill];
+		size_t k = BLOCK - s->inlen;
+
+		if (k > n)
+			k = n;
+		memcpy(s->in + s->inlen, c, k);
+		s->inlen += k;
+		c += k;
+		n -= k;
+		if (s->inlen == BLOCK && queue_slot(p, false, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+pdeflate_sync(struct pdeflate *p, struct dupc_err *err)
+{
+	if (p->finished)
+		return 0;
+	if (p->slots[p->fill].inlen > 0 && queue_slot(p, false, err) < 0)
+		return -1;
+	while (p->emit != p->fill)
+		if (emit_one(p, err) < 0)
+			return -1;
+	return 0;
+}
+
+int
+pdeflate_finish(struct pdeflate *p, struct dupc_err *err)
+{
+	if (p->finished)
+		return 0;
+	if (queue_slot(p, true, err) < 0)
+		return -1;
+	while (p->slots[p->emit].state != SLOT_FREE &&
+	    p->slots[p->emit].state != SLOT_FILLING)
+		if (emit_one(p, err) < 0)
+			return -1;
+	p->finished = true;
+	return 0;
+}
+
+uint64_t
+pdeflate_pending(const struct pdeflate *p)
+{
+	uint64_t in = p->in_pending + p->slots[p->fill].inlen;
+
+	/* counted 1:1: a ratio from earlier blocks would under-count a
+	 * switch from text to random data by the whole ring */
+	if (p->finished)
+		return 0;
+	return in;
+}
+
+uint32_t
+pdeflate_crc32(const struct pdeflate *p)
+{
+	return (uint32_t)p->crc;
+}
+
+uint64_t
+pdeflate_isize(const struct pdeflate *p)
+{
+	return p->isize;
+}
+
+void
+pdeflate_free(struct pdeflate *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	if (p->nworkers > 0) {
+		pthread_mutex_lock(&p->mu);
+		p->stop = true;
+		/* abandon queued work: nobody will read it */
+		for (i = 0; i < RING; i++)
+			if (p->slots[i].state == SLOT_QUEUED)
+				p->slots[i].state = SLOT_FREE;
+		pthread_cond_broadcast(&p->work);
+		pthread_mutex_unlock(&p->mu);
+		for (i = 0; i < p->nworkers; i++)
+			pthread_join(p->tid[i], NULL);
+	}
+	zpair_end(&p->z);
+	if (p->sync_ready) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->work);
+		pthread_cond_destroy(&p->done);
+	}
+	for (i = 0; i < RING; i++) {
+		free(p->slots[i].in);
+		free(p->slots[i].out);
+	}
+	free(p);
+}

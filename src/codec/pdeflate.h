@@ -1,0 +1,61 @@
+#ifndef DUPC_CODEC_PDEFLATE_H
+#define DUPC_CODEC_PDEFLATE_H
+
+/*
+ * Parallel raw DEFLATE, in the manner of pigz: the input is cut into blocks
+ * compressed by worker threads, each primed with the 32 KiB that precede it
+ * (so the ratio is zlib's), ended with a sync flush and emitted in order,
+ * which makes one valid DEFLATE stream.  Blocks that do not compress
+ * (random data: photos, videos, encrypted files) are stored instead, found
+ * by compressing a small sample first, so they cost a copy rather than a
+ * full deflate search.  Used by the gzip sink and by the OpenPGP
+ * compressed-packet sink.
+ *
+ * Threads: the caller's thread writes and receives output (the next sink
+ * is only ever called from it); workers only compress.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dupc_err;
+struct pdeflate;
+struct sink;
+
+/*
+ * pdeflate_new(level, out, err):
+ * A compressor at zlib ${level} (0-9) writing raw DEFLATE to ${out}
+ * (borrowed).  Uses one worker per online CPU (none on one CPU).
+ */
+struct pdeflate *pdeflate_new(int, struct sink *, struct dupc_err *);
+
+/* pdeflate_write(p, data, n, err) */
+int pdeflate_write(struct pdeflate *, const void *, size_t, struct dupc_err *);
+
+/* pdeflate_finish(p, err): the last block (BFINAL); ${out} not finished. */
+int pdeflate_finish(struct pdeflate *, struct dupc_err *);
+
+/* pdeflate_crc32(p) / pdeflate_isize(p): of all input (after finish). */
+uint32_t pdeflate_crc32(const struct pdeflate *);
+uint64_t pdeflate_isize(const struct pdeflate *);
+
+/*
+ * pdeflate_pending(p):
+ * An upper bound of the compressed size of the input not yet written out
+ * (the input itself).  The volume writer adds it to what was written, and
+ * flushes (pdeflate_sync) for the exact size only when the bound says the
+ * volume may be full.
+ */
+uint64_t pdeflate_pending(const struct pdeflate *);
+
+/*
+ * pdeflate_sync(p, err):
+ * Compress and write out everything given so far (a sync flush), so the
+ * output size is exact; the stream goes on afterwards.
+ */
+int pdeflate_sync(struct pdeflate *, struct dupc_err *);
+
+/* pdeflate_free(p): stops the workers; safe at any point. */
+void pdeflate_free(struct pdeflate *);
+
+#endif
