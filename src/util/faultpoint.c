@@ -1,6 +1,7 @@
 /*
  * Test crash points (see faultpoint.h).
  */
+#define _DEFAULT_SOURCE
 #include "util/faultpoint.h"
 
 #include <signal.h>
@@ -62,7 +63,8 @@ faultpoint(const char *name)
 		kill(getpid(), SIGKILL);
 		return;
 	}
-	/* wait here until a signal arrives (the test sends SIGTERM) */
+	/* wait here until a signal arrives (the test sends SIGTERM); polled,
+	 * since the signal may be delivered to another thread */
 	while (!interrupted())
-		pause();
+		usleep(10000);
 }
