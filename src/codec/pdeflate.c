@@ -25,7 +25,8 @@
 #define DICT 32768u
 #define RING 8
 #define MAX_WORKERS 8
-#define SAMPLE 8192u
+#define SAMPLE 4096u
+#define PIECE 32768u
 
 enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 
@@ -42,10 +43,9 @@ struct slot {
 	int failed;
 };
 
-/* Per-thread zlib state: the block compressor and a quick sampler. */
+/* Per-thread zlib state. */
 struct zpair {
 	z_stream zs;
-	z_stream sample;
 	bool ready;
 };
 
@@ -78,11 +78,6 @@ zpair_init(struct zpair *z, int level)
 	if (deflateInit2(&z->zs, level, Z_DEFLATED, -15, 8,
 		Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
-	if (deflateInit2(&z->sample, 1, Z_DEFLATED, -15, 8,
-		Z_DEFAULT_STRATEGY) != Z_OK) {
-		deflateEnd(&z->zs);
-		return -1;
-	}
 	z->ready = true;
 	return 0;
 }
@@ -93,48 +88,60 @@ zpair_end(struct zpair *z)
 	if (!z->ready)
 		return;
 	deflateEnd(&z->zs);
-	deflateEnd(&z->sample);
 	z->ready = false;
 }
 
-/* Does a sample of the block compress at all?  (8 KiB at level 1.) */
+/*
+ * Is this piece random (compressed or encrypted data)?  Such data has
+ * every byte value about equally often; text, tar headers and most
+ * binaries do not.  A histogram of 4 KiB is cheap enough to take for
+ * every 32 KiB piece, so a block mixing a tar header and a photo is
+ * judged piece by piece.
+ */
 static bool
-looks_incompressible(z_stream *zs, const unsigned char *p, size_t n)
+looks_random(const unsigned char *p, size_t n)
 {
-	unsigned char out[SAMPLE + SAMPLE / 8 + 64];
-	size_t k = n < SAMPLE ? n : SAMPLE;
+	unsigned counts[256];
+	const unsigned char *q;
+	size_t k = n < SAMPLE ? n : SAMPLE, i;
+	unsigned max = 0, seen = 0;
 
-	if (k < 1024 || deflateReset(zs) != Z_OK)
+	if (k < SAMPLE)
 		return false;
-	zs->next_in = (Bytef *)(uintptr_t)p;
-	zs->avail_in = (uInt)k;
-	zs->next_out = out;
-	zs->avail_out = sizeof(out);
-	deflate(zs, Z_FINISH);
-	return zs->total_out * 100 > (uLong)k * 97;
+	q = p + (n - k) / 2;
+	memset(counts, 0, sizeof(counts));
+	for (i = 0; i < k; i++)
+		counts[q[i]]++;
+	for (i = 0; i < 256; i++) {
+		if (counts[i] > 0)
+			seen++;
+		if (counts[i] > max)
+			max = counts[i];
+	}
+	/* uniform 4 KiB: 16 per value, all 256 seen, the largest ~30 */
+	return seen == 256 && max <= 48;
 }
 
-/* Compress one slot with ${z} (streams reset here). */
+/* Compress one slot with ${z} (reset here), piece by piece. */
 static int
 compress_slot(struct slot *s, struct zpair *z, int level)
 {
 	z_stream *zs = &z->zs;
-	int lvl = level, zr;
+	int cur = level, zr = Z_OK;
+	size_t off = 0;
 
-	if (level > 0 && looks_incompressible(&z->sample, s->in, s->inlen))
-		lvl = 0;
-	if (deflateReset(zs) != Z_OK || deflateParams(zs, lvl,
-					    Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateReset(zs) != Z_OK ||
+	    deflateParams(zs, level, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
-	if (s->dictlen > 0 && lvl > 0 &&
+	if (s->dictlen > 0 && level > 0 &&
 	    deflateSetDictionary(zs, s->dict, (uInt)s->dictlen) != Z_OK)
 		return -1;
 	s->crc = crc32(0L, Z_NULL, 0);
 	s->crc = crc32(s->crc, s->in, (uInt)s->inlen);
-	/* worst case: stored blocks cost 5 bytes per 16 KiB, plus flush */
+	/* worst case: stored blocks cost 5 bytes per 16 KiB, plus flushes */
 	s->outlen = 0;
-	if (s->outcap < s->inlen + s->inlen / 1000 + 1024) {
-		size_t cap = s->inlen + s->inlen / 1000 + 1024;
+	if (s->outcap < s->inlen + s->inlen / 1000 + 4096) {
+		size_t cap = s->inlen + s->inlen / 1000 + 4096;
 		unsigned char *o = realloc(s->out, cap);
 
 		if (o == NULL)
@@ -142,13 +149,28 @@ compress_slot(struct slot *s, struct zpair *z, int level)
 		s->out = o;
 		s->outcap = cap;
 	}
-	zs->next_in = s->in;
-	zs->avail_in = (uInt)s->inlen;
 	zs->next_out = s->out;
 	zs->avail_out = (uInt)s->outcap;
-	zr = deflate(zs, s->last ? Z_FINISH : Z_SYNC_FLUSH);
-	if (zr == Z_STREAM_ERROR || zs->avail_in != 0 ||
-	    (s->last && zr != Z_STREAM_END))
+	do {
+		size_t n = s->inlen - off > PIECE ? PIECE : s->inlen - off;
+		int want = level > 0 && looks_random(s->in + off, n) ? 0 : level;
+		bool end = off + n == s->inlen;
+
+		/* changing level ends the current deflate block */
+		if (want != cur &&
+		    deflateParams(zs, want, Z_DEFAULT_STRATEGY) != Z_OK)
+			return -1;
+		cur = want;
+		zs->next_in = s->in + off;
+		zs->avail_in = (uInt)n;
+		zr = deflate(zs, !end ? Z_NO_FLUSH
+				: s->last ? Z_FINISH
+					  : Z_SYNC_FLUSH);
+		if (zr == Z_STREAM_ERROR || zs->avail_in != 0)
+			return -1;
+		off += n;
+	} while (off < s->inlen);
+	if (s->last && zr != Z_STREAM_END)
 		return -1;
 	s->outlen = s->outcap - zs->avail_out;
 	return 0;

@@ -7,8 +7,8 @@
  * (so the ratio is zlib's), ended with a sync flush and emitted in order,
  * which makes one valid DEFLATE stream.  Blocks that do not compress
  * (random data: photos, videos, encrypted files) are stored instead, found
- * by compressing a small sample first, so they cost a copy rather than a
- * full deflate search.  Used by the gzip sink and by the OpenPGP
+ * by a byte histogram of each 32 KiB piece, so they cost a copy rather than
+ * a full deflate search.  Used by the gzip sink and by the OpenPGP
  * compressed-packet sink.
  *
  * Threads: the caller's thread writes and receives output (the next sink
