@@ -109,6 +109,25 @@ check_hash(struct setreader *r, const struct manifest_volume *mv, int fd,
 	return 0;
 }
 
+/* Fetch the set's next wanted volume while this one is read. */
+static void
+prefetch_next(struct setreader *r)
+{
+	size_t i;
+
+	for (i = r->vi; i < r->m->nvols; i++) {
+		const struct manifest_volume *mv = &r->m->vols[i];
+		const char *name;
+
+		if (*r->prefix && !manifest_volume_may_contain(mv, r->prefix))
+			continue;
+		name = cset_find_volume(r->set, mv->number);
+		if (name != NULL)
+			session_prefetch(r->s, name);
+		return;
+	}
+}
+
 /* Open the next wanted volume; 0 with r->tr NULL when none is left. */
 static int
 open_next_volume(struct setreader *r, struct dupc_err *err)
@@ -139,6 +158,7 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 		}
 		r->volname = name;
 		log_msg(LOG_INFO, 1, NULL, "Processing volume %s", name);
+		prefetch_next(r);
 		return 0;
 	}
 	return 0;

@@ -151,7 +151,7 @@ tempfile_open(const char *prefix, char **pathp, struct dupc_err *err)
 		return -1;
 	for (;;) {
 		snprintf(path, sizeof(path), "%s/%s.%lu", scratch, prefix,
-		    counter++);
+		    __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			break;
