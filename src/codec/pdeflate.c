@@ -258,6 +258,26 @@ nomem:
 	return NULL;
 }
 
+/* Slot states are shared with the workers: read and set them locked. */
+static enum slot_state
+state_of(struct pdeflate *p, const struct slot *s)
+{
+	enum slot_state st;
+
+	pthread_mutex_lock(&p->mu);
+	st = s->state;
+	pthread_mutex_unlock(&p->mu);
+	return st;
+}
+
+static void
+set_state(struct pdeflate *p, struct slot *s, enum slot_state st)
+{
+	pthread_mutex_lock(&p->mu);
+	s->state = st;
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* Write out the oldest slot once it is compressed. */
 static int
 emit_one(struct pdeflate *p, struct dupc_err *err)
@@ -265,11 +285,14 @@ emit_one(struct pdeflate *p, struct dupc_err *err)
 	struct slot *s = &p->slots[p->emit];
 	int rc = 0;
 
+	enum slot_state st;
+
 	pthread_mutex_lock(&p->mu);
 	while (s->state == SLOT_QUEUED || s->state == SLOT_BUSY)
 		pthread_cond_wait(&p->done, &p->mu);
+	st = s->state;
 	pthread_mutex_unlock(&p->mu);
-	if (s->state != SLOT_DONE)
+	if (st != SLOT_DONE)
 		return 0;
 	if (s->failed)
 		return err_set(err, E_GENERIC, "compression failed");
@@ -277,7 +300,7 @@ emit_one(struct pdeflate *p, struct dupc_err *err)
 		rc = sink_write(p->out, s->out, s->outlen, err);
 	p->crc = crc32_combine(p->crc, s->crc, (z_off_t)s->inlen);
 	p->in_pending -= s->inlen;
-	s->state = SLOT_FREE;
+	set_state(p, s, SLOT_FREE);
 	p->emit = (p->emit + 1) % RING;
 	return rc;
 }
@@ -295,7 +318,7 @@ queue_slot(struct pdeflate *p, bool last, struct dupc_err *err)
 	p->in_pending += s->inlen;
 	if (!last) {
 		/* the next block is primed with what precedes it */
-		while (n->state != SLOT_FREE)
+		while (state_of(p, n) != SLOT_FREE)
 			if (emit_one(p, err) < 0)
 				return -1;
 		if (s->inlen >= DICT) {
@@ -311,11 +334,11 @@ queue_slot(struct pdeflate *p, bool last, struct dupc_err *err)
 			n->dictlen = keep + s->inlen;
 		}
 		n->inlen = 0;
-		n->state = SLOT_FILLING;
+		set_state(p, n, SLOT_FILLING);
 	}
 	if (p->nworkers == 0) {
 		s->failed = compress_slot(s, &p->z, p->level) < 0;
-		s->state = SLOT_DONE;
+		set_state(p, s, SLOT_DONE);
 	} else {
 		pthread_mutex_lock(&p->mu);
 		s->state = SLOT_QUEUED;
@@ -369,10 +392,14 @@ pdeflate_finish(struct pdeflate *p, struct dupc_err *err)
 		return 0;
 	if (queue_slot(p, true, err) < 0)
 		return -1;
-	while (p->slots[p->emit].state != SLOT_FREE &&
-	    p->slots[p->emit].state != SLOT_FILLING)
+	for (;;) {
+		enum slot_state st = state_of(p, &p->slots[p->emit]);
+
+		if (st == SLOT_FREE || st == SLOT_FILLING)
+			break;
 		if (emit_one(p, err) < 0)
 			return -1;
+	}
 	p->finished = true;
 	return 0;
 }
