@@ -96,6 +96,11 @@ test_have_prereq() {
 	DUPLICITY) command -v duplicity >/dev/null 2>&1 ;;
 	VECTORS) [ -n "$VECTORS" ] && [ -d "$VECTORS" ] ;;
 	UNSHARE) [ "$(id -u)" -eq 0 ] && unshare -u true 2>/dev/null ;;
+	# a private mount namespace (to bind-mount a test /etc/passwd)
+	MOUNTNS) [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null ;;
+	# $DUPC is (not) built with AddressSanitizer: slow cases pick a size
+	SANITIZED) ldd "$DUPC" 2>/dev/null | grep -q libasan ;;
+	UNSANITIZED) ! ldd "$DUPC" 2>/dev/null | grep -q libasan ;;
 	*) return 1 ;;
 	esac
 }
