@@ -135,11 +135,11 @@ def big(d, size):
                  dir_fd=d)
     try:
         os.ftruncate(fd, size)
-        marks = [0, size // 3, size - 10]
+        marks = [0, size // 3, size - 32]
         if size > 2 ** 32 + 4096:
             marks.append(2 ** 32 - 3)  # a piece across the 4 GiB mark
         for off in marks:
-            os.pwrite(fd, b"data@%d\n" % off, off)
+            os.pwrite(fd, (b"data@%d\n" % off)[:size - off], off)
     finally:
         os.close(fd)
 
