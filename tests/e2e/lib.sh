@@ -101,6 +101,8 @@ test_have_prereq() {
 	# $DUPC is (not) built with AddressSanitizer: slow cases pick a size
 	SANITIZED) ldd "$DUPC" 2>/dev/null | grep -q libasan ;;
 	UNSANITIZED) ! ldd "$DUPC" 2>/dev/null | grep -q libasan ;;
+	# GNU time, for peak memory (-v: "Maximum resident set size")
+	TIME) /usr/bin/time -v true >/dev/null 2>&1 ;;
 	*) return 1 ;;
 	esac
 }
