@@ -517,10 +517,16 @@ walk_open(struct walker *w, const struct walk_entry *e, struct dupc_err *err)
 		fd = openat(e->parent_fd, e->name, flags);
 	/* O_NONBLOCK: a file replaced by a fifo since its lstat must not
 	 * block the backup; it is refused here, as anything not regular */
-	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		int en = errno;
+
 		close(fd);
 		fd = -1;
-		errno = EINVAL;
+		errno = en;
+	} else if (fd >= 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, E_GENERIC, "'%s' is no longer a regular file",
+		    full_path(w, e->index));
 	}
 	if (fd < 0) {
 		int en = errno;
