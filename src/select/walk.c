@@ -168,6 +168,37 @@ fail:
 	return -1;
 }
 
+/* The target of symlink ${name}, whole even if it grew since its lstat
+ * (${hint} bytes then); a string the caller frees, or NULL with errno. */
+static char *
+read_link(int dirfd, const char *name, size_t hint)
+{
+	size_t cap = hint < 255 ? 256 : hint + 1;
+
+	for (;;) {
+		char *link;
+		ssize_t r;
+
+		if (cap > META_LINK_MAX)
+			cap = META_LINK_MAX;
+		if ((link = malloc(cap)) == NULL)
+			return NULL;
+		r = readlinkat(dirfd, name, link, cap);
+		if (r >= 0 && (size_t)r < cap) {
+			link[r] = '\0';
+			return link;
+		}
+		free(link);
+		if (r < 0)
+			return NULL;
+		if (cap == META_LINK_MAX) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		cap *= 2;
+	}
+}
+
 static int
 stat_meta(int dirfd, const char *name, struct obj_meta *m, uint64_t *dev)
 {
@@ -178,22 +209,10 @@ stat_meta(int dirfd, const char *name, struct obj_meta *m, uint64_t *dev)
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
-	if (S_ISLNK(st.st_mode)) {
-		size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 256;
-		ssize_t r;
-
-		if (cap > META_LINK_MAX)
-			cap = META_LINK_MAX;
-		link = malloc(cap);
-		if (link == NULL)
-			return -1;
-		r = readlinkat(dirfd, name, link, cap - 1);
-		if (r < 0) {
-			free(link);
-			return -1;
-		}
-		link[r] = '\0';
-	}
+	if (S_ISLNK(st.st_mode) &&
+	    (link = read_link(dirfd, name,
+		 st.st_size > 0 ? (size_t)st.st_size : 0)) == NULL)
+		return -1;
 	owner_names(st.st_uid, st.st_gid, uname, gname);
 	rc = meta_from_stat(m, &st, link, uname, gname);
 	free(link);
