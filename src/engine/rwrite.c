@@ -41,7 +41,8 @@ struct rwriter {
 	char *name;
 	char *index;
 	int fd;               /* current content being written */
-	struct sparse_writer sw; /* ... through this, zero blocks as holes */
+	/* writes to fd, leaving holes for zero blocks */
+	struct sparse_writer sw;
 	char *tmp;            /* its temporary name when patching */
 	int basis_fd;         /* previous content, while patching */
 	struct sink *sink;

@@ -53,7 +53,7 @@ struct walker {
 	bool started;
 	uint64_t errors;
 	char *root;
-	char *croot;       /* canonical root, for messages */
+	char *croot;        /* canonical root, for messages */
 	struct buf msgpath; /* scratch: a full path for a message */
 	char quoted[1024];  /* scratch: its --log-fd form */
 	/* the entry handed out */
@@ -89,13 +89,13 @@ free_names(char **names, size_t n)
 static const char *
 full_path(struct walker *w, const char *index)
 {
+	bool sep = *index != '\0' && strcmp(w->croot, "/") != 0;
+
 	buf_reset(&w->msgpath);
-	if (*index == '\0')
-		buf_addstr(&w->msgpath, w->croot);
-	else if (buf_addstr(&w->msgpath, w->croot) < 0 ||
-	    (strcmp(w->croot, "/") != 0 && buf_addch(&w->msgpath, '/') < 0) ||
+	if (buf_addstr(&w->msgpath, w->croot) < 0 ||
+	    (sep && buf_addch(&w->msgpath, '/') < 0) ||
 	    buf_addstr(&w->msgpath, index) < 0)
-		buf_reset(&w->msgpath);
+		return index; /* too long to join: the index says enough */
 	return buf_str(&w->msgpath);
 }
 
@@ -544,16 +544,16 @@ walk_open(struct walker *w, const struct walk_entry *e, struct dupc_err *err)
 		errno = en;
 	} else if (fd >= 0 && !S_ISREG(st.st_mode)) {
 		close(fd);
-		return err_set(err, E_GENERIC, "'%s' is no longer a regular file",
-		    full_path(w, e->index));
+		return err_set(err, E_GENERIC,
+		    "'%s' is no longer a regular file", full_path(w, e->index));
 	}
 	if (fd < 0) {
 		int en = errno;
 
 		/* the text of duplicity's exception, for its "Error %s
 		 * getting delta for %s" */
-		err_set(err, E_GENERIC, "[Errno %d] %s: '%s'", en,
-		    strerror(en), full_path(w, e->index));
+		err_set(err, E_GENERIC, "[Errno %d] %s: '%s'", en, strerror(en),
+		    full_path(w, e->index));
 		err->errnum = en;
 		return -1;
 	}
