@@ -32,16 +32,20 @@ dup_backup() {
 	duplicity $kind --no-encryption --archive-dir "$TRASH/cache/dup-$dir" \
 		"$@" "$src" "file://$TRASH/$dir" >"$TRASH/out.$dir.$kind" 2>&1
 }
+# wipe DIR: remove DIR, read-only directories (rodir) and all
+wipe() {
+	{ test ! -e "$1" || chmod -R u+w "$1"; } && rm -rf "$1"
+}
 # dupc_restore DIR OUT [options]: a fresh restore of file://DIR into OUT
 dupc_restore() {
 	local dir=$1 out=$2; shift 2
-	rm -rf "$out" "$TRASH/cache/r-$out" &&
+	wipe "$out" && rm -rf "$TRASH/cache/r-$out" &&
 	"$DUPC" restore --no-encryption --archive-dir "$TRASH/cache/r-$out" \
 		"$@" "file://$TRASH/$dir" "$out" >/dev/null
 }
 dup_restore() {
 	local dir=$1 out=$2; shift 2
-	rm -rf "$out" "$TRASH/cache/r-$out" &&
+	wipe "$out" && rm -rf "$TRASH/cache/r-$out" &&
 	duplicity restore --no-encryption --archive-dir "$TRASH/cache/r-$out" \
 		"$@" "file://$TRASH/$dir" "$out" >/dev/null 2>&1
 }
@@ -142,7 +146,6 @@ assert m[\"snapshot/owned-named\"].uname == \"daemon\"
 test_expect_success ROOT,MOUNTNS,DUPLICITY 'owners are restored by name, or by number with --numeric-owner' '
 	for r in r4 r5; do
 		for tool in dupc dup; do
-			rm -rf o.$r.$tool o.$r.$tool.n &&
 			if test $tool = dupc; then
 				in_ns B "$DUPC" restore --no-encryption \
 					--archive-dir "$TRASH/cache/x.$r.$tool" \
@@ -284,4 +287,5 @@ test_expect_success UNSANITIZED,DUPLICITY 'a sparse file over 4 GiB, both direct
 	test "$(du -k ob/big | cut -f1)" -lt 1024 && rm -rf ob
 '
 
+chmod -R u+w "$TRASH" 2>/dev/null # read-only directories, for test_done
 test_done
