@@ -275,7 +275,7 @@ os.utime(\"bottom\", (1690000500, 1690000500), dir_fd=fd)
 '
 
 BIG=$((4 * 1024 * 1024 * 1024 + 8192))
-test_expect_success UNSANITIZED,DUPLICITY 'a sparse file over 4 GiB, both directions' '
+test_expect_success UNSANITIZED,DUPLICITY,SPARSE 'a sparse file over 4 GiB, both directions' '
 	tree --big $BIG big && list big >B0 &&
 	test "$(du -k big/big | cut -f1)" -lt 1024 &&
 	dupc_backup full rb1 big && grep -q "^Errors 0$" out.rb1.full &&

@@ -48,25 +48,25 @@ opts() {
 	echo --no-encryption --archive-dir "$TRASH/cache-$1"
 }
 
-test_expect_success TIME 'setup: a 5 GiB sparse file' '
+test_expect_success TIME,SPARSE 'setup: a 5 GiB sparse file' '
 	python3 "$TEST_TOP/tests/tools/kinds-tree.py" --big $SIZE src &&
 	test "$(stat -c %s src/big)" = $SIZE && small src/big &&
 	list src >B0
 '
 
-test_expect_success TIME 'a full backup reads it in bounded memory' '
+test_expect_success TIME,SPARSE 'a full backup reads it in bounded memory' '
 	measured full "$DUPC" full $(opts b) --current-time $T0 src \
 		"file://$TRASH/r" &&
 	grep -q "^Errors 0$" out.full && grep -q "^RawDeltaSize $SIZE " out.full &&
 	bounded full
 '
 
-test_expect_success TIME 'the restore writes holes, in bounded memory' '
+test_expect_success TIME,SPARSE 'the restore writes holes, in bounded memory' '
 	measured restore "$DUPC" restore $(opts r1) "file://$TRASH/r" o &&
 	bounded restore && small o/big && list o >got && test_cmp B0 got
 '
 
-test_expect_success TIME 'an incremental after a change in the middle' '
+test_expect_success TIME,SPARSE 'an incremental after a change in the middle' '
 	python3 -c "
 import os
 fd = os.open(\"src/big\", os.O_WRONLY)
@@ -78,7 +78,7 @@ os.utime(fd, (1690000100, 1690000100))
 	grep -q "^ChangedFiles 1$" out.inc && bounded inc
 '
 
-test_expect_success TIME 'restores at both times are sparse and exact' '
+test_expect_success TIME,SPARSE 'restores at both times are sparse and exact' '
 	rm -rf o && measured restore-inc "$DUPC" restore $(opts r2) \
 		"file://$TRASH/r" o &&
 	bounded restore-inc && small o/big && list o >got && test_cmp B1 got &&
