@@ -44,6 +44,7 @@
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/sparse.h"
 #include "util/spill.h"
 #include "util/stream.h"
 #include "util/tempfile.h"
@@ -535,19 +536,28 @@ out:
 	return rc;
 }
 
-/* Read a regular file once into its snapshot or delta, and signature. */
+/*
+ * Read a regular file once into its snapshot or delta, and signature.
+ * Holes are taken as zeros without reading them.  The file may change
+ * while it is read: whatever the reads return is both stored and signed,
+ * so the entries and the signature always agree.
+ */
 static int
 pump_file(struct bpass *bp, const struct walk_entry *e, int fd,
     struct sink *data, struct sink *sig, struct dupc_err *err)
 {
-	for (;;) {
-		ssize_t r = read(fd, bp->io, IO_BLOCK);
+	struct sparse_reader sr;
 
+	sparse_reader_init(&sr, fd);
+	for (;;) {
+		ssize_t r;
+
+		faultpoint("file-read");
+		r = sparse_read(&sr, bp->io, IO_BLOCK);
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			/* as duplicity: warn, keep what was read */
-			log_msg(LOG_WARNING, WARN_CANNOT_READ, NULL,
+			/* as duplicity's FileWithReadCounter: warn, keep
+			 * what was read */
+			log_msg(LOG_WARNING, WARN_GENERIC, NULL,
 			    "Error %s getting delta for %s", strerror(errno),
 			    e->index);
 			bp->st.errors++;
@@ -579,7 +589,8 @@ write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
 	*skipped = 0;
 	fd = walk_open(bp->w, e, &fe);
 	if (fd < 0) {
-		log_msg(LOG_WARNING, WARN_CANNOT_READ, NULL,
+		/* diffdir.py delta_iter_error_handler: a plain warning */
+		log_msg(LOG_WARNING, WARN_GENERIC, NULL,
 		    "Error %s getting delta for %s", fe.msg, e->index);
 		bp->st.errors++;
 		*skipped = 1;

@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "util/owner.h"
 #include "util/path.h"
+#include "util/sparse.h"
 #include "util/stream.h"
 #include "util/tempfile.h"
 
@@ -40,6 +41,8 @@ struct rwriter {
 	char *name;
 	char *index;
 	int fd;               /* current content being written */
+	/* writes to fd, leaving holes for zero blocks */
+	struct sparse_writer sw;
 	char *tmp;            /* its temporary name when patching */
 	int basis_fd;         /* previous content, while patching */
 	struct sink *sink;
@@ -398,9 +401,11 @@ rwriter_object(struct rwriter *w, const char *index, const struct obj_meta *m,
 	return rc;
 }
 
+/* File content goes through a sparse writer: a file restored from a
+ * sparse one (or holding long runs of zeros) stays small on disk. */
 struct file_sink {
 	struct sink base;
-	int fd;
+	struct sparse_writer *sw;
 	const char *what;
 };
 
@@ -409,7 +414,7 @@ file_sink_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 {
 	struct file_sink *fs = (struct file_sink *)s;
 
-	if (write_full(fs->fd, p, n) < 0)
+	if (sparse_write(fs->sw, p, n) < 0)
 		return err_errno(err, E_GENERIC, "writing %s", fs->what);
 	return 0;
 }
@@ -433,7 +438,8 @@ new_file_sink(struct rwriter *w, struct dupc_err *err)
 		return NULL;
 	}
 	fs->base.ops = &file_sink_ops;
-	fs->fd = w->fd;
+	sparse_writer_init(&w->sw, w->fd);
+	fs->sw = &w->sw;
 	fs->what = w->index;
 	sink_free(w->sink);
 	w->sink = &fs->base;
@@ -498,6 +504,11 @@ rwriter_patch_begin(struct rwriter *w, int *basis, struct dupc_err *err)
 	}
 	if (commit_tmp(w, err) < 0)
 		return NULL;
+	/* the basis must have its full length, trailing hole included */
+	if (sparse_writer_finish(&w->sw) < 0) {
+		err_errno(err, E_GENERIC, "writing %s", w->index);
+		return NULL;
+	}
 	for (;;) {
 		snprintf(tmp, sizeof(tmp), ".dupc-patch.%ld.%lu",
 		    (long)getpid(), seq++);
@@ -530,6 +541,12 @@ rwriter_file_end(struct rwriter *w, const struct obj_meta *m,
 
 	if (w->fd < 0)
 		return err_set(err, E_GENERIC, "no file being written");
+	/* the length first: a truncate would change the mtime set below */
+	if (sparse_writer_finish(&w->sw) < 0) {
+		err_errno(err, E_GENERIC, "writing %s", w->index);
+		rwriter_file_abort(w);
+		return -1;
+	}
 	if (commit_tmp(w, err) < 0) {
 		rwriter_file_abort(w);
 		return -1;

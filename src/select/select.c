@@ -283,12 +283,8 @@ selection_add(struct selection *sel, const char *option, const char *arg,
 	return 0;
 }
 
-/*
- * Path.get_canonical(): drop empty and "." components; keep a leading '/';
- * "." when nothing is left.
- */
-static char *
-canonical_root(const char *root)
+char *
+select_canonical_root(const char *root)
 {
 	struct buf b;
 	const char *p = root;
@@ -767,7 +763,7 @@ set_root_info(struct selection *sel, const char *root, const struct stat *st,
 	}
 	sel->root_isdir = S_ISDIR(st->st_mode);
 	sel->root_dev = (uint64_t)st->st_dev;
-	if ((sel->root = canonical_root(root)) == NULL)
+	if ((sel->root = select_canonical_root(root)) == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
 	buf_init(&b, NAME_MAX_BYTES);
 	if (pystr_decode(&b, sel->root, strlen(sel->root)) < 0) {

@@ -20,6 +20,15 @@
 struct buf;
 struct dupc_err;
 
+/*
+ * select_canonical_root(root):
+ * duplicity's Path.get_canonical(): ${root} with empty and "." components
+ * dropped, a leading '/' kept, "." when nothing is left.  The full path of
+ * an object, as duplicity matches and names it, is this joined with the
+ * object's index.  Returns a string the caller frees, or NULL (ENOMEM).
+ */
+char *select_canonical_root(const char *);
+
 /* Undecodable byte b stands for code point PYSTR_ESCAPE_BASE + b. */
 #define PYSTR_ESCAPE_BASE 0x10ff00u
 

@@ -1,7 +1,15 @@
 /*
  * Tree walk.  Directories are opened with openat(O_NOFOLLOW) relative to
  * their parent, so a directory swapped for a symlink during the walk is
- * never followed, and paths longer than PATH_MAX work.
+ * never followed, and paths longer than PATH_MAX work: no full path is
+ * ever handed to the kernel.
+ *
+ * What cannot be backed up is reported as duplicity's selection.py and
+ * robust.py report it, naming the full path (the canonical source path
+ * joined with the index): a socket is skipped (INFO 15), an object that
+ * cannot be examined (WARNING 9) or a file or directory that cannot be
+ * read (WARNING 10) is left out and counted, a directory that cannot be
+ * listed is kept empty and counted.
  */
 #define _GNU_SOURCE
 #include "select/walk.h"
@@ -16,8 +24,10 @@
 #include <unistd.h>
 
 #include "select/select.h"
+#include "select/select_internal.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/faultpoint.h"
 #include "util/log.h"
 #include "util/owner.h"
 
@@ -43,6 +53,9 @@ struct walker {
 	bool started;
 	uint64_t errors;
 	char *root;
+	char *croot;        /* canonical root, for messages */
+	struct buf msgpath; /* scratch: a full path for a message */
+	char quoted[1024];  /* scratch: its --log-fd form */
 	/* the entry handed out */
 	struct walk_entry cur;
 	struct buf index;
@@ -69,6 +82,34 @@ free_names(char **names, size_t n)
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+}
+
+/* The full path of ${index} as duplicity names it in messages:
+ * os.path.join(canonical root, index).  Borrowed until the next call. */
+static const char *
+full_path(struct walker *w, const char *index)
+{
+	bool sep = *index != '\0' && strcmp(w->croot, "/") != 0;
+
+	buf_reset(&w->msgpath);
+	if (buf_addstr(&w->msgpath, w->croot) < 0 ||
+	    (sep && buf_addch(&w->msgpath, '/') < 0) ||
+	    buf_addstr(&w->msgpath, index) < 0)
+		return index; /* too long to join: the index says enough */
+	return buf_str(&w->msgpath);
+}
+
+/* Log "${what} <full path>" about the object at ${index}, with the
+ * quoted full path as the --log-fd extra when ${extra}. */
+static void
+report(struct walker *w, int level, int code, bool extra, const char *what,
+    const char *index)
+{
+	const char *path = full_path(w, index);
+
+	log_msg(level, code,
+	    extra ? log_quote_path(path, w->quoted, sizeof(w->quoted)) : NULL,
+	    "%s %s", what, path);
 }
 
 /* Read and sort the names in directory ${fd} (which is consumed into a
@@ -127,6 +168,37 @@ fail:
 	return -1;
 }
 
+/* The target of symlink ${name}, whole even if it grew since its lstat
+ * (${hint} bytes then); a string the caller frees, or NULL with errno. */
+static char *
+read_link(int dirfd, const char *name, size_t hint)
+{
+	size_t cap = hint < 255 ? 256 : hint + 1;
+
+	for (;;) {
+		char *link;
+		ssize_t r;
+
+		if (cap > META_LINK_MAX)
+			cap = META_LINK_MAX;
+		if ((link = malloc(cap)) == NULL)
+			return NULL;
+		r = readlinkat(dirfd, name, link, cap);
+		if (r >= 0 && (size_t)r < cap) {
+			link[r] = '\0';
+			return link;
+		}
+		free(link);
+		if (r < 0)
+			return NULL;
+		if (cap == META_LINK_MAX) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		cap *= 2;
+	}
+}
+
 static int
 stat_meta(int dirfd, const char *name, struct obj_meta *m, uint64_t *dev)
 {
@@ -137,22 +209,10 @@ stat_meta(int dirfd, const char *name, struct obj_meta *m, uint64_t *dev)
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
-	if (S_ISLNK(st.st_mode)) {
-		size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 256;
-		ssize_t r;
-
-		if (cap > META_LINK_MAX)
-			cap = META_LINK_MAX;
-		link = malloc(cap);
-		if (link == NULL)
-			return -1;
-		r = readlinkat(dirfd, name, link, cap - 1);
-		if (r < 0) {
-			free(link);
-			return -1;
-		}
-		link[r] = '\0';
-	}
+	if (S_ISLNK(st.st_mode) &&
+	    (link = read_link(dirfd, name,
+		 st.st_size > 0 ? (size_t)st.st_size : 0)) == NULL)
+		return -1;
 	owner_names(st.st_uid, st.st_gid, uname, gname);
 	rc = meta_from_stat(m, &st, link, uname, gname);
 	free(link);
@@ -172,6 +232,7 @@ walk_new(const char *root, const struct selection *sel, struct dupc_err *err)
 	}
 	w->sel = sel;
 	buf_init(&w->index, MAX_INDEX);
+	buf_init(&w->msgpath, MAX_INDEX + 4096);
 	buf_init(&w->stash_index, MAX_INDEX);
 	meta_init(&w->cur.meta);
 	meta_init(&w->stash.meta);
@@ -183,7 +244,8 @@ walk_new(const char *root, const struct selection *sel, struct dupc_err *err)
 		return NULL;
 	}
 	w->root = strdup(root);
-	if (w->root == NULL) {
+	w->croot = select_canonical_root(root);
+	if (w->root == NULL || w->croot == NULL) {
 		walk_free(w);
 		err_set(err, E_GENERIC, "out of memory");
 		return NULL;
@@ -226,11 +288,9 @@ push_frame(struct walker *w, int fd, const char *index, bool pending,
 		return -1;
 	}
 	if (list_dir(fd, &f->names, &f->n) < 0) {
-		int e = errno;
-
-		log_msg(LOG_WARNING, WARN_CANNOT_ITERATE, NULL,
-		    "Error listing directory %s: %s",
-		    *index ? index : ".", strerror(e));
+		/* robust.listpath(): a warning, and the directory is empty */
+		report(w, LOG_WARNING, WARN_GENERIC, false,
+		    "Error listing directory", index);
 		w->errors++;
 		f->names = NULL;
 		f->n = 0;
@@ -307,6 +367,73 @@ start(struct walker *w, const struct walk_entry **ep, struct dupc_err *err)
 	return 1;
 }
 
+/*
+ * lstat, then what duplicity's selection.py decides before it yields a
+ * path: sockets are skipped, the selection is asked, and a file or
+ * directory that cannot be read is left out.  Returns 1 to keep ${m}
+ * (*${selp} set), 0 to skip the object.
+ */
+static int
+examine(struct walker *w, int dirfd, const char *name, const char *index,
+    struct obj_meta *m, uint64_t *dev, enum select_result *selp)
+{
+	enum select_result sel;
+
+	faultpoint("walk-lstat");
+	if (stat_meta(dirfd, name, m, dev) < 0) {
+		report(w, LOG_WARNING, WARN_CANNOT_STAT, true,
+		    "Error accessing possibly locked file", index);
+		w->errors++;
+		return 0;
+	}
+	if (m->type == OBJ_SOCK) {
+		/* before selection: duplicity's Path() refuses a socket */
+		report(w, LOG_INFO, INFO_SKIPPING_SOCKET, true,
+		    "Skipping socket", index);
+		return 0;
+	}
+	sel = w->sel ? selection_check(w->sel, index, m, *dev, dirfd, name)
+		     : SEL_INCLUDE;
+	if (sel == SEL_EXCLUDE || (sel == SEL_SCAN && m->type != OBJ_DIR))
+		return 0;
+	if ((m->type == OBJ_REG || m->type == OBJ_DIR) &&
+	    faccessat(dirfd, name, R_OK, 0) < 0) {
+		/* os.access(R_OK) fails: left out, counted in Errors */
+		report(w, LOG_WARNING, WARN_CANNOT_READ, true,
+		    "Error accessing possibly locked file", index);
+		w->errors++;
+		return 0;
+	}
+	*selp = sel;
+	return 1;
+}
+
+/* Open directory ${name} and push its frame.  Returns 1 when the
+ * directory itself is to be emitted now, 0 when not (pending until
+ * something below is included, or not listed), -1 fatal. */
+static int
+enter_dir(struct walker *w, int dirfd, const char *name, const char *index,
+    const struct obj_meta *m, uint64_t dev, enum select_result sel,
+    struct dupc_err *err)
+{
+	int fd = openat(dirfd, name,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		/* kept, empty, as robust.listpath() keeps it */
+		report(w, LOG_WARNING, WARN_GENERIC, false,
+		    "Error listing directory", index);
+		w->errors++;
+		return sel == SEL_SCAN ? 0 : 1;
+	}
+	if (push_frame(w, fd, index, sel == SEL_SCAN, m, dev, dirfd, name) < 0) {
+		close(fd);
+		return err_set(err, E_GENERIC,
+		    "cannot descend into %s: out of memory or too deep", index);
+	}
+	return sel == SEL_SCAN ? 0 : 1;
+}
+
 /* Examine one name of the top frame.  Returns 1 with an entry to emit
  * (possibly stashed behind pending parents), 0 to go on, -1 fatal. */
 static int
@@ -315,9 +442,9 @@ visit(struct walker *w, struct frame *f, const char *name,
 {
 	struct obj_meta m;
 	struct buf idx;
-	uint64_t dev;
-	enum select_result sel;
-	int rc = 0, fd, parent = f->fd;
+	uint64_t dev = 0;
+	enum select_result sel = SEL_INCLUDE;
+	int rc = 0, parent = f->fd;
 
 	meta_init(&m);
 	buf_init(&idx, MAX_INDEX);
@@ -327,54 +454,20 @@ visit(struct walker *w, struct frame *f, const char *name,
 		rc = err_set(err, E_GENERIC, "path too long under %s", f->index);
 		goto out;
 	}
-	if (stat_meta(f->fd, name, &m, &dev) < 0) {
-		log_msg(LOG_WARNING, WARN_CANNOT_STAT, NULL,
-		    "Error accessing possibly locked file %s: %s",
-		    buf_str(&idx), strerror(errno));
-		w->errors++;
+	if (!examine(w, parent, name, buf_str(&idx), &m, &dev, &sel))
 		goto out;
-	}
-	sel = w->sel ? selection_check(w->sel, buf_str(&idx), &m, dev, f->fd,
-			   name)
-		     : SEL_INCLUDE;
-	if (sel == SEL_EXCLUDE || (sel == SEL_SCAN && m.type != OBJ_DIR))
+	/* ${f} may move with the frame stack: not used below */
+	f = NULL;
+	if (m.type == OBJ_DIR &&
+	    (rc = enter_dir(w, parent, name, buf_str(&idx), &m, dev, sel,
+		 err)) <= 0)
 		goto out;
-	if (m.type == OBJ_SOCK) {
-		char q[1024];
-
-		log_msg(LOG_INFO, INFO_SKIPPING_SOCKET,
-		    log_quote_path(buf_str(&idx), q, sizeof(q)),
-		    "Skipping socket %s", buf_str(&idx));
-		goto out;
-	}
-	if (m.type == OBJ_DIR) {
-		fd = openat(f->fd, name,
-		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0) {
-			log_msg(LOG_WARNING, WARN_CANNOT_ITERATE, NULL,
-			    "Error listing directory %s: %s", buf_str(&idx),
-			    strerror(errno));
-			w->errors++;
-			if (sel == SEL_SCAN)
-				goto out;
-		} else if (push_frame(w, fd, buf_str(&idx), sel == SEL_SCAN, &m,
-			       dev, f->fd, name) < 0) {
-			close(fd);
-			rc = err_set(err, E_GENERIC,
-			    "cannot descend into %s: out of memory or too deep",
-			    buf_str(&idx));
-			goto out;
-		}
-		if (sel == SEL_SCAN)
-			goto out;
-		/* ${f} may have moved with the frame stack; not used below */
-		f = NULL;
-	}
 	/* stash it; the caller emits pending parents first */
 	buf_reset(&w->stash_index);
 	free(w->stash_name);
 	w->stash_name = strdup(name);
-	if (w->stash_name == NULL || buf_addstr(&w->stash_index, buf_str(&idx)) < 0 ||
+	if (w->stash_name == NULL ||
+	    buf_addstr(&w->stash_index, buf_str(&idx)) < 0 ||
 	    meta_copy(&w->stash.meta, &m) < 0) {
 		rc = err_set(err, E_GENERIC, "out of memory");
 		goto out;
@@ -433,16 +526,37 @@ walk_next(struct walker *w, const struct walk_entry **ep, struct dupc_err *err)
 int
 walk_open(struct walker *w, const struct walk_entry *e, struct dupc_err *err)
 {
+	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	struct stat st;
 	int fd;
 
-	(void)w;
-	fd = openat(e->parent_fd, e->name,
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	faultpoint("walk-open");
+	fd = openat(e->parent_fd, e->name, flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
-		fd = openat(e->parent_fd, e->name,
-		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return err_errno(err, E_GENERIC, "cannot read %s", e->index);
+		fd = openat(e->parent_fd, e->name, flags);
+	/* O_NONBLOCK: a file replaced by a fifo since its lstat must not
+	 * block the backup; it is refused here, as anything not regular */
+	if (fd >= 0 && fstat(fd, &st) < 0) {
+		int en = errno;
+
+		close(fd);
+		fd = -1;
+		errno = en;
+	} else if (fd >= 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, E_GENERIC,
+		    "'%s' is no longer a regular file", full_path(w, e->index));
+	}
+	if (fd < 0) {
+		int en = errno;
+
+		/* the text of duplicity's exception, for its "Error %s
+		 * getting delta for %s" */
+		err_set(err, E_GENERIC, "[Errno %d] %s: '%s'", en, strerror(en),
+		    full_path(w, e->index));
+		err->errnum = en;
+		return -1;
+	}
 	return fd;
 }
 
@@ -467,8 +581,10 @@ walk_free(struct walker *w)
 		pop_frame(w);
 	free(w->frames);
 	free(w->root);
+	free(w->croot);
 	free(w->stash_name);
 	buf_release(&w->index);
+	buf_release(&w->msgpath);
 	buf_release(&w->stash_index);
 	meta_release(&w->cur.meta);
 	meta_release(&w->stash.meta);

@@ -9,6 +9,8 @@
  *
  * Objects that cannot be examined are reported as warnings (duplicity's
  * wording and codes) and counted in walk_errors(); the walk goes on.
+ * Sockets are skipped with duplicity's INFO notice; hard links are
+ * separate names like any other.
  */
 
 #include <stdint.h>
@@ -46,7 +48,10 @@ int walk_next(struct walker *, const struct walk_entry **, struct dupc_err *);
 /*
  * walk_open(w, e, err):
  * Open the regular file ${e} for reading without following symlinks;
- * returns an fd the caller closes, or -1 with a warning-level error.
+ * returns an fd the caller closes, or -1 with a warning-level error
+ * (the file vanished, cannot be read, or is no longer a regular file)
+ * whose message reads as duplicity's exception text: "[Errno N] text:
+ * 'full path'".
  */
 int walk_open(struct walker *, const struct walk_entry *, struct dupc_err *);
 

@@ -15,7 +15,7 @@
 static int loaded;
 static char want[64];
 static uint64_t countdown;
-static int stall;
+static enum { ACT_KILL, ACT_STALL, ACT_STOP } action;
 
 static void
 load(void)
@@ -42,7 +42,9 @@ load(void)
 		if (parse_u64(num, &countdown) < 0 || countdown == 0)
 			return;
 		if (c2 != NULL && strcmp(c2 + 1, "stall") == 0)
-			stall = 1;
+			action = ACT_STALL;
+		else if (c2 != NULL && strcmp(c2 + 1, "stop") == 0)
+			action = ACT_STOP;
 	}
 	if ((size_t)(colon - e) >= sizeof(want))
 		return;
@@ -59,8 +61,13 @@ faultpoint(const char *name)
 		return;
 	if (--countdown != 0)
 		return;
-	if (!stall) {
+	if (action == ACT_KILL) {
 		kill(getpid(), SIGKILL);
+		return;
+	}
+	if (action == ACT_STOP) {
+		/* the test changes the tree, then sends SIGCONT */
+		kill(getpid(), SIGSTOP);
 		return;
 	}
 	/* wait here until a signal arrives (the test sends SIGTERM); polled,

@@ -7,8 +7,10 @@
  * code passes faultpoint("NAME"), the process kills itself with SIGKILL,
  * exactly as a power cut or the OOM killer would stop it: no cleanup, no
  * flush.  "NAME:N:stall" instead waits there until a signal arrives, so a
- * test can deliver SIGINT/SIGTERM at an exact point.  Unset, faultpoint()
- * costs one comparison.
+ * test can deliver SIGINT/SIGTERM at an exact point.  "NAME:N:stop" stops
+ * the process there (SIGSTOP) and carries on when it is continued
+ * (SIGCONT), so a test can change the source tree at an exact point of a
+ * backup.  Unset, faultpoint() costs one comparison.
  */
 
 /* faultpoint(name): die here when the test asks for it. */

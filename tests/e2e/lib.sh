@@ -96,8 +96,34 @@ test_have_prereq() {
 	DUPLICITY) command -v duplicity >/dev/null 2>&1 ;;
 	VECTORS) [ -n "$VECTORS" ] && [ -d "$VECTORS" ] ;;
 	UNSHARE) [ "$(id -u)" -eq 0 ] && unshare -u true 2>/dev/null ;;
+	# a private mount namespace (to bind-mount a test /etc/passwd)
+	MOUNTNS) [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null ;;
+	# $DUPC is (not) built with AddressSanitizer: slow cases pick a size
+	SANITIZED) ldd "$DUPC" 2>/dev/null | grep -q libasan ;;
+	UNSANITIZED) ! ldd "$DUPC" 2>/dev/null | grep -q libasan ;;
+	# files can be made unreadable to a command run through no_dac:
+	# chmod is enough for a user; root drops CAP_DAC_* with setpriv
+	UNREADABLE) [ "$(id -u)" -ne 0 ] ||
+		setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search true 2>/dev/null ;;
+	# the file system of the trash directory keeps holes in files
+	SPARSE) truncate -s 1M "$TRASH/.sparse-probe" 2>/dev/null &&
+		[ "$(du -k "$TRASH/.sparse-probe" | cut -f1)" -eq 0 ] &&
+		rm -f "$TRASH/.sparse-probe" ;;
+	# GNU time, for peak memory (-v: "Maximum resident set size")
+	TIME) /usr/bin/time -v true >/dev/null 2>&1 ;;
 	*) return 1 ;;
 	esac
+}
+
+# no_dac CMD...: run CMD without root's power to read any file (see
+# UNREADABLE), so a mode 000 file cannot be read.
+no_dac() {
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --inh-caps=-all \
+			--bounding-set=-dac_override,-dac_read_search -- "$@"
+	else
+		"$@"
+	fi
 }
 
 test_path_is_missing() {
