@@ -626,7 +626,8 @@ write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
 			goto out;
 	}
 	if (pump_file(bp, e, fd, delta ? delta : &ch->base, sig, err) < 0) {
-		err_prefix(err, "%s", e->index);
+		if (err->code != E_NOT_ENOUGH_FREESPACE)
+			err_prefix(err, "%s", e->index);
 		goto out;
 	}
 	rc = sig_entry(bp, EK_SIGNATURE, e->index, &e->meta, &bp->sigbuf, err);

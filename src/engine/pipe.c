@@ -3,6 +3,7 @@
  */
 #include "engine/pipe.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "codec/gpg.h"
@@ -12,6 +13,7 @@
 #include "engine/engine.h"
 #include "util/err.h"
 #include "util/stream.h"
+#include "util/tempfile.h"
 
 enum name_suffix
 pipe_suffix(const struct dupc_opts *o, enum remote_kind kind)
@@ -46,8 +48,12 @@ static int
 open_chain(struct wpipe *p, const struct dupc_opts *o, enum name_suffix suffix,
     bool small, int fd, struct dupc_err *err)
 {
+	char what[256];
+
 	memset(p, 0, sizeof(*p));
-	p->file = fd_sink_new(fd, "temporary file");
+	snprintf(what, sizeof(what), "a temporary file in %s",
+	    tempdir_path() ? tempdir_path() : "the temporary directory");
+	p->file = fd_sink_new(fd, what);
 	if (p->file == NULL)
 		goto nomem;
 	p->tee = tee_sink_new(p->file, DIGEST_SHA1, err);

@@ -139,10 +139,18 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 		if (*r->prefix && !manifest_volume_may_contain(mv, r->prefix))
 			continue;
 		name = cset_find_volume(r->set, mv->number);
-		if (name == NULL)
+		if (name == NULL) {
+			/* name the set by its manifest, which says the volume exists */
+			const char *man = r->set->manifest ? r->set->manifest : "?";
+			const char *dot = strstr(man, ".manifest");
+			int mlen = dot ? (int)(dot - man) : (int)strlen(man);
+
 			return err_set(err, E_BACKEND_NOT_FOUND,
-			    "volume %u of the backup set is missing on the target",
-			    mv->number);
+			    "volume %u of backup set %.*s is listed in its "
+			    "manifest but missing on the target; restore other "
+			    "paths with --file-to-restore, or start a new chain "
+			    "with a full backup", mv->number, mlen, man);
+		}
 		r->fd = session_download(r->s, name, err);
 		if (r->fd < 0)
 			return -1;

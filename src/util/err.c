@@ -59,6 +59,15 @@ err_errno(struct dupc_err *err, int code, const char *fmt, ...)
 	len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s",
 	    strerror(saved));
+	if (saved == ENOSPC || saved == EDQUOT) {
+		/* a full disk is never the fault of the thing being written:
+		 * say so, and give it duplicity's code for it */
+		err->code = E_NOT_ENOUGH_FREESPACE;
+		len = strlen(err->msg);
+		snprintf(err->msg + len, sizeof(err->msg) - len,
+		    "; free space there (or choose another disk with "
+		    "--tempdir or --archive-dir) and run again");
+	}
 	err->errnum = saved;
 	errno = saved;
 	return -1;

@@ -12,6 +12,13 @@
 #include "util/tempfile.h"
 
 static int
+spill_write_failed(struct dupc_err *err)
+{
+	return err_errno(err, E_GENERIC, "writing a temporary file in %s",
+	    tempdir_path() ? tempdir_path() : "the temporary directory");
+}
+
+static int
 spill_write(struct sink *sk, const void *p, size_t n, struct dupc_err *err)
 {
 	struct spill *s = (struct spill *)sk;
@@ -25,14 +32,14 @@ spill_write(struct sink *sk, const void *p, size_t n, struct dupc_err *err)
 		if (s->fd < 0)
 			return -1;
 		if (s->len > 0 && write_full(s->fd, s->mem, s->len) < 0)
-			return err_errno(err, E_GENERIC, "writing temporary file");
+			return spill_write_failed(err);
 		free(s->mem);
 		s->mem = NULL;
 		s->len = s->cap = 0;
 	}
 	if (s->fd >= 0) {
 		if (write_full(s->fd, p, n) < 0)
-			return err_errno(err, E_GENERIC, "writing temporary file");
+			return spill_write_failed(err);
 	} else {
 		if (s->len + n > s->cap) {
 			size_t cap = s->cap ? s->cap : 4096;

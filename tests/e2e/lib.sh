@@ -109,6 +109,10 @@ test_have_prereq() {
 	SPARSE) truncate -s 1M "$TRASH/.sparse-probe" 2>/dev/null &&
 		[ "$(du -k "$TRASH/.sparse-probe" | cut -f1)" -eq 0 ] &&
 		rm -f "$TRASH/.sparse-probe" ;;
+	# a small tmpfs can be mounted in a private mount namespace (to fill
+	# a disk without touching the machine's)
+	TMPFS) [ "$(id -u)" -eq 0 ] && mkdir -p "$TRASH/.tmpfs-probe" &&
+		unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs '$TRASH/.tmpfs-probe'" 2>/dev/null ;;
 	# GNU time, for peak memory (-v: "Maximum resident set size")
 	TIME) /usr/bin/time -v true >/dev/null 2>&1 ;;
 	*) return 1 ;;
