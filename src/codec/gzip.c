@@ -1,15 +1,15 @@
 /*
- * gzip over zlib.  The encoder writes the header and trailer itself around
- * a raw deflate stream made on all CPUs (pdeflate.c), which keeps the
- * header what duplicity writes (no name, OS 255).  The decoder
- * accepts any gzip, including concatenated members.
+ * gzip.  The encoder writes a series of gzip members made on all CPUs by
+ * libdeflate (pdeflate.c, members mode), each with the header Python's
+ * gzip module writes to a file object (no name, OS 255); gzip readers,
+ * duplicity's included, read concatenated members as one stream.  The
+ * decoder (zlib) accepts any gzip, single or multi-member.
  */
 #include "codec/gzip.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zlib.h>
 
@@ -23,36 +23,13 @@ struct gzip_sink {
 	struct sink base;
 	struct sink *next;
 	struct pdeflate *pd;
-	int header_done;
 };
-
-static int
-gz_write_header(struct gzip_sink *g, struct dupc_err *err)
-{
-	unsigned char h[10];
-	uint32_t mt = (uint32_t)time(NULL);
-
-	h[0] = 0x1f;
-	h[1] = 0x8b;
-	h[2] = 8; /* deflate */
-	h[3] = 0; /* no flags: no name, as Python writes to a file object */
-	h[4] = (unsigned char)mt;
-	h[5] = (unsigned char)(mt >> 8);
-	h[6] = (unsigned char)(mt >> 16);
-	h[7] = (unsigned char)(mt >> 24);
-	h[8] = 0;
-	h[9] = 0xff;
-	g->header_done = 1;
-	return sink_write(g->next, h, sizeof(h), err);
-}
 
 static int
 gzip_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 {
 	struct gzip_sink *g = (struct gzip_sink *)s;
 
-	if (!g->header_done && gz_write_header(g, err) < 0)
-		return -1;
 	return pdeflate_write(g->pd, p, n, err);
 }
 
@@ -60,21 +37,8 @@ static int
 gzip_finish(struct sink *s, struct dupc_err *err)
 {
 	struct gzip_sink *g = (struct gzip_sink *)s;
-	unsigned char t[8];
-	uint32_t crc, isize;
-	int i;
 
-	if (!g->header_done && gz_write_header(g, err) < 0)
-		return -1;
 	if (pdeflate_finish(g->pd, err) < 0)
-		return -1;
-	crc = pdeflate_crc32(g->pd);
-	isize = (uint32_t)pdeflate_isize(g->pd);
-	for (i = 0; i < 4; i++) {
-		t[i] = (unsigned char)(crc >> (8 * i));
-		t[4 + i] = (unsigned char)(isize >> (8 * i));
-	}
-	if (sink_write(g->next, t, sizeof(t), err) < 0)
 		return -1;
 	return sink_finish(g->next, err);
 }
@@ -107,8 +71,6 @@ gzip_sink_sync(struct sink *s, struct dupc_err *err)
 {
 	struct gzip_sink *g = (struct gzip_sink *)s;
 
-	if (!g->header_done && gz_write_header(g, err) < 0)
-		return -1;
 	return pdeflate_sync(g->pd, err);
 }
 
@@ -123,7 +85,7 @@ gzip_sink_new(struct sink *next, int level, struct dupc_err *err)
 	}
 	g->base.ops = &gzip_sink_ops;
 	g->next = next;
-	g->pd = pdeflate_new(level, next, err);
+	g->pd = pdeflate_new_mode(level, next, true, err);
 	if (g->pd == NULL) {
 		free(g);
 		return NULL;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "util/err.h"
@@ -33,6 +34,7 @@ enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_QUEUED, SLOT_BUSY, SLOT_DONE };
 struct slot {
 	enum slot_state state;
 	bool last;
+	bool empty_member; /* members mode: the whole stream is empty */
 	unsigned char *in;
 	size_t inlen;
 	unsigned char dict[DICT];
@@ -43,10 +45,11 @@ struct slot {
 	int failed;
 };
 
-/* Per-thread zlib state. */
+/* Per-thread compressor state: zlib for one stream, libdeflate for members. */
 struct zpair {
 	z_stream zs;
 	bool ready;
+	struct libdeflate_compressor *ld;
 };
 
 struct pdeflate {
@@ -66,15 +69,21 @@ struct pdeflate {
 	pthread_t tid[MAX_WORKERS];
 	int nworkers;
 	bool stop;
+	bool members; /* gzip members made by libdeflate (pdeflate_new_mode) */
 	/* used inline when there are no workers */
 	struct zpair z;
 	bool sync_ready;
 };
 
 static int
-zpair_init(struct zpair *z, int level)
+zpair_init(struct zpair *z, int level, bool members)
 {
 	memset(z, 0, sizeof(*z));
+	if (members) {
+		/* level 0 stores every piece and never calls libdeflate */
+		z->ld = libdeflate_alloc_compressor(level > 0 ? level : 1);
+		return z->ld != NULL ? 0 : -1;
+	}
 	if (deflateInit2(&z->zs, level, Z_DEFLATED, -15, 8,
 		Z_DEFAULT_STRATEGY) != Z_OK)
 		return -1;
@@ -85,6 +94,10 @@ zpair_init(struct zpair *z, int level)
 static void
 zpair_end(struct zpair *z)
 {
+	if (z->ld != NULL) {
+		libdeflate_free_compressor(z->ld);
+		z->ld = NULL;
+	}
 	if (!z->ready)
 		return;
 	deflateEnd(&z->zs);
@@ -176,12 +189,133 @@ compress_slot(struct slot *s, struct zpair *z, int level)
 	return 0;
 }
 
+/* Make room for ${need} more output bytes in ${s}. */
+static int
+reserve_out(struct slot *s, size_t need)
+{
+	unsigned char *o;
+	size_t cap;
+
+	if (s->outcap - s->outlen >= need)
+		return 0;
+	cap = s->outlen + need;
+	o = realloc(s->out, cap);
+	if (o == NULL)
+		return -1;
+	s->out = o;
+	s->outcap = cap;
+	return 0;
+}
+
+static void
+put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+/* A gzip member of stored deflate blocks: random data costs a copy. */
+static int
+stored_member(struct slot *s, const unsigned char *in, size_t n)
+{
+	static const unsigned char head[10] = {
+		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff
+	};
+	unsigned char *o;
+	size_t off = 0;
+
+	if (reserve_out(s, 10 + n + 5 * (n / 65535 + 1) + 8) < 0)
+		return -1;
+	o = s->out + s->outlen;
+	memcpy(o, head, sizeof(head));
+	o += sizeof(head);
+	if (n == 0) {
+		/* an empty final fixed-Huffman block, as gzip(1) writes */
+		*o++ = 0x03;
+		*o++ = 0x00;
+	}
+	while (off < n) {
+		size_t k = n - off > 65535 ? 65535 : n - off;
+
+		*o++ = off + k == n ? 1 : 0; /* BFINAL on the last, BTYPE 00 */
+		*o++ = (unsigned char)k;
+		*o++ = (unsigned char)(k >> 8);
+		*o++ = (unsigned char)~k;
+		*o++ = (unsigned char)(~k >> 8);
+		memcpy(o, in + off, k);
+		o += k;
+		off += k;
+	}
+	put_le32(o, (uint32_t)crc32(crc32(0L, Z_NULL, 0), in, (uInt)n));
+	put_le32(o + 4, (uint32_t)n);
+	o += 8;
+	s->outlen = (size_t)(o - s->out);
+	return 0;
+}
+
+/*
+ * Members mode: each run of compressible pieces becomes one gzip member
+ * made by libdeflate (about twice zlib's speed at the same level and
+ * ratio), each run of random pieces one member of stored blocks.  A gzip
+ * file may hold any number of members; every reader (zlib, Python's gzip
+ * module that duplicity uses, gzip(1)) reads them as one stream.  No
+ * dictionary crosses members: the loss is a few hundred bytes per block.
+ */
+static int
+compress_slot_members(struct slot *s, struct zpair *z, int level)
+{
+	size_t off = 0;
+
+	s->outlen = 0;
+	if (s->inlen == 0)
+		/* an empty file is still one member; otherwise nothing */
+		return s->empty_member ? stored_member(s, s->in, 0) : 0;
+	while (off < s->inlen) {
+		size_t end = off, n;
+		bool rnd = level == 0 ||
+		    looks_random(s->in + off, s->inlen - off > PIECE
+			? PIECE : s->inlen - off);
+
+		/* extend the run while the pieces stay of the same kind */
+		do {
+			size_t k = s->inlen - end > PIECE ? PIECE : s->inlen - end;
+
+			end += k;
+			if (end == s->inlen)
+				break;
+			k = s->inlen - end > PIECE ? PIECE : s->inlen - end;
+			if (level > 0 && looks_random(s->in + end, k) != rnd)
+				break;
+		} while (1);
+		n = end - off;
+		if (rnd) {
+			if (stored_member(s, s->in + off, n) < 0)
+				return -1;
+		} else {
+			size_t bound = libdeflate_gzip_compress_bound(z->ld, n);
+			size_t got;
+
+			if (reserve_out(s, bound) < 0)
+				return -1;
+			got = libdeflate_gzip_compress(z->ld, s->in + off, n,
+			    s->out + s->outlen, s->outcap - s->outlen);
+			if (got == 0)
+				return -1;
+			s->outlen += got;
+		}
+		off = end;
+	}
+	return 0;
+}
+
 static void *
 worker(void *arg)
 {
 	struct pdeflate *p = arg;
 	struct zpair z;
-	bool ok = zpair_init(&z, p->level) == 0;
+	bool ok = zpair_init(&z, p->level, p->members) == 0;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct slot *s = NULL;
@@ -202,7 +336,9 @@ worker(void *arg)
 		}
 		s->state = SLOT_BUSY;
 		pthread_mutex_unlock(&p->mu);
-		s->failed = !ok || compress_slot(s, &z, p->level) < 0;
+		s->failed = !ok || (p->members
+			? compress_slot_members(s, &z, p->level)
+			: compress_slot(s, &z, p->level)) < 0;
 		pthread_mutex_lock(&p->mu);
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&p->done);
@@ -225,12 +361,20 @@ online_cpus(void)
 struct pdeflate *
 pdeflate_new(int level, struct sink *out, struct dupc_err *err)
 {
+	return pdeflate_new_mode(level, out, false, err);
+}
+
+struct pdeflate *
+pdeflate_new_mode(int level, struct sink *out, bool members,
+    struct dupc_err *err)
+{
 	struct pdeflate *p = calloc(1, sizeof(*p));
 	int i, n = online_cpus();
 
 	if (p == NULL)
 		goto nomem;
 	p->out = out;
+	p->members = members;
 	p->level = level < 0 ? 6 : level > 9 ? 9 : level;
 	p->crc = crc32(0L, Z_NULL, 0);
 	for (i = 0; i < RING; i++) {
@@ -249,7 +393,7 @@ pdeflate_new(int level, struct sink *out, struct dupc_err *err)
 			break;
 		p->nworkers++;
 	}
-	if (p->nworkers == 0 && zpair_init(&p->z, p->level) < 0)
+	if (p->nworkers == 0 && zpair_init(&p->z, p->level, members) < 0)
 		goto nomem;
 	return p;
 nomem:
@@ -315,13 +459,16 @@ queue_slot(struct pdeflate *p, bool last, struct dupc_err *err)
 
 	s->last = last;
 	p->isize += s->inlen;
+	s->empty_member = last && p->isize == 0;
 	p->in_pending += s->inlen;
 	if (!last) {
 		/* the next block is primed with what precedes it */
 		while (state_of(p, n) != SLOT_FREE)
 			if (emit_one(p, err) < 0)
 				return -1;
-		if (s->inlen >= DICT) {
+		if (p->members) {
+			n->dictlen = 0;
+		} else if (s->inlen >= DICT) {
 			memcpy(n->dict, s->in + s->inlen - DICT, DICT);
 			n->dictlen = DICT;
 		} else {
@@ -337,7 +484,9 @@ queue_slot(struct pdeflate *p, bool last, struct dupc_err *err)
 		set_state(p, n, SLOT_FILLING);
 	}
 	if (p->nworkers == 0) {
-		s->failed = compress_slot(s, &p->z, p->level) < 0;
+		s->failed = (p->members
+			? compress_slot_members(s, &p->z, p->level)
+			: compress_slot(s, &p->z, p->level)) < 0;
 		set_state(p, s, SLOT_DONE);
 	} else {
 		pthread_mutex_lock(&p->mu);

@@ -15,6 +15,7 @@
  * is only ever called from it); workers only compress.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,16 @@ struct sink;
  * (borrowed).  Uses one worker per online CPU (none on one CPU).
  */
 struct pdeflate *pdeflate_new(int, struct sink *, struct dupc_err *);
+
+/*
+ * pdeflate_new_mode(level, out, members, err):
+ * With ${members}, the output is a series of complete gzip members (header
+ * and trailer included) made with libdeflate, faster than zlib at the same
+ * level; without, the same as pdeflate_new.  A raw DEFLATE stream (the
+ * OpenPGP packet) cannot be made of members, so only gzip uses them.
+ */
+struct pdeflate *pdeflate_new_mode(int, struct sink *, bool,
+    struct dupc_err *);
 
 /* pdeflate_write(p, data, n, err) */
 int pdeflate_write(struct pdeflate *, const void *, size_t, struct dupc_err *);
