@@ -19,6 +19,7 @@ err_clear(struct dupc_err *err)
 	err->errnum = 0;
 	err->cls = ERR_PERMANENT;
 	err->msg[0] = '\0';
+	err->extra[0] = '\0';
 }
 
 int
@@ -29,8 +30,21 @@ err_vset(struct dupc_err *err, int code, const char *fmt, va_list ap)
 	err->code = code ? code : E_GENERIC;
 	err->errnum = 0;
 	err->cls = ERR_PERMANENT;
+	err->extra[0] = '\0';
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	return -1;
+}
+
+void
+err_set_extra(struct dupc_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->extra, sizeof(err->extra), fmt, ap);
+	va_end(ap);
 }
 
 int
