@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "engine/pipe.h"
+#include "engine/progress.h"
 #include "engine/session.h"
 #include "format/collection.h"
 #include "format/manifest.h"
@@ -124,6 +125,7 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 			return err_set(err, E_BACKEND_NOT_FOUND,
 			    "volume %u of the backup set is missing on the target",
 			    mv->number);
+		progress_download_begin(name);
 		r->fd = session_download(r->s, name, err);
 		if (r->fd < 0)
 			return -1;
@@ -170,6 +172,7 @@ next_raw(struct setreader *r, struct entry_name *en, struct buf *index,
 		}
 		if (rc == 0) {
 			close_volume(r);
+			progress_volume_read();
 			continue;
 		}
 		if (te.hardlink)

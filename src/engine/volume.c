@@ -14,6 +14,7 @@
 #include "backend/backend.h"
 #include "engine/engine.h"
 #include "engine/pipe.h"
+#include "engine/progress.h"
 #include "engine/session.h"
 #include "format/manifest.h"
 #include "format/tar.h"
@@ -102,6 +103,7 @@ open_volume(struct volwriter *vw, struct dupc_err *err)
 		return -1;
 	}
 	vw->number = vw->next_number++;
+	progress_volume_begin(vw->number);
 	vw->open = true;
 	vw->any = false;
 	buf_reset(&vw->start);
@@ -133,13 +135,16 @@ upload_volume(struct volwriter *vw, uint64_t size, const char *sha1,
 		err_errno(err, E_GENERIC, "preparing %s", buf_str(&name));
 		goto out;
 	}
-	log_msg(LOG_INFO, INFO_SYNC_UPLOAD_BEGIN, NULL, "Writing %s",
-	    buf_str(&name));
 	faultpoint("volume-upload");
-	if (backend_put(vw->s->be, buf_str(&name), src, size, err) < 0) {
+	rc = backend_put(vw->s->be, buf_str(&name),
+	    progress_upload_begin(buf_str(&name), vw->number, size, src), size,
+	    err);
+	progress_upload_end(rc == 0);
+	if (rc < 0) {
 		err_prefix(err, "uploading %s", buf_str(&name));
 		goto out;
 	}
+	rc = -1;
 	faultpoint("volume-uploaded");
 	memset(&mv, 0, sizeof(mv));
 	mv.number = vw->number;
@@ -157,8 +162,7 @@ upload_volume(struct volwriter *vw, uint64_t size, const char *sha1,
 		goto out;
 	vw->stored += size;
 	vw->count++;
-	log_msg(LOG_INFO, INFO_PROGRESS, NULL, "Processed volume %u",
-	    vw->number);
+	progress_volume_done(vw->number);
 	rc = 0;
 out:
 	source_free(src);
