@@ -358,10 +358,8 @@ check_temp_space(struct cli *c, struct dupc_err *err)
 	uint64_t avail, need = c->o.volsize + c->o.volsize * 3 / 10;
 	char have_s[32], need_s[32];
 
-	if (tempdir_init(c->o.tempdir, err) < 0) {
-		err_prefix(err, "temporary directory");
+	if (tempdir_init(c->o.tempdir, err) < 0)
 		return -1;
-	}
 	if (statvfs(tempdir_path(), &sv) < 0)
 		return 0;
 	avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
@@ -465,7 +463,8 @@ explain(const struct cli *c, struct dupc_err *err)
 	const char *url = c->o.url ? c->o.url : "";
 	bool mf = strncmp(url, "mf://", 5) == 0;
 
-	if (err->errnum == ENOSPC || err->errnum == EDQUOT) {
+	if (err->code != E_BACKEND_NO_SPACE &&
+	    (err->errnum == ENOSPC || err->errnum == EDQUOT)) {
 		if (c->cmd == CMD_RESTORE)
 			add_hint(err, "a local disk is full: free space in the restore directory and the temporary directory (--tempdir)");
 		else
@@ -508,15 +507,41 @@ base_name(const char *argv0)
 	return slash ? slash + 1 : argv0 ? argv0 : "dupc";
 }
 
+/*
+ * Stopped by SIGINT or SIGTERM wherever the engine noticed it (a network
+ * transfer cut short reports only that it failed): duplicity exits 4.
+ */
+static void
+interrupted_error(const struct cli *c, struct dupc_err *err)
+{
+	int sig = interrupted();
+
+	if (sig == 0 || err->code == E_NO_MANIFESTS)
+		return;
+	if (is_backup(c->cmd))
+		err_set(err, E_NO_MANIFESTS,
+		    "interrupted by signal %d; run the backup again to resume",
+		    sig);
+	else if (c->cmd == CMD_RESTORE)
+		err_set(err, E_NO_MANIFESTS,
+		    "interrupted by signal %d; what is restored is incomplete: run the command again (with --force to overwrite)",
+		    sig);
+	else
+		err_set(err, E_NO_MANIFESTS, "interrupted by signal %d", sig);
+}
+
 /* Print the one error line (ERROR records go to stderr) and its code. */
 static int
 fail(const struct cli *c, struct dupc_err *err)
 {
-	int code = err->code ? err->code : E_GENERIC;
+	int code;
 
 	progress_stop();
-	if (c != NULL)
+	if (c != NULL) {
+		interrupted_error(c, err);
 		explain(c, err);
+	}
+	code = err->code ? err->code : E_GENERIC;
 	if (err->msg[0] != '\0')
 		log_msg(LOG_ERROR, code, err->extra[0] ? err->extra : NULL,
 		    "%s", err->msg);

@@ -285,7 +285,8 @@ run_merge(struct rpass *rp, struct dupc_err *err)
 		size_t n = 0;
 
 		if (interrupted()) {
-			err_set(err, E_NO_MANIFESTS, "interrupted by signal %d",
+			err_set(err, E_NO_MANIFESTS,
+			    "interrupted by signal %d; what is restored is incomplete: run the command again (with --force to overwrite)",
 			    interrupted());
 			goto out;
 		}
