@@ -1061,6 +1061,8 @@ check_last_manifest(struct session *s, struct dupc_err *err)
 	struct manifest m;
 	char host[256];
 
+	if (session_check_passphrase(s, last, err) < 0)
+		return -1;
 	manifest_init(&m);
 	if (session_manifest(s, last, &m, err) < 0)
 		return -1;

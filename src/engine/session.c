@@ -510,6 +510,33 @@ read_source_all(struct source *src, struct buf *b, struct dupc_err *err)
 }
 
 int
+session_check_passphrase(struct session *s, const struct cset *set,
+    struct dupc_err *err)
+{
+	const struct dupc_opts *o = s->o;
+	size_t n = set->manifest ? strlen(set->manifest) : 0;
+	struct buf text;
+	struct rpipe rp;
+	int fd, rc = -1;
+
+	if (!o->encrypt || o->nencrypt_keys > 0 || o->nhidden_keys > 0 ||
+	    n < 4 || strcmp(set->manifest + n - 4, ".gpg") != 0)
+		return 0;
+	fd = session_download(s, set->manifest, err);
+	if (fd < 0)
+		return -1;
+	buf_init(&text, MANIFEST_MAX_BYTES);
+	memset(&rp, 0, sizeof(rp));
+	if (rpipe_open(&rp, o, set->manifest, fd, err) == 0 &&
+	    read_source_all(rp.head, &text, err) == 0)
+		rc = 0;
+	rpipe_release(&rp);
+	close(fd);
+	buf_release(&text);
+	return rc;
+}
+
+int
 session_manifest(struct session *s, const struct cset *set,
     struct manifest *m, struct dupc_err *err)
 {

@@ -69,6 +69,17 @@ int session_manifest(struct session *, const struct cset *,
     struct manifest *, struct dupc_err *);
 
 /*
+ * session_check_passphrase(s, set, err):
+ * With symmetric encryption, decrypt ${set}'s manifest from the target, so
+ * that a wrong PASSPHRASE stops an incremental backup before it adds a set
+ * the rest of the chain could not be restored with (duplicity checks only
+ * when resuming).  0 when it decrypts or there is nothing to check; else
+ * -1 with the codec's E_GPG_FAILED error.
+ */
+int session_check_passphrase(struct session *, const struct cset *,
+    struct dupc_err *);
+
+/*
  * session_local_name(s, remote_name, out):
  * The archive dir name duplicity keeps for a remote metadata file (base
  * name, plus .gz for signatures); -1 if it is not metadata.
