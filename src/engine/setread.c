@@ -21,6 +21,7 @@
 #include "util/buf.h"
 #include "util/digest.h"
 #include "util/err.h"
+#include "util/faultpoint.h"
 #include "util/log.h"
 #include "util/path.h"
 
@@ -126,6 +127,7 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 			    "volume %u of the backup set is missing on the target",
 			    mv->number);
 		progress_download_begin(name);
+		faultpoint("volume-download");
 		r->fd = session_download(r->s, name, err);
 		if (r->fd < 0)
 			return -1;
