@@ -484,6 +484,9 @@ explain(const struct cli *c, struct dupc_err *err)
 	case E_BACKEND_NO_SPACE:
 		add_hint(err, "the target is full: free space there or back up elsewhere");
 		break;
+	case E_INC_WITHOUT_SIGS:
+		add_hint(err, "run a full backup first");
+		break;
 	default:
 		break;
 	}
