@@ -96,6 +96,8 @@ test_have_prereq() {
 	DUPLICITY) command -v duplicity >/dev/null 2>&1 ;;
 	VECTORS) [ -n "$VECTORS" ] && [ -d "$VECTORS" ] ;;
 	UNSHARE) [ "$(id -u)" -eq 0 ] && unshare -u true 2>/dev/null ;;
+	MOUNT) [ "$(id -u)" -eq 0 ] &&
+		unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs \"$TRASH\"" 2>/dev/null ;;
 	*) return 1 ;;
 	esac
 }
