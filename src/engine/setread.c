@@ -224,6 +224,18 @@ setreader_new(struct session *s, const struct cset *set,
 	return r;
 }
 
+/*
+ * When only volumes that may hold the restored path are read, a volume
+ * can begin with later chunks of a file outside that path, whose first
+ * chunks are in a volume that was skipped: they are passed over.
+ */
+static bool
+continues_outside(const struct setreader *r)
+{
+	return *r->prefix != '\0' && r->en.multivol && r->en.chunk != 1 &&
+	    !index_is_within(buf_str(&r->index), r->prefix);
+}
+
 static int
 load_next(struct setreader *r, struct dupc_err *err)
 {
@@ -241,9 +253,11 @@ load_next(struct setreader *r, struct dupc_err *err)
 		r->pending = false;
 		rc = 1;
 	} else {
-		rc = next_raw(r, &r->en, &r->index, &r->meta, err);
-		if (rc < 0)
-			return -1;
+		do {
+			rc = next_raw(r, &r->en, &r->index, &r->meta, err);
+			if (rc < 0)
+				return -1;
+		} while (rc > 0 && continues_outside(r));
 	}
 	if (rc == 0) {
 		r->have = false;
