@@ -50,13 +50,15 @@ test_expect_success 'bad URLs: exit 8, one line naming the URL and the forms dup
 
 test_expect_success 'start the MediaFire emulator' '
 	test -f "$MFEMU" &&
-	python3 "$MFEMU" --listen 127.0.0.1:0 --data "$TRASH/mfdata" \
-		--account "u@example.com:right" --no-fsync >mf.out 2>mf.err &
-	mf_pid=$! &&
+	# the pid of the emulator itself (not of a shell around it)
+	sh -c "echo \$\$ >mf.pid; exec python3 \"\$0\" --listen 127.0.0.1:0 \
+		--data \"$TRASH/mfdata\" --account u@example.com:right --no-fsync" \
+		"$MFEMU" >mf.out 2>mf.err &
 	for i in $(seq 1 100); do
 		grep -q "listening on" mf.out && break
 		sleep 0.1
 	done &&
+	mf_pid=$(cat mf.pid) &&
 	MF_ROOT=$(sed -n "s/^mfemu listening on //p" mf.out) &&
 	test -n "$MF_ROOT"
 '
