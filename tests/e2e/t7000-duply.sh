@@ -13,6 +13,8 @@ fi
 
 mkdir -p bin && ln -s "$DUPC" bin/duplicity
 export PATH="$TRASH/bin:$PATH"
+# duply's own gpg test starts an agent in the private GNUPGHOME
+trap 'gpgconf --kill gpg-agent >/dev/null 2>&1' EXIT
 
 # profile NAME GPG-LINE: a duply profile backing up src to t-NAME
 profile() {
