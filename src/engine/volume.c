@@ -120,7 +120,7 @@ upload_volume(struct volwriter *vw, uint64_t size, const char *sha1,
 	struct manifest_volume mv;
 	struct buf name, block;
 	struct source *src = NULL;
-	int rc = -1;
+	int rc = -1, put;
 
 	buf_init(&name, 4096);
 	buf_init(&block, 1 << 22);
@@ -136,15 +136,14 @@ upload_volume(struct volwriter *vw, uint64_t size, const char *sha1,
 		goto out;
 	}
 	faultpoint("volume-upload");
-	rc = backend_put(vw->s->be, buf_str(&name),
+	put = backend_put(vw->s->be, buf_str(&name),
 	    progress_upload_begin(buf_str(&name), vw->number, size, src), size,
 	    err);
-	progress_upload_end(rc == 0);
-	if (rc < 0) {
+	progress_upload_end(put == 0);
+	if (put < 0) {
 		err_prefix(err, "uploading %s", buf_str(&name));
 		goto out;
 	}
-	rc = -1;
 	faultpoint("volume-uploaded");
 	memset(&mv, 0, sizeof(mv));
 	mv.number = vw->number;
