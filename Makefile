@@ -5,6 +5,9 @@
 BUILD    ?= build
 CC       ?= cc
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SANITIZE ?=
 WERROR   ?=
 PKG_CONFIG ?= pkg-config
@@ -99,9 +102,18 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
+# The program, its manual page and its bash completion.
 install: $(BUILD)/dupc
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/dupc $(DESTDIR)$(PREFIX)/bin/dupc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(BUILD)/dupc $(DESTDIR)$(BINDIR)/dupc
+	install -m 0644 docs/dupc.1 $(DESTDIR)$(MANDIR)/man1/dupc.1
+	install -m 0644 contrib/dupc.bash-completion $(DESTDIR)$(BASHCOMPDIR)/dupc
+
+# A "duplicity" link to dupc, for front-ends that run duplicity (duply,
+# deja-dup): run under that name, dupc answers --version as duplicity.
+install-duplicity-compat: install
+	ln -sf dupc $(DESTDIR)$(BINDIR)/duplicity
 
 format-check:
 	@tools/format-check.sh

@@ -66,40 +66,83 @@ backoff(struct retry_backend *rb, unsigned n)
 }
 
 /*
- * One operation with retries.  ${op} runs one attempt; ${what} names it in
- * messages.  The final error keeps the last attempt's code and class.
+ * The machine-log extra of a failed operation, as duplicity's retry
+ * decorator writes it (backend.py): the operation and the quoted name.
+ */
+static void
+set_extra(struct dupc_err *err, const char *what, const char *name)
+{
+	char q[ERR_EXTRA_MAX - 16];
+
+	if (err == NULL || err->extra[0] != '\0')
+		return;
+	if (name != NULL)
+		err_set_extra(err, "%s %s", what,
+		    log_quote_path(name, q, sizeof(q)));
+	else
+		err_set_extra(err, "%s", what);
+}
+
+/*
+ * A failed attempt: a warning in the machine log, on the console only
+ * from -v info up (the final error repeats the cause), and a note on the
+ * terminal's status line while waiting.
+ */
+static void
+note_attempt(const struct retry_backend *rb, unsigned n,
+    const struct dupc_err *e)
+{
+	char note[160];
+
+	log_msgf(LOG_WARNING, WARN_GENERIC, NULL, LOG_F_QUIET_CONSOLE,
+	    "Attempt %u failed. %s: %s", n, class_name(e->cls), e->msg);
+	snprintf(note, sizeof(note),
+	    "attempt %u of %u failed (%.80s); retrying", n, rb->attempts,
+	    e->msg);
+	log_status_note(note);
+}
+
+/*
+ * One operation with retries.  ${op} runs one attempt; ${what} (and the
+ * object ${name}, may be NULL) name it in the machine log.  The final
+ * error keeps the last attempt's code and class.
  */
 typedef int attempt_fn(struct retry_backend *, void *, struct dupc_err *);
 
 static int
 with_retries(struct retry_backend *rb, attempt_fn *op, void *arg,
-    const char *what, struct dupc_err *err)
+    const char *what, const char *name, struct dupc_err *err)
 {
 	struct dupc_err e;
 	unsigned n;
 
 	for (n = 1;; n++) {
 		err_clear(&e);
-		if (op(rb, arg, &e) == 0)
+		if (op(rb, arg, &e) == 0) {
+			if (n > 1)
+				log_status_note(NULL);
 			return 0;
+		}
 		if (e.cls != ERR_TRANSIENT || interrupted()) {
 			if (err != NULL)
 				*err = e;
+			set_extra(err, what, name);
+			log_status_note(NULL);
 			return -1;
 		}
 		if (n >= rb->attempts)
 			break;
-		log_warn("Attempt %u failed. %s: %s", n, class_name(e.cls),
-		    e.msg);
+		note_attempt(rb, n, &e);
 		backoff(rb, n + 1);
 		if (interrupted())
 			break;
 	}
+	log_status_note(NULL);
 	if (err != NULL) {
 		*err = e;
 		err_prefix(err, "Giving up after %u attempts. %s", n,
 		    class_name(e.cls));
-		(void)what;
+		set_extra(err, what, name);
 	}
 	return -1;
 }
@@ -124,7 +167,7 @@ retry_list(struct backend *be, backend_list_fn *fn, void *arg,
 	struct list_arg la = { fn, arg };
 
 	return with_retries((struct retry_backend *)be, list_once, &la,
-	    "list", err);
+	    "list", NULL, err);
 }
 
 struct put_arg {
@@ -168,7 +211,7 @@ retry_put(struct backend *be, const char *name, struct source *src,
 	struct put_arg pa = { name, src, size, true };
 
 	return with_retries((struct retry_backend *)be, put_once, &pa, "put",
-	    err);
+	    name, err);
 }
 
 struct get_arg {
@@ -190,7 +233,7 @@ retry_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 	struct get_arg ga = { name, fd };
 
 	return with_retries((struct retry_backend *)be, get_once, &ga, "get",
-	    err);
+	    name, err);
 }
 
 static int
@@ -203,7 +246,7 @@ static int
 retry_remove(struct backend *be, const char *name, struct dupc_err *err)
 {
 	return with_retries((struct retry_backend *)be, remove_once,
-	    (void *)(uintptr_t)name, "delete", err);
+	    (void *)(uintptr_t)name, "delete", name, err);
 }
 
 struct size_arg {
@@ -226,7 +269,7 @@ retry_size(struct backend *be, const char *name, uint64_t *size,
 	struct size_arg sa = { name, size };
 
 	return with_retries((struct retry_backend *)be, size_once, &sa, "size",
-	    err);
+	    name, err);
 }
 
 struct sha_arg {
@@ -252,7 +295,7 @@ retry_sha256(struct backend *be, const char *name, char *hex,
 	if (rb->inner->ops->sha256 == NULL)
 		return err_set(err, E_BACKEND_ERROR,
 		    "backend cannot report object hashes");
-	return with_retries(rb, sha_once, &sa, "sha256", err);
+	return with_retries(rb, sha_once, &sa, "sha256", name, err);
 }
 
 static void

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "engine/engine.h"
+#include "util/digest.h"
 
 struct dupc_err;
 
@@ -47,13 +48,22 @@ struct cli {
 	bool show_help;
 	const char *help_topic;
 	bool progress;
+	unsigned progress_rate; /* seconds between progress reports */
 	/* owned storage behind the const arrays in o */
 	char **keys, **hidden, **gpgopts;
+	char **rename_from, **rename_to;
 	char *file_to_restore;
 	char *localdir;
+	char gio_name[DIGEST_HEX_MAX]; /* --name from a gio+file:// URL */
 	char hostname[256];
 	struct selection *sel;
 };
+
+/*
+ * The name the program was run as, for messages: "dupc", or "duplicity"
+ * when run through the compatibility link (set by main()).
+ */
+extern const char *cli_progname;
 
 /*
  * cli_parse(c, argc, argv, err):

@@ -1,7 +1,10 @@
 /*
  * dupc's main(): parse the command line, resolve what the engine needs
  * (times, source path as duplicity records it, hostname, passphrase), run
- * one command, and print its one error line.  Exit codes are duplicity's.
+ * one command, and print its one error line, with the fix when the error
+ * is one a user can cause.  Exit codes are duplicity's.  Run as
+ * "duplicity" (the compatibility link), it answers --version as duplicity
+ * 0.8.22 does, so that front-ends such as duply and deja-dup accept it.
  */
 #define _DEFAULT_SOURCE
 #include "cli/cli.h"
@@ -12,13 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "delta/rsync.h"
+#include "engine/progress.h"
+#include "engine/stats.h"
 #include "format/dtime.h"
 #include "format/tar.h"
 #include "select/select.h"
+#include "util/digest.h"
 #include "util/err.h"
 #include "util/interrupt.h"
 #include "util/log.h"
@@ -31,6 +38,9 @@
 #ifndef DUPC_VERSION
 #define DUPC_VERSION "0.1.0"
 #endif
+
+/* The duplicity release whose formats and command line dupc follows. */
+#define DUPLICITY_COMPAT_VERSION "0.8.22"
 
 /*
  * duplicity records the source as given, with "." components and
@@ -97,24 +107,50 @@ resolve_times(struct cli *c, struct dupc_err *err)
 	return 0;
 }
 
+/*
+ * --log-fd and --log-file take effect before anything else is parsed, so
+ * that a front-end reading only the machine log (deja-dup sends stdout
+ * and stderr to /dev/null) also sees a command-line error.
+ */
 static int
-setup_logging(struct cli *c, struct dupc_err *err)
+open_machine_logs(int argc, char **argv, struct dupc_err *err)
 {
-	if (c->log_fd >= 0) {
-		if (fcntl(c->log_fd, F_GETFD) < 0)
-			return err_set(err, E_COMMAND_LINE,
-			    "--log-fd %d is not an open file descriptor",
-			    c->log_fd);
-		log_set_machine_fd(c->log_fd);
-	}
-	if (c->log_file != NULL) {
-		int fd = open(c->log_file,
-		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int i;
 
-		if (fd < 0)
-			return err_errno(err, E_COMMAND_LINE,
-			    "cannot open --log-file %s", c->log_file);
-		log_set_machine_fd(fd);
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i], *v = NULL;
+		uint64_t n;
+		int fd;
+
+		if (strncmp(a, "--log-fd=", 9) == 0 ||
+		    strncmp(a, "--log-file=", 11) == 0)
+			v = strchr(a, '=') + 1;
+		else if ((strcmp(a, "--log-fd") == 0 ||
+			     strcmp(a, "--log-file") == 0) && i + 1 < argc)
+			v = argv[++i];
+		else
+			continue;
+		if (a[7] == 'd') {
+			/* log.py: "log-fd must be greater than zero" */
+			if (parse_u64(v, &n) < 0 || n < 1 || n > 1u << 20)
+				return err_set(err, E_COMMAND_LINE,
+				    "bad value '%s' for --log-fd: expected an open file descriptor number from 1 up",
+				    v);
+			fd = (int)n;
+			if (fcntl(fd, F_GETFD) < 0)
+				return err_set(err, E_COMMAND_LINE,
+				    "--log-fd %d is not an open file descriptor",
+				    fd);
+		} else {
+			fd = open(v, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			    0600);
+			if (fd < 0)
+				return err_errno(err, E_COMMAND_LINE,
+				    "cannot open --log-file %s", v);
+		}
+		if (log_add_machine_fd(fd) < 0)
+			return err_set(err, E_COMMAND_LINE,
+			    "too many --log-fd/--log-file options");
 	}
 	return 0;
 }
@@ -123,6 +159,32 @@ static bool
 is_backup(enum cmd_id cmd)
 {
 	return cmd == CMD_FULL || cmd == CMD_INC || cmd == CMD_BACKUP;
+}
+
+/*
+ * deja-dup names local folders gio+file:///path (duplicity's gio backend);
+ * dupc reads them as file:// URLs.  The archive dir keeps the name
+ * duplicity derives from the URL as given, so both share one cache.
+ */
+static int
+map_gio_url(struct cli *c, struct dupc_err *err)
+{
+	const char *u = c->o.url;
+	char safe[1024];
+
+	if (strncmp(u, "gio+", 4) != 0)
+		return 0;
+	if (strncmp(u + 4, "file://", 7) != 0)
+		return err_set(err, E_BAD_URL,
+		    "unsupported backend scheme '%.*s' in '%s'; dupc supports gio+file://, file:// and mf://",
+		    (int)(strstr(u, "://") - u), u,
+		    url_redact(u, safe, sizeof(safe)));
+	if (c->o.name == NULL) {
+		digest_hex(DIGEST_MD5, u, strlen(u), c->gio_name);
+		c->o.name = c->gio_name;
+	}
+	c->o.url = u + 4;
+	return 0;
 }
 
 /* Check positional arguments and fill url/local. */
@@ -135,7 +197,8 @@ resolve_args(struct cli *c, struct dupc_err *err)
 	if (c->cmd == CMD_NONE) {
 		if (c->nargs != 2)
 			return err_set(err, E_COMMAND_LINE,
-			    "expected SOURCE_DIR TARGET_URL or SOURCE_URL TARGET_DIR; see dupc --help");
+			    "expected SOURCE_DIR TARGET_URL or SOURCE_URL TARGET_DIR; see %s --help",
+			    cli_progname);
 		c->cmd = url_looks_like(c->args[0]) ? CMD_RESTORE : CMD_BACKUP;
 	}
 	if (c->cmd == CMD_COLLECTION_STATUS || c->cmd == CMD_LIST_CURRENT_FILES ||
@@ -145,8 +208,8 @@ resolve_args(struct cli *c, struct dupc_err *err)
 		want = 1;
 	if (c->nargs != want)
 		return err_set(err, E_COMMAND_LINE,
-		    "wrong number of arguments (%zu, expected %zu); see dupc help",
-		    c->nargs, want);
+		    "wrong number of arguments (%zu, expected %zu); see %s --help",
+		    c->nargs, want, cli_progname);
 	if (is_backup(c->cmd)) {
 		o->local = c->args[0];
 		o->url = c->args[1];
@@ -164,7 +227,7 @@ resolve_args(struct cli *c, struct dupc_err *err)
 		return err_set(err, E_BAD_URL,
 		    "'%s' is not a URL; use file:///path or mf://user%%40example.com@mediafire.com/folder",
 		    o->url);
-	return 0;
+	return map_gio_url(c, err);
 }
 
 static int
@@ -214,6 +277,68 @@ resolve_restore_path(struct cli *c, struct dupc_err *err)
 	return 0;
 }
 
+/*
+ * --rename FROM TO: both relative to the restore root ("./" components,
+ * doubled and trailing slashes are dropped, as os.path.normpath does);
+ * TO must stay inside the restore directory.
+ */
+static int
+resolve_renames(struct cli *c, struct dupc_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < c->o.nrenames; i++) {
+		char *from = canonical_local(c->rename_from[i]);
+		char *to = canonical_local(c->rename_to[i]);
+		bool ok = from != NULL && to != NULL && from[0] != '/' &&
+		    to[0] != '/' && strcmp(from, ".") != 0;
+
+		if (ok && strcmp(to, ".") == 0)
+			to[0] = '\0';
+		ok = ok && index_valid(from) && (*to == '\0' || index_valid(to));
+		if (from != NULL && to != NULL) {
+			free(c->rename_from[i]);
+			free(c->rename_to[i]);
+			c->rename_from[i] = from;
+			c->rename_to[i] = to;
+		} else {
+			free(from);
+			free(to);
+		}
+		if (!ok)
+			return err_set(err, E_COMMAND_LINE,
+			    "bad --rename %s %s: give two paths relative to the backup root, without '..'",
+			    c->rename_from[i], c->rename_to[i]);
+	}
+	return 0;
+}
+
+/*
+ * Like duplicity's check_resources: a backup or restore needs room for a
+ * volume and some signatures in the temporary directory (1.3 x --volsize).
+ */
+static int
+check_temp_space(struct cli *c, struct dupc_err *err)
+{
+	struct statvfs sv;
+	uint64_t avail, need = c->o.volsize + c->o.volsize * 3 / 10;
+	char have_s[32], need_s[32];
+
+	if (tempdir_init(c->o.tempdir, err) < 0)
+		return -1;
+	if (statvfs(tempdir_path(), &sv) < 0)
+		return 0;
+	avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	if (avail >= need)
+		return 0;
+	return err_set(err, E_NOT_ENOUGH_FREESPACE,
+	    "not enough temporary space in %s: %s free, about %s needed (1.3 x --volsize); free some space, point --tempdir (or TMPDIR) at a bigger filesystem, or lower --volsize",
+	    c->o.tempdir ? c->o.tempdir : getenv("TMPDIR") ? getenv("TMPDIR")
+								: "/tmp",
+	    stats_bytes((int64_t)avail, have_s, sizeof(have_s)),
+	    stats_bytes((int64_t)need, need_s, sizeof(need_s)));
+}
+
 static int
 run(struct cli *c, struct dupc_err *err)
 {
@@ -229,7 +354,8 @@ run(struct cli *c, struct dupc_err *err)
 	case CMD_INC:
 	case CMD_BACKUP:
 		if (resolve_source(c, E_BACKUP_DIR_DOESNT_EXIST, err) < 0 ||
-		    cli_passphrases(c, c->cmd, err) < 0)
+		    cli_passphrases(c, c->cmd, err) < 0 ||
+		    check_temp_space(c, err) < 0)
 			return -1;
 		kind = c->cmd == CMD_FULL ? BACKUP_FULL
 		    : c->cmd == CMD_INC	  ? BACKUP_INC
@@ -237,12 +363,15 @@ run(struct cli *c, struct dupc_err *err)
 		return engine_backup(o, kind, err);
 	case CMD_RESTORE:
 		if (resolve_restore_path(c, err) < 0 ||
-		    cli_passphrases(c, c->cmd, err) < 0)
+		    resolve_renames(c, err) < 0 ||
+		    cli_passphrases(c, c->cmd, err) < 0 ||
+		    check_temp_space(c, err) < 0)
 			return -1;
 		return engine_restore(o, err);
 	case CMD_VERIFY:
 		if (resolve_source(c, E_VERIFY_DIR_DOESNT_EXIST, err) < 0 ||
 		    resolve_restore_path(c, err) < 0 ||
+		    resolve_renames(c, err) < 0 ||
 		    cli_passphrases(c, c->cmd, err) < 0)
 			return -1;
 		if (engine_verify(o, &diffs, err) < 0)
@@ -272,8 +401,120 @@ run(struct cli *c, struct dupc_err *err)
 		return engine_remove_all_but_n_full(o,
 		    c->cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL, err);
 	default:
-		return err_set(err, E_COMMAND_LINE, "no command; see dupc --help");
+		return err_set(err, E_COMMAND_LINE, "no command; see %s --help",
+		    cli_progname);
 	}
+}
+
+/* Append "; ${hint}" to the error line unless it already carries one. */
+static void
+add_hint(struct dupc_err *err, const char *hint)
+{
+	size_t n = strlen(err->msg);
+
+	if (hint == NULL || strstr(err->msg, hint) != NULL)
+		return;
+	snprintf(err->msg + n, sizeof(err->msg) - n, "; %s", hint);
+}
+
+/*
+ * The fix for failures the user can cause that the engine reports by
+ * class rather than by cause: no network, refused credentials, a full
+ * disk.  Keyed on the error code, errno and the URL's scheme, never on
+ * the message text.
+ */
+static void
+explain(const struct cli *c, struct dupc_err *err)
+{
+	const char *url = c->o.url ? c->o.url : "";
+	bool mf = strncmp(url, "mf://", 5) == 0;
+
+	if (err->code != E_BACKEND_NO_SPACE &&
+	    (err->errnum == ENOSPC || err->errnum == EDQUOT)) {
+		if (c->cmd == CMD_RESTORE)
+			add_hint(err, "a local disk is full: free space in the restore directory and the temporary directory (--tempdir)");
+		else
+			add_hint(err, "a local disk is full: free space in the temporary directory (--tempdir) and the archive dir (--archive-dir)");
+		return;
+	}
+	switch (err->code) {
+	case E_CONNECTION_FAILED:
+		add_hint(err, mf && getenv("DUPC_MF_API_ROOT") != NULL
+			? "check the network connection and DUPC_MF_API_ROOT"
+			: "check the network connection");
+		break;
+	case E_BACKEND_PERMISSION_DENIED:
+		add_hint(err, mf ? "check FTP_PASSWORD and the account in the URL"
+				 : "check the permissions of the target");
+		break;
+	case E_BACKEND_NO_SPACE:
+		add_hint(err, "the target is full: free space there or back up elsewhere");
+		break;
+	case E_INC_WITHOUT_SIGS:
+		add_hint(err, "run a full backup first");
+		break;
+	default:
+		break;
+	}
+}
+
+/* --version: dupc's own, or duplicity's line for front-ends. */
+static void
+print_version(void)
+{
+	if (strcmp(cli_progname, "duplicity") == 0)
+		printf("duplicity %s\n", DUPLICITY_COMPAT_VERSION);
+	else
+		printf("dupc %s\n", DUPC_VERSION);
+}
+
+static const char *
+base_name(const char *argv0)
+{
+	const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+
+	return slash ? slash + 1 : argv0 ? argv0 : "dupc";
+}
+
+/*
+ * Stopped by SIGINT or SIGTERM wherever the engine noticed it (a network
+ * transfer cut short reports only that it failed): duplicity exits 4.
+ */
+static void
+interrupted_error(const struct cli *c, struct dupc_err *err)
+{
+	int sig = interrupted();
+
+	if (sig == 0 || err->code == E_NO_MANIFESTS)
+		return;
+	if (is_backup(c->cmd))
+		err_set(err, E_NO_MANIFESTS,
+		    "interrupted by signal %d; run the backup again to resume",
+		    sig);
+	else if (c->cmd == CMD_RESTORE)
+		err_set(err, E_NO_MANIFESTS,
+		    "interrupted by signal %d; what is restored is incomplete: run the command again (with --force to overwrite)",
+		    sig);
+	else
+		err_set(err, E_NO_MANIFESTS, "interrupted by signal %d", sig);
+}
+
+/* Print the one error line (ERROR records go to stderr) and its code. */
+static int
+fail(const struct cli *c, struct dupc_err *err)
+{
+	int code;
+
+	progress_stop();
+	if (c != NULL) {
+		interrupted_error(c, err);
+		explain(c, err);
+	}
+	code = err->code ? err->code : E_GENERIC;
+	if (err->msg[0] != '\0')
+		log_msg(LOG_ERROR, code, err->extra[0] ? err->extra : NULL,
+		    "%s", err->msg);
+	return code;
 }
 
 int
@@ -281,49 +522,47 @@ main(int argc, char **argv)
 {
 	struct dupc_err err;
 	struct cli c;
-	int rc;
+	int rc = 0;
 
 	err_clear(&err);
 	cli_take_secrets();
+	if (strcmp(base_name(argv[0]), "duplicity") == 0)
+		cli_progname = "duplicity";
 	interrupt_install();
 	tar_init_locale();
 	delta_init();
-	if (cli_parse(&c, argc, argv, &err) < 0)
-		goto fail;
+	if (open_machine_logs(argc, argv, &err) < 0)
+		return fail(NULL, &err);
+	if (cli_parse(&c, argc, argv, &err) < 0) {
+		rc = fail(NULL, &err);
+		goto out;
+	}
 	if (c.show_version) {
-		printf("dupc %s\n", DUPC_VERSION);
-		cli_release(&c);
-		return 0;
+		print_version();
+		goto out;
 	}
 	if (c.show_help || c.cmd == CMD_HELP) {
-		if (c.cmd == CMD_HELP && c.nargs == 1) {
-			rc = cli_help_command(c.args[0]);
-			cli_release(&c);
-			return rc < 0 ? E_COMMAND_LINE : 0;
-		}
-		cli_usage();
-		cli_release(&c);
-		return 0;
+		if (c.cmd == CMD_HELP && c.nargs == 1)
+			rc = cli_help_command(c.args[0]) < 0 ? E_COMMAND_LINE
+							     : 0;
+		else
+			cli_usage();
+		goto out;
 	}
-	if (setup_logging(&c, &err) < 0 || resolve_args(&c, &err) < 0 ||
-	    resolve_times(&c, &err) < 0)
-		goto fail;
+	progress_configure(c.progress, c.progress_rate);
+	if (resolve_args(&c, &err) < 0 || resolve_times(&c, &err) < 0) {
+		rc = fail(&c, &err);
+		goto out;
+	}
 	c.o.be.password = cli_ftp_password();
 	c.o.be.interactive = isatty(STDIN_FILENO);
 	if (run(&c, &err) < 0)
-		goto fail;
+		rc = fail(&c, &err);
+out:
+	progress_stop();
 	cli_release(&c);
 	cli_drop_secrets();
 	log_flush();
 	tempdir_cleanup();
-	return 0;
-fail:
-	if (err.msg[0] != '\0')
-		log_msg(LOG_ERROR, err.code ? err.code : E_GENERIC, NULL, "%s",
-		    err.msg);
-	cli_release(&c);
-	cli_drop_secrets();
-	log_flush();
-	tempdir_cleanup();
-	return err.code ? err.code : E_GENERIC;
+	return rc;
 }

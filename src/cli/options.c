@@ -21,6 +21,8 @@
 #include "util/parse.h"
 #include "util/secret.h"
 
+const char *cli_progname = "dupc";
+
 static const struct {
 	const char *name;
 	enum cmd_id id;
@@ -78,7 +80,8 @@ lookup_command(const char *w, bool *ambiguous)
 	return hits == 1 ? found : CMD_NONE;
 }
 
-enum opt_arg { NOARG, ARG };
+/* ARG2: two values (--rename FROM TO) */
+enum opt_arg { NOARG, ARG, ARG2 };
 
 enum opt_id {
 	O_ALLOW_SOURCE_MISMATCH, O_ARCHIVE_DIR, O_ASYNC_UPLOAD,
@@ -94,7 +97,7 @@ enum opt_id {
 	O_NUMERIC_OWNER, O_PROGRESS, O_PROGRESS_RATE, O_SIGN_KEY, O_TEMPDIR,
 	O_TIME, O_TIMEOUT, O_USE_AGENT, O_VERBOSITY, O_VERSION, O_VOLSIZE,
 	O_SELECT, O_SELECT_SWITCH, O_NULL_SEPARATOR, O_METADATA_SYNC_MODE,
-	O_IGNORED_ARG,
+	O_IGNORED_ARG, O_IGNORED_FLAG, O_SELECT_OLD, O_SELECT_STDIN, O_RENAME,
 };
 
 static const struct opt {
@@ -144,6 +147,7 @@ static const struct opt {
 	{ "numeric-owner", NOARG, O_NUMERIC_OWNER },
 	{ "progress", NOARG, O_PROGRESS },
 	{ "progress-rate", ARG, O_PROGRESS_RATE },
+	{ "rename", ARG2, O_RENAME },
 	{ "restore-time", ARG, O_TIME },
 	{ "time", ARG, O_TIME },
 	{ "sign-key", ARG, O_SIGN_KEY },
@@ -170,9 +174,20 @@ static const struct opt {
 	{ "filter-literal", NOARG, O_SELECT_SWITCH },
 	{ "filter-regexp", NOARG, O_SELECT_SWITCH },
 	{ "filter-strictcase", NOARG, O_SELECT_SWITCH },
+	/* duplicity 0.7's spellings, still sent by older front-ends */
+	{ "exclude-globbing-filelist", ARG, O_SELECT_OLD },
+	{ "include-globbing-filelist", ARG, O_SELECT_OLD },
+	{ "exclude-filelist-stdin", NOARG, O_SELECT_STDIN },
+	{ "include-filelist-stdin", NOARG, O_SELECT_STDIN },
 	/* accepted for compatibility, meaningless for dupc's backends */
+	{ "config-dir", ARG, O_IGNORED_ARG },
+	{ "ftp-passive", NOARG, O_IGNORED_FLAG },
+	{ "ftp-regular", NOARG, O_IGNORED_FLAG },
+	{ "gio", NOARG, O_IGNORED_FLAG },
+	{ "ssh-askpass", NOARG, O_IGNORED_FLAG },
 	{ "ssh-options", ARG, O_IGNORED_ARG },
 	{ "ssl-cacert-file", ARG, O_IGNORED_ARG },
+	{ "ssl-cacert-path", ARG, O_IGNORED_ARG },
 };
 
 static int
@@ -377,6 +392,7 @@ apply(struct cli *c, const struct opt *op, const char *val,
 	case O_PROGRESS_RATE:
 		if (num_arg(op->name, val, 1, 3600, &n, err) < 0)
 			return -1;
+		c->progress_rate = (unsigned)n;
 		break;
 	case O_SIGN_KEY:
 		o->sign_key = val;
@@ -428,7 +444,29 @@ apply(struct cli *c, const struct opt *op, const char *val,
 			return -1;
 		break;
 	}
+	case O_SELECT_OLD: {
+		/* duplicity 0.7's names; the plain filelists take globs now */
+		const char *now = op->name[0] == 'e' ? "exclude-filelist"
+						     : "include-filelist";
+
+		log_warn("Warning: option --%s is deprecated; use --%s",
+		    op->name, now);
+		if (selection_add(c->sel, now, val, err) < 0)
+			return -1;
+		break;
+	}
+	case O_SELECT_STDIN:
+		if (selection_add(c->sel,
+			op->name[0] == 'e' ? "exclude-filelist"
+					   : "include-filelist",
+			"/dev/stdin", err) < 0)
+			return -1;
+		break;
+	case O_RENAME:
+		/* two values: handled by long_option() */
+		break;
 	case O_IGNORED_ARG:
+	case O_IGNORED_FLAG:
 		break;
 	}
 	return 0;
@@ -436,15 +474,43 @@ nomem:
 	return err_set(err, E_GENERIC, "out of memory");
 }
 
+/*
+ * The option named by the ${n} bytes at ${name}: an exact name, or a
+ * prefix of exactly one name (optparse and argparse accept abbreviations,
+ * so front-ends and users may send them).
+ */
 static const struct opt *
-find_option(const char *name, size_t n)
+find_option(const char *name, size_t n, struct dupc_err *err)
 {
-	size_t i;
+	const struct opt *hit = NULL;
+	char cands[256];
+	size_t i, used = 0, hits = 0;
 
 	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++)
 		if (strlen(options[i].name) == n &&
 		    strncmp(options[i].name, name, n) == 0)
 			return &options[i];
+	cands[0] = '\0';
+	for (i = 0; n > 0 && i < sizeof(options) / sizeof(options[0]); i++) {
+		if (strncmp(options[i].name, name, n) != 0)
+			continue;
+		hit = &options[i];
+		hits++;
+		if (used < sizeof(cands))
+			used += (size_t)snprintf(cands + used,
+			    sizeof(cands) - used, "%s--%s", used ? ", " : "",
+			    options[i].name);
+	}
+	if (hits == 1)
+		return hit;
+	if (hits > 1)
+		err_set(err, E_COMMAND_LINE,
+		    "ambiguous option --%.*s (could be %s); see %s --help",
+		    (int)n, name, cands, cli_progname);
+	else
+		err_set(err, E_COMMAND_LINE,
+		    "unknown option --%.*s; see %s --help", (int)n, name,
+		    cli_progname);
 	return NULL;
 }
 
@@ -475,7 +541,7 @@ short_option(struct cli *c, int argc, char **argv, int *i,
 		return 0;
 	default:
 		return err_set(err, E_COMMAND_LINE,
-		    "unknown option %s; see dupc --help", a);
+		    "unknown option %s; see %s --help", a, cli_progname);
 	}
 	if (val == NULL) {
 		if (*i + 1 >= argc)
@@ -483,7 +549,20 @@ short_option(struct cli *c, int argc, char **argv, int *i,
 			    "option %s needs a value", a);
 		val = argv[++*i];
 	}
-	return apply(c, find_option(name, strlen(name)), val, err);
+	return apply(c, find_option(name, strlen(name), err), val, err);
+}
+
+static int
+add_rename(struct cli *c, const char *from, const char *to,
+    struct dupc_err *err)
+{
+	size_t nfrom = c->o.nrenames, nto = c->o.nrenames;
+
+	if (push_str(&c->rename_from, &nfrom, from) < 0 ||
+	    push_str(&c->rename_to, &nto, to) < 0)
+		return err_set(err, E_GENERIC, "out of memory");
+	c->o.nrenames = nfrom;
+	return 0;
 }
 
 static int
@@ -493,16 +572,22 @@ long_option(struct cli *c, int argc, char **argv, int *i,
 	const char *a = argv[*i] + 2;
 	const char *eq = strchr(a, '=');
 	size_t n = eq ? (size_t)(eq - a) : strlen(a);
-	const struct opt *op = find_option(a, n);
+	const struct opt *op = find_option(a, n, err);
 	const char *val = eq ? eq + 1 : NULL;
 
 	if (op == NULL)
-		return err_set(err, E_COMMAND_LINE,
-		    "unknown option --%.*s; see dupc --help", (int)n, a);
+		return -1;
 	if (op->arg == NOARG) {
 		if (val != NULL)
 			return err_set(err, E_COMMAND_LINE,
 			    "option --%s takes no value", op->name);
+	} else if (op->arg == ARG2) {
+		if (val != NULL || *i + 2 >= argc)
+			return err_set(err, E_COMMAND_LINE,
+			    "option --%s needs two values (--%s FROM TO)",
+			    op->name, op->name);
+		*i += 2;
+		return add_rename(c, argv[*i - 1], argv[*i], err);
 	} else if (val == NULL) {
 		if (*i + 1 >= argc)
 			return err_set(err, E_COMMAND_LINE,
@@ -519,6 +604,7 @@ set_defaults(struct cli *c)
 
 	memset(c, 0, sizeof(*c));
 	c->log_fd = -1;
+	c->progress_rate = 3;
 	o->encrypt = true;
 	o->compress = true;
 	o->volsize = 200ull * 1024 * 1024;
@@ -566,10 +652,12 @@ cli_parse(struct cli *c, int argc, char **argv, struct dupc_err *err)
 			    lookup_command(a, &ambiguous) == CMD_NONE &&
 			    ambiguous)
 				return err_set(err, E_COMMAND_LINE,
-				    "ambiguous command '%s'; see dupc --help", a);
+				    "ambiguous command '%s'; see %s --help", a,
+				    cli_progname);
 			if (c->nargs >= CLI_MAX_ARGS)
 				return err_set(err, E_COMMAND_LINE,
-				    "too many arguments; see dupc --help");
+				    "too many arguments; see %s --help",
+				    cli_progname);
 			c->args[c->nargs++] = a;
 		}
 	}
@@ -577,6 +665,8 @@ cli_parse(struct cli *c, int argc, char **argv, struct dupc_err *err)
 	c->o.hidden_keys = (const char *const *)c->hidden;
 	c->o.gpg_options = (const char *const *)c->gpgopts;
 	c->o.file_to_restore = c->file_to_restore;
+	c->o.rename_from = (const char *const *)c->rename_from;
+	c->o.rename_to = (const char *const *)c->rename_to;
 	return 0;
 }
 
@@ -596,6 +686,8 @@ cli_release(struct cli *c)
 	free_strs(c->keys);
 	free_strs(c->hidden);
 	free_strs(c->gpgopts);
+	free_strs(c->rename_from);
+	free_strs(c->rename_to);
 	free(c->file_to_restore);
 	free(c->localdir);
 	secret_free(c->o.passphrase);

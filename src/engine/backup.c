@@ -27,6 +27,7 @@
 #include "backend/backend.h"
 #include "delta/rsync.h"
 #include "engine/pipe.h"
+#include "engine/progress.h"
 #include "engine/restart.h"
 #include "engine/session.h"
 #include "engine/sigread.h"
@@ -566,6 +567,7 @@ pump_file(struct bpass *bp, const struct walk_entry *e, int fd,
 		if (r == 0)
 			break;
 		bp->st.source_file_size += (uint64_t)r;
+		progress_source_bytes(bp->st.source_file_size);
 		if (sink_write(sig, bp->io, (size_t)r, err) < 0 ||
 		    sink_write(data, bp->io, (size_t)r, err) < 0)
 			return -1;
@@ -626,7 +628,9 @@ write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
 			goto out;
 	}
 	if (pump_file(bp, e, fd, delta ? delta : &ch->base, sig, err) < 0) {
-		if (err->code != E_NOT_ENOUGH_FREESPACE)
+		/* a full disk or an interrupt is not about this file */
+		if (err->code != E_NOT_ENOUGH_FREESPACE &&
+		    err->code != E_NO_MANIFESTS)
 			err_prefix(err, "%s", e->index);
 		goto out;
 	}
@@ -753,6 +757,7 @@ run_pass(struct bpass *bp, struct dupc_err *err)
 			return err_set(err, E_NO_MANIFESTS,
 			    "interrupted by signal %d; run the backup again to resume",
 			    interrupted());
+		progress_source_bytes(bp->st.source_file_size);
 		if (!have_e)
 			c = 1;
 		else if (!have_s)
@@ -834,11 +839,11 @@ upload_encoded(struct bpass *bp, const char *path, enum remote_kind kind,
 		err_errno(err, E_GENERIC, "preparing %s", buf_str(&name));
 		goto out;
 	}
-	if (backend_put(bp->s->be, buf_str(&name), enc, size, err) < 0) {
+	rc = backend_put(bp->s->be, buf_str(&name),
+	    progress_upload_begin(buf_str(&name), 0, size, enc), size, err);
+	progress_upload_end(rc == 0);
+	if (rc < 0)
 		err_prefix(err, "uploading %s", buf_str(&name));
-		goto out;
-	}
-	rc = 0;
 out:
 	if (wp_open)
 		wpipe_release(&wp);
@@ -1020,11 +1025,13 @@ run_backup(struct session *s, const struct name_info *set,
 	if (sc != NULL && (bp.sm = sigmerge_open(s, sc,
 			       rs ? set->start : INT64_MAX, err)) == NULL)
 		goto out;
+	progress_backup_begin(s->o);
 	if (s->o->dry_run) {
 		/* --dry-run: decide and count everything, write nothing */
 		if (run_pass(&bp, err) < 0)
 			goto out;
 		bp.st.end_time = stats_now();
+		progress_backup_end(bp.st.source_file_size);
 		if (s->o->print_statistics)
 			stats_print(&bp.st);
 		rc = 0;
@@ -1049,6 +1056,7 @@ run_backup(struct session *s, const struct name_info *set,
 	bp.st.end_time = stats_now();
 	if (finish_set(&bp, err) < 0)
 		goto out;
+	progress_backup_end(bp.st.source_file_size);
 	if (s->o->print_statistics)
 		stats_print(&bp.st);
 	rc = 0;

@@ -74,6 +74,11 @@ struct dupc_opts {
 	bool ignore_errors;
 	bool async_upload;
 	const char *file_to_restore; /* index, or NULL */
+	/* --rename FROM TO: restore the path FROM (and what is below it)
+	 * as TO, as duplicity's path.py rename_index */
+	const char *const *rename_from;
+	const char *const *rename_to;
+	size_t nrenames;
 	const char *hostname;   /* for manifests and the source check */
 	const char *localdir;   /* source as given, canonicalised */
 	unsigned fail_on_volume; /* testing: stop after writing volume N */

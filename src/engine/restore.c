@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "delta/rsync.h"
+#include "engine/progress.h"
 #include "engine/rtarget.h"
 #include "engine/rwrite.h"
 #include "engine/session.h"
@@ -23,6 +24,7 @@
 #include "format/collection.h"
 #include "format/dtime.h"
 #include "format/manifest.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/interrupt.h"
 #include "util/log.h"
@@ -42,7 +44,60 @@ struct rpass {
 	unsigned char *io;
 	uint64_t restored;
 	uint64_t errors;
+	struct buf renamed;   /* an index after --rename */
+	char qbuf[8192];      /* a quoted path for the machine log */
 };
+
+/*
+ * --rename FROM TO, as duplicity's path.py rename_index: the longest of
+ * ${out} and its parents that is a FROM is replaced by its TO.
+ */
+static const char *
+rename_index(struct rpass *rp, const char *out)
+{
+	const struct dupc_opts *o = rp->o;
+	size_t len = strlen(out), i;
+
+	while (o->nrenames > 0 && len > 0) {
+		for (i = 0; i < o->nrenames; i++) {
+			if (strlen(o->rename_from[i]) != len ||
+			    strncmp(o->rename_from[i], out, len) != 0)
+				continue;
+			buf_reset(&rp->renamed);
+			buf_addstr(&rp->renamed, o->rename_to[i]);
+			if (out[len] != '\0' && rp->renamed.len > 0)
+				buf_addch(&rp->renamed, '/');
+			if (out[len] != '\0')
+				buf_addstr(&rp->renamed, out + len + 1);
+			return buf_str(&rp->renamed);
+		}
+		while (len > 0 && out[len - 1] != '/')
+			len--;
+		if (len > 0)
+			len--;
+	}
+	return out;
+}
+
+static const char *
+quoted(struct rpass *rp, const char *index)
+{
+	return log_quote_path(*index ? index : ".", rp->qbuf,
+	    sizeof(rp->qbuf));
+}
+
+/* patchdir.py's extra for "Writing X of type T": "'X' T". */
+static const char *
+writing_extra(struct rpass *rp, const char *out, enum obj_type type)
+{
+	size_t n;
+
+	quoted(rp, out);
+	n = strlen(rp->qbuf);
+	snprintf(rp->qbuf + n, sizeof(rp->qbuf) - n, " %s",
+	    meta_type_name(type));
+	return rp->qbuf;
+}
 
 /* The restore destination must be new or empty unless --force. */
 static int
@@ -109,8 +164,8 @@ restore_file(struct rpass *rp, const char *out, struct setreader **seq,
 		struct sink *ps;
 		int basis;
 
-		log_msg(LOG_INFO, INFO_PATCH_FILE_PATCHING, NULL, "Patching %s",
-		    *out ? out : ".");
+		log_msg(LOG_INFO, INFO_PATCH_FILE_PATCHING, quoted(rp, out),
+		    "Patching %s", *out ? out : ".");
 		s = rp->t->ops->patch_begin(rp->t, &basis, err);
 		if (s == NULL)
 			goto fail;
@@ -145,14 +200,15 @@ restore_path(struct rpass *rp, const char *index, struct setreader **at,
 			break;
 		}
 	if (base == n) {
-		log_msg(LOG_WARNING, WARN_CANNOT_PROCESS, NULL,
+		log_msg(LOG_WARNING, WARN_CANNOT_PROCESS, quoted(rp, index),
 		    "Error 'no snapshot before the delta' patching %s", index);
 		rp->errors++;
 		return 0;
 	}
 	if (ents[base].kind == EK_DELETED) {
 		if (base + 1 < n) {
-			log_msg(LOG_WARNING, WARN_CANNOT_PROCESS, NULL,
+			log_msg(LOG_WARNING, WARN_CANNOT_PROCESS,
+			    quoted(rp, index),
 			    "Error 'delta after deletion' patching %s", index);
 			rp->errors++;
 		}
@@ -162,15 +218,18 @@ restore_path(struct rpass *rp, const char *index, struct setreader **at,
 	    : index[strlen(rp->prefix)] == '\0'
 	    ? ""
 	    : index + strlen(rp->prefix) + 1;
+	out = rename_index(rp, out);
 	if (ents[base].meta->type != OBJ_REG) {
 		if (base + 1 < n) {
-			log_msg(LOG_WARNING, WARN_CANNOT_PROCESS, NULL,
+			log_msg(LOG_WARNING, WARN_CANNOT_PROCESS,
+			    quoted(rp, index),
 			    "Error 'delta over a non-regular file' patching %s",
 			    index);
 			rp->errors++;
 			return 0;
 		}
-		log_msg(LOG_INFO, INFO_PATCH_FILE_WRITING, NULL,
+		log_msg(LOG_INFO, INFO_PATCH_FILE_WRITING,
+		    writing_extra(rp, out, ents[base].meta->type),
 		    "Writing %s of type %s", *out ? out : ".",
 		    meta_type_name(ents[base].meta->type));
 		rc = rp->t->ops->object(rp->t, out, ents[base].meta, err);
@@ -180,7 +239,8 @@ restore_path(struct rpass *rp, const char *index, struct setreader **at,
 		meta_init(&final);
 		if (meta_copy(&final, ents[n - 1].meta) < 0)
 			return err_set(err, E_GENERIC, "out of memory");
-		log_msg(LOG_INFO, INFO_PATCH_FILE_WRITING, NULL,
+		log_msg(LOG_INFO, INFO_PATCH_FILE_WRITING,
+		    writing_extra(rp, out, OBJ_REG),
 		    "Writing %s of type reg", *out ? out : ".");
 		if (rp->t->need_data)
 			rc = restore_file(rp, out, at + base, n - base, &final,
@@ -192,8 +252,9 @@ restore_path(struct rpass *rp, const char *index, struct setreader **at,
 		meta_release(&final);
 		if (rc < 0 && err->code == E_GENERIC && base + 1 < n) {
 			/* a bad delta spoils one file, as in duplicity */
-			log_msg(LOG_WARNING, WARN_CANNOT_PROCESS, NULL,
-			    "Error '%s' patching %s", err->msg, index);
+			log_msg(LOG_WARNING, WARN_CANNOT_PROCESS,
+			    quoted(rp, index), "Error '%s' patching %s",
+			    err->msg, index);
 			err_clear(err);
 			rp->errors++;
 			return 0;
@@ -224,7 +285,8 @@ run_merge(struct rpass *rp, struct dupc_err *err)
 		size_t n = 0;
 
 		if (interrupted()) {
-			err_set(err, E_NO_MANIFESTS, "interrupted by signal %d",
+			err_set(err, E_NO_MANIFESTS,
+			    "interrupted by signal %d; what is restored is incomplete: run the command again (with --force to overwrite)",
 			    interrupted());
 			goto out;
 		}
@@ -280,6 +342,23 @@ rpass_release(struct rpass *rp)
 	free(rp->rd);
 	free(rp->mans);
 	free(rp->io);
+	buf_release(&rp->renamed);
+}
+
+/* The volumes the restore will read, for "Processed volume N of M". */
+static unsigned
+count_volumes(const struct rpass *rp)
+{
+	unsigned n = 0;
+	size_t i, v;
+
+	for (i = 0; i < rp->nsets; i++)
+		for (v = 0; v < rp->mans[i].nvols; v++)
+			if (*rp->prefix == '\0' ||
+			    manifest_volume_may_contain(&rp->mans[i].vols[v],
+				rp->prefix))
+				n++;
+	return n;
 }
 
 /* The sets to read: the chain's full and every inc up to ${t}. */
@@ -326,6 +405,7 @@ restore_run(struct session *s, int64_t t, const char *prefix,
 	rp.o = s->o;
 	rp.prefix = prefix;
 	rp.t = target;
+	buf_init(&rp.renamed, 1 << 16);
 	ch = collection_chain_at(&s->col, t, &ambiguous);
 	if (ch == NULL) {
 		err_set(err, E_NO_MANIFESTS,
@@ -342,12 +422,16 @@ restore_run(struct session *s, int64_t t, const char *prefix,
 		err_set(err, E_GENERIC, "out of memory");
 		goto out;
 	}
-	if (open_sets(&rp, ch, t, err) < 0 || run_merge(&rp, err) < 0)
+	if (open_sets(&rp, ch, t, err) < 0)
+		goto out;
+	progress_restore_begin(count_volumes(&rp));
+	if (run_merge(&rp, err) < 0)
 		goto out;
 	*restored = rp.restored;
 	*errors = rp.errors;
 	rc = 0;
 out:
+	progress_stop();
 	rpass_release(&rp);
 	return rc;
 }

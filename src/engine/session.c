@@ -326,6 +326,8 @@ session_log_last_full(const struct session *s)
 		log_notice("Last full backup date: %s", dtime_pretty(t, pretty));
 	else
 		log_notice("Last full backup date: none");
+	/* dup_main.py main: the collection status follows, at level 8 */
+	status_print(s, false);
 }
 
 /* --- metadata sync --- */

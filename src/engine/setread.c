@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "engine/pipe.h"
+#include "engine/progress.h"
 #include "engine/session.h"
 #include "format/collection.h"
 #include "format/manifest.h"
@@ -20,6 +21,7 @@
 #include "util/buf.h"
 #include "util/digest.h"
 #include "util/err.h"
+#include "util/faultpoint.h"
 #include "util/log.h"
 #include "util/path.h"
 
@@ -151,6 +153,8 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 			    "paths with --file-to-restore, or start a new chain "
 			    "with a full backup", mv->number, mlen, man);
 		}
+		progress_download_begin(name);
+		faultpoint("volume-download");
 		r->fd = session_download(r->s, name, err);
 		if (r->fd < 0)
 			return -1;
@@ -198,6 +202,7 @@ next_raw(struct setreader *r, struct entry_name *en, struct buf *index,
 		}
 		if (rc == 0) {
 			close_volume(r);
+			progress_volume_read();
 			continue;
 		}
 		if (te.hardlink)
@@ -247,6 +252,18 @@ setreader_new(struct session *s, const struct cset *set,
 	return r;
 }
 
+/*
+ * When only volumes that may hold the restored path are read, a volume
+ * can begin with later chunks of a file outside that path, whose first
+ * chunks are in a volume that was skipped: they are passed over.
+ */
+static bool
+continues_outside(const struct setreader *r)
+{
+	return *r->prefix != '\0' && r->en.multivol && r->en.chunk != 1 &&
+	    !index_is_within(buf_str(&r->index), r->prefix);
+}
+
 static int
 load_next(struct setreader *r, struct dupc_err *err)
 {
@@ -264,9 +281,11 @@ load_next(struct setreader *r, struct dupc_err *err)
 		r->pending = false;
 		rc = 1;
 	} else {
-		rc = next_raw(r, &r->en, &r->index, &r->meta, err);
-		if (rc < 0)
-			return -1;
+		do {
+			rc = next_raw(r, &r->en, &r->index, &r->meta, err);
+			if (rc < 0)
+				return -1;
+		} while (rc > 0 && continues_outside(r));
 	}
 	if (rc == 0) {
 		r->have = false;

@@ -102,13 +102,6 @@ stats_print(const struct stats *st)
 		buf_addch(&b, '-');
 	buf_addch(&b, '\n');
 	/* shown whatever the verbosity, as duplicity's force_print */
-	{
-		int v = log_get_verbosity();
-
-		if (v < LOG_NOTICE)
-			log_set_verbosity(LOG_NOTICE);
-		log_msg(LOG_NOTICE, 1, NULL, "%s", buf_str(&b));
-		log_set_verbosity(v);
-	}
+	log_msgf(LOG_NOTICE, 1, NULL, LOG_F_FORCE, "%s", buf_str(&b));
 	buf_release(&b);
 }

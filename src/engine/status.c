@@ -63,7 +63,6 @@ status_print(const struct session *s, bool force)
 	const struct collection *c = &s->col;
 	struct buf text, extra;
 	size_t i, nsec = c->nchains - (c->matched_chain >= 0 ? 1 : 0), k = 0;
-	int level = force ? LOG_NOTICE : 8;
 
 	if (!force && log_get_verbosity() < 8)
 		return;
@@ -106,17 +105,10 @@ status_print(const struct session *s, bool force)
 	}
 	buf_addf(&extra, "\norphaned-sets-num %zu\nincomplete-sets-num %zu",
 	    c->norphaned, c->nincomplete);
-	if (force && log_get_verbosity() < LOG_NOTICE) {
-		int v = log_get_verbosity();
-
-		log_set_verbosity(LOG_NOTICE);
-		log_msg(level, INFO_COLLECTION_STATUS, buf_str(&extra), "%s",
-		    buf_str(&text));
-		log_set_verbosity(v);
-	} else {
-		log_msg(level, INFO_COLLECTION_STATUS, buf_str(&extra), "%s",
-		    buf_str(&text));
-	}
+	/* log.py PrintCollectionStatus: level 8 (an INFO record, which is
+	 * what deja-dup reads), shown whatever -v for collection-status */
+	log_msgf(8, INFO_COLLECTION_STATUS, buf_str(&extra),
+	    force ? LOG_F_FORCE : 0, "%s", buf_str(&text));
 	buf_release(&text);
 	buf_release(&extra);
 }

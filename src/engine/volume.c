@@ -16,6 +16,7 @@
 #include "backend/backend.h"
 #include "engine/engine.h"
 #include "engine/pipe.h"
+#include "engine/progress.h"
 #include "engine/session.h"
 #include "format/manifest.h"
 #include "format/tar.h"
@@ -90,7 +91,7 @@ upload_volume(struct volwriter *vw, struct vol_job *j, struct dupc_err *err)
 	struct buf name, block;
 	struct source *src = NULL;
 	struct name_info set = vw->set;
-	int rc = -1;
+	int rc = -1, put;
 
 	buf_init(&name, 4096);
 	buf_init(&block, 1 << 22);
@@ -105,10 +106,12 @@ upload_volume(struct volwriter *vw, struct vol_job *j, struct dupc_err *err)
 		err_errno(err, E_GENERIC, "preparing %s", buf_str(&name));
 		goto out;
 	}
-	log_msg(LOG_INFO, INFO_ASYNC_UPLOAD_BEGIN, NULL, "Writing %s",
-	    buf_str(&name));
 	faultpoint("volume-upload");
-	if (backend_put(vw->s->be, buf_str(&name), src, j->size, err) < 0) {
+	put = backend_put(vw->s->be, buf_str(&name),
+	    progress_upload_begin(buf_str(&name), j->number, j->size, src),
+	    j->size, err);
+	progress_upload_end(put == 0);
+	if (put < 0) {
 		err_prefix(err, "uploading %s", buf_str(&name));
 		goto out;
 	}
@@ -129,8 +132,7 @@ upload_volume(struct volwriter *vw, struct vol_job *j, struct dupc_err *err)
 		goto out;
 	vw->stored += j->size;
 	vw->count++;
-	log_msg(LOG_INFO, INFO_ASYNC_UPLOAD_DONE, NULL, "Processed volume %u",
-	    j->number);
+	progress_volume_done(j->number);
 	rc = 0;
 out:
 	source_free(src);
@@ -248,6 +250,7 @@ open_volume(struct volwriter *vw, struct dupc_err *err)
 		return -1;
 	}
 	vw->number = vw->next_number++;
+	progress_volume_begin(vw->number);
 	vw->open = true;
 	vw->any = false;
 	buf_reset(&vw->start);

@@ -267,10 +267,13 @@ tarr_new(struct source *in, const char *what, struct dupc_err *err)
 	    archive_read_support_format_tar(tr->a) != ARCHIVE_OK ||
 	    archive_read_support_format_empty(tr->a) != ARCHIVE_OK ||
 	    archive_read_open(tr->a, tr, NULL, tr_read_cb, NULL) != ARCHIVE_OK) {
-		err_set(err, E_GENERIC, "%s: cannot read tar stream: %s", what,
-		    tr->a && archive_error_string(tr->a)
-			? archive_error_string(tr->a)
-			: "no data");
+		/* a failing source (a wrong passphrase...) said why already */
+		if (!tr->failed)
+			err_set(err, E_GENERIC,
+			    "%s: cannot read tar stream: %s", what,
+			    tr->a && archive_error_string(tr->a)
+				? archive_error_string(tr->a)
+				: "no data");
 		tarr_free(tr);
 		return NULL;
 	}

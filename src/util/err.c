@@ -19,6 +19,7 @@ err_clear(struct dupc_err *err)
 	err->errnum = 0;
 	err->cls = ERR_PERMANENT;
 	err->msg[0] = '\0';
+	err->extra[0] = '\0';
 }
 
 int
@@ -29,8 +30,21 @@ err_vset(struct dupc_err *err, int code, const char *fmt, va_list ap)
 	err->code = code ? code : E_GENERIC;
 	err->errnum = 0;
 	err->cls = ERR_PERMANENT;
+	err->extra[0] = '\0';
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	return -1;
+}
+
+void
+err_set_extra(struct dupc_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->extra, sizeof(err->extra), fmt, ap);
+	va_end(ap);
 }
 
 int
@@ -59,15 +73,10 @@ err_errno(struct dupc_err *err, int code, const char *fmt, ...)
 	len = strlen(err->msg);
 	snprintf(err->msg + len, sizeof(err->msg) - len, ": %s",
 	    strerror(saved));
-	if (saved == ENOSPC || saved == EDQUOT) {
-		/* a full disk is never the fault of the thing being written:
-		 * say so, and give it duplicity's code for it */
+	/* a full local disk gets duplicity's code for it (the command line
+	 * adds the fix); backends replace it with their own */
+	if (saved == ENOSPC || saved == EDQUOT)
 		err->code = E_NOT_ENOUGH_FREESPACE;
-		len = strlen(err->msg);
-		snprintf(err->msg + len, sizeof(err->msg) - len,
-		    "; free space there (or choose another disk with "
-		    "--tempdir or --archive-dir) and run again");
-	}
 	err->errnum = saved;
 	errno = saved;
 	return -1;

@@ -66,16 +66,20 @@ enum err_class {
 };
 
 #define ERR_MSG_MAX 1024
+#define ERR_EXTRA_MAX 512
 
 /*
- * Invariant: msg is always NUL-terminated; code is 0 exactly when no error
- * has been recorded.
+ * Invariant: msg and extra are always NUL-terminated; code is 0 exactly
+ * when no error has been recorded.  extra is what duplicity puts after
+ * the code of an ERROR record in the machine log ("put 'name'" for a
+ * backend operation); it is cleared whenever a new error is set.
  */
 struct dupc_err {
 	int code;
 	int errnum;
 	enum err_class cls;
 	char msg[ERR_MSG_MAX];
+	char extra[ERR_EXTRA_MAX];
 };
 
 /* err_clear(err): forget any recorded error. */
@@ -109,6 +113,13 @@ int err_class_set(struct dupc_err *, enum err_class, int, const char *, ...)
  * unchanged.
  */
 void err_prefix(struct dupc_err *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * err_set_extra(err, fmt, ...):
+ * Set the machine-log extra of the recorded error (see struct dupc_err).
+ */
+void err_set_extra(struct dupc_err *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* err_vset(err, code, fmt, ap): va_list form of err_set(). */

@@ -2,52 +2,107 @@
  * Logging.  Console records follow duplicity's streams (ERROR on stderr,
  * everything else on stdout); the machine log follows duplicity's log.py
  * format that deja-dup parses: a header "LEVEL code[ extra]", each message
- * line prefixed with ". ", and a blank line.
+ * line prefixed with ". ", and a blank line.  The machine log is UTF-8:
+ * bytes of a message that are not (raw file names) become U+FFFD there,
+ * while the extra carries the exact name, quoted.
+ *
+ * One lock serialises every record and the terminal status line, because
+ * the progress reporter writes from its own thread.
  */
+#define _DEFAULT_SOURCE
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+
+#define MACHINE_FDS_MAX 4
+#define STATUS_MAX 512
+#define RECORD_MAX (1u << 24)
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int verbosity = LOG_NOTICE;
-static int machine_fd = -1;
+static int machine_fds[MACHINE_FDS_MAX];
+static int nmachine;
 static int with_timestamp;
-static void (*console_hook)(void);
+static int muted;
+/* the status line: its text, and whether it is on the screen now */
+static char status_text[STATUS_MAX];
+static char status_note[STATUS_MAX];
+static bool status_drawn;
+static int status_tty = -1; /* -1: not asked yet */
+
+static size_t utf8_decode(const unsigned char *, size_t, uint32_t *);
 
 void
 log_set_verbosity(int level)
 {
+	pthread_mutex_lock(&lock);
 	verbosity = level;
+	pthread_mutex_unlock(&lock);
 }
 
 int
 log_get_verbosity(void)
 {
-	return verbosity;
+	int v;
+
+	pthread_mutex_lock(&lock);
+	v = verbosity;
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
+int
+log_add_machine_fd(int fd)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&lock);
+	if (nmachine < MACHINE_FDS_MAX) {
+		machine_fds[nmachine++] = fd;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
 }
 
 void
 log_set_machine_fd(int fd)
 {
-	machine_fd = fd;
+	pthread_mutex_lock(&lock);
+	nmachine = 0;
+	if (fd >= 0)
+		machine_fds[nmachine++] = fd;
+	pthread_mutex_unlock(&lock);
 }
 
 void
 log_set_timestamp(int on)
 {
+	pthread_mutex_lock(&lock);
 	with_timestamp = on;
+	pthread_mutex_unlock(&lock);
 }
 
 void
-log_set_console_hook(void (*fn)(void))
+log_mute(int on)
 {
-	console_hook = fn;
+	pthread_mutex_lock(&lock);
+	muted += on ? 1 : -1;
+	if (muted < 0)
+		muted = 0;
+	pthread_mutex_unlock(&lock);
 }
 
 int
@@ -62,9 +117,18 @@ log_parse_verbosity(const char *s, int *out)
 		{ "d", 9 }, { "debug", 9 },
 	};
 	size_t i;
+	int v = 0;
 
-	if (s[0] >= '0' && s[0] <= '9' && s[1] == '\0') {
-		*out = s[0] - '0';
+	/* duplicity takes int(value): leading zeros are fine */
+	if (*s >= '0' && *s <= '9') {
+		for (; *s >= '0' && *s <= '9'; s++) {
+			v = v * 10 + (*s - '0');
+			if (v > 9)
+				return -1;
+		}
+		if (*s != '\0')
+			return -1;
+		*out = v;
 		return 0;
 	}
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -108,47 +172,171 @@ write_all(int fd, const char *p, size_t len)
 	}
 }
 
+/* Append ${n} bytes of message text, valid UTF-8 kept and every other
+ * byte replaced by U+FFFD. */
+static void
+add_utf8(struct buf *b, const char *p, size_t n)
+{
+	while (n > 0) {
+		uint32_t cp;
+		size_t k = utf8_decode((const unsigned char *)p, n, &cp);
+
+		if (k == 0) {
+			buf_add(b, "\xef\xbf\xbd", 3);
+			k = 1;
+		} else {
+			buf_add(b, p, k);
+		}
+		p += k;
+		n -= k;
+	}
+}
+
+/*
+ * One machine record, written with one write() per fd so records from two
+ * processes sharing a pipe do not interleave within a record.
+ */
 static void
 machine_write(int level, int code, const char *extra, const char *msg)
 {
-	char head[64];
+	struct buf b;
 	const char *line = msg;
+	int i;
 
-	snprintf(head, sizeof(head), "%s %d", level_name(level), code);
-	write_all(machine_fd, head, strlen(head));
+	buf_init(&b, RECORD_MAX);
+	buf_addf(&b, "%s %d", level_name(level), code);
 	if (extra != NULL) {
-		write_all(machine_fd, " ", 1);
-		write_all(machine_fd, extra, strlen(extra));
+		buf_addch(&b, ' ');
+		add_utf8(&b, extra, strlen(extra));
 	}
-	write_all(machine_fd, "\n", 1);
+	buf_addch(&b, '\n');
+	/* log.py: ("\n" + message).replace("\n", "\n. ") when non-empty */
 	while (*msg != '\0' && line != NULL) {
 		const char *nl = strchr(line, '\n');
 		size_t n = nl ? (size_t)(nl - line) : strlen(line);
 
-		write_all(machine_fd, ". ", 2);
-		write_all(machine_fd, line, n);
-		write_all(machine_fd, "\n", 1);
+		buf_add(&b, ". ", 2);
+		add_utf8(&b, line, n);
+		buf_addch(&b, '\n');
 		line = nl ? nl + 1 : NULL;
 	}
-	write_all(machine_fd, "\n", 1);
+	buf_addch(&b, '\n');
+	for (i = 0; i < nmachine; i++)
+		write_all(machine_fds[i], b.data, b.len);
+	buf_release(&b);
+}
+
+/* --- the status line (callers hold the lock) --- */
+
+static bool
+status_on_tty(void)
+{
+	if (status_tty < 0)
+		status_tty = isatty(STDERR_FILENO) ? 1 : 0;
+	return status_tty == 1;
+}
+
+static void
+status_erase(void)
+{
+	if (!status_drawn)
+		return;
+	fflush(stdout);
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	status_drawn = false;
+}
+
+static void
+status_draw(void)
+{
+	struct winsize ws;
+	char line[2 * STATUS_MAX + 4];
+	size_t width = 80, n;
+
+	snprintf(line, sizeof(line), "%s%s%s", status_text,
+	    status_text[0] && status_note[0] ? " | " : "", status_note);
+	n = strlen(line);
+	if (n == 0 || !status_on_tty())
+		return;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		width = ws.ws_col;
+	/* one column short of the edge: no terminal wraps the line */
+	if (n > width - 1)
+		n = width - 1;
+	fflush(stdout);
+	fputc('\r', stderr);
+	fwrite(line, 1, n, stderr);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+	status_drawn = true;
+}
+
+int
+log_status_available(void)
+{
+	int r;
+
+	pthread_mutex_lock(&lock);
+	r = status_on_tty();
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+void
+log_status(const char *line)
+{
+	pthread_mutex_lock(&lock);
+	snprintf(status_text, sizeof(status_text), "%s",
+	    line != NULL ? line : "");
+	if (status_text[0] == '\0' && status_note[0] == '\0')
+		status_erase();
+	else
+		status_draw();
+	pthread_mutex_unlock(&lock);
+}
+
+void
+log_status_note(const char *note)
+{
+	pthread_mutex_lock(&lock);
+	snprintf(status_note, sizeof(status_note), "%s",
+	    note != NULL ? note : "");
+	if (status_text[0] == '\0' && status_note[0] == '\0')
+		status_erase();
+	else
+		status_draw();
+	pthread_mutex_unlock(&lock);
+}
+
+void
+log_stderr_line(const char *line)
+{
+	pthread_mutex_lock(&lock);
+	status_erase();
+	fflush(stdout);
+	fprintf(stderr, "%s\n", line);
+	fflush(stderr);
+	status_draw();
+	pthread_mutex_unlock(&lock);
 }
 
 static void
 console_write(int level, const char *msg)
 {
-	FILE *f = level == LOG_ERROR ? stderr : stdout;
+	FILE *f = level < LOG_WARNING ? stderr : stdout;
 
-	if (console_hook != NULL)
-		console_hook();
+	status_erase();
 	if (with_timestamp) {
 		struct timeval tv;
 		struct tm tm;
 		char stamp[64];
 
+		/* Python logging's asctime: "2023-11-14 22:13:20,123" */
 		gettimeofday(&tv, NULL);
 		localtime_r(&tv.tv_sec, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-		fprintf(f, "%s.%03d %s ", stamp, (int)(tv.tv_usec / 1000),
+		fprintf(f, "%s,%03d %s ", stamp, (int)(tv.tv_usec / 1000),
 		    level_name(level));
 	}
 	fputs(msg, f);
@@ -156,18 +344,26 @@ console_write(int level, const char *msg)
 	if (f == stderr)
 		fflush(stdout);
 	fflush(f);
+	status_draw();
 }
 
 void
-log_vmsg(int level, int code, const char *extra, const char *fmt, va_list ap)
+log_vmsgf(int level, int code, const char *extra, unsigned flags,
+    const char *fmt, va_list ap)
 {
 	char small[1024];
 	char *msg = small;
+	bool console, machine, pass;
 	va_list ap2;
 	int n;
 
-	if (level > verbosity && machine_fd < 0)
-		return;
+	pthread_mutex_lock(&lock);
+	pass = muted == 0 && (level <= verbosity || (flags & LOG_F_FORCE));
+	console = pass && !(flags & LOG_F_MACHINE_ONLY) &&
+	    (!(flags & LOG_F_QUIET_CONSOLE) || verbosity >= LOG_INFO);
+	machine = pass && nmachine > 0;
+	if (!console && !machine)
+		goto out;
 	va_copy(ap2, ap);
 	n = vsnprintf(small, sizeof(small), fmt, ap);
 	if (n >= (int)sizeof(small)) {
@@ -178,12 +374,21 @@ log_vmsg(int level, int code, const char *extra, const char *fmt, va_list ap)
 			msg = small;
 	}
 	va_end(ap2);
-	if (level <= verbosity)
+	/* duplicity's console filters drop empty messages */
+	if (console && msg[0] != '\0')
 		console_write(level, msg);
-	if (machine_fd >= 0 && level <= verbosity)
+	if (machine)
 		machine_write(level, code, extra, msg);
 	if (msg != small)
 		free(msg);
+out:
+	pthread_mutex_unlock(&lock);
+}
+
+void
+log_vmsg(int level, int code, const char *extra, const char *fmt, va_list ap)
+{
+	log_vmsgf(level, code, extra, 0, fmt, ap);
 }
 
 void
@@ -192,15 +397,30 @@ log_msg(int level, int code, const char *extra, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(level, code, extra, fmt, ap);
+	log_vmsgf(level, code, extra, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_msgf(int level, int code, const char *extra, unsigned flags,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsgf(level, code, extra, flags, fmt, ap);
 	va_end(ap);
 }
 
 void
 log_flush(void)
 {
+	pthread_mutex_lock(&lock);
+	status_erase();
+	status_text[0] = status_note[0] = '\0';
 	fflush(stdout);
 	fflush(stderr);
+	pthread_mutex_unlock(&lock);
 }
 
 /* Decode one UTF-8 sequence at ${s}; returns its length and sets *cp, or 0

@@ -55,6 +55,21 @@ enum log_warn_code {
 	WARN_RESTART_FILE_NOT_FOUND = 39,
 };
 
+/*
+ * How a record travels, beyond its level (log_msgf):
+ * LOG_F_MACHINE_ONLY   only the machine log (the console shows the same
+ *                      thing another way, e.g. the progress line);
+ * LOG_F_QUIET_CONSOLE  on the console only from -v info up: retry notes,
+ *                      whose cause the final error line repeats;
+ * LOG_F_FORCE          shown whatever the verbosity (duplicity's
+ *                      force_print, used for the statistics block).
+ */
+enum log_flags {
+	LOG_F_MACHINE_ONLY = 1 << 0,
+	LOG_F_QUIET_CONSOLE = 1 << 1,
+	LOG_F_FORCE = 1 << 2,
+};
+
 /* log_set_verbosity(level): show records with level <= ${level}. */
 void log_set_verbosity(int);
 
@@ -63,29 +78,46 @@ int log_get_verbosity(void);
 
 /*
  * log_parse_verbosity(s, out):
- * Parse duplicity's -v argument (0-9 or e/w/n/i/d or their long names).
- * Returns 0 and sets *out, or -1 when ${s} is not a verbosity.
+ * Parse duplicity's -v argument (0-9 or e/w/n/i/d or their long names,
+ * any case).  Returns 0 and sets *out, or -1 when ${s} is not a verbosity.
  */
 int log_parse_verbosity(const char *, int *);
 
 /*
- * log_set_machine_fd(fd):
- * Also write every record to ${fd} in duplicity's machine format.  The fd
- * is borrowed.  Pass -1 to stop.
+ * log_add_machine_fd(fd):
+ * Also write every record that passes the verbosity filter to ${fd} in
+ * duplicity's machine format (--log-fd and --log-file may both be given).
+ * The fd is borrowed.  Returns -1 when too many are registered.
  */
+int log_add_machine_fd(int);
+
+/* log_set_machine_fd(fd): the machine log goes to ${fd} only; -1 stops it. */
 void log_set_machine_fd(int);
 
 /* log_set_timestamp(on): prefix console lines as --log-timestamp does. */
 void log_set_timestamp(int);
 
 /*
+ * log_mute(on):
+ * While on, every record is dropped (a second pass over the tree must not
+ * repeat the first pass's warnings).  Calls nest.
+ */
+void log_mute(int);
+
+/*
  * log_msg(level, code, extra, fmt, ...):
  * Emit one record.  ${extra} (may be NULL) goes only to the machine log,
- * after the code.  ${level} is a numeric duplicity verbosity (0-9).
+ * after the code.  ${level} is a numeric duplicity verbosity (0-9).  An
+ * empty message reaches the machine log only, as in duplicity.
  */
 void log_msg(int, int, const char *, const char *, ...)
     __attribute__((format(printf, 4, 5)));
 void log_vmsg(int, int, const char *, const char *, va_list);
+
+/* log_msgf(level, code, extra, flags, fmt, ...): log_msg with log_flags. */
+void log_msgf(int, int, const char *, unsigned, const char *, ...)
+    __attribute__((format(printf, 5, 6)));
+void log_vmsgf(int, int, const char *, unsigned, const char *, va_list);
 
 #define log_error(...) log_msg(LOG_ERROR, 1, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, 1, NULL, __VA_ARGS__)
@@ -105,10 +137,28 @@ char *log_quote_path(const char *, char *, size_t);
 void log_flush(void);
 
 /*
- * log_set_console_hook(fn):
- * ${fn} is called before each console line is written (the progress meter
- * uses it to clear its line).  NULL removes it.
+ * The terminal status line.  When stderr is a terminal, log_status(line)
+ * shows ${line} on the last line of stderr, rewritten in place; any
+ * console record first erases it and then draws it again below itself,
+ * so records and the status line never mix.  NULL or "" removes it.
+ * Lines longer than the terminal is wide are cut.  Thread-safe, like
+ * every function here.
  */
-void log_set_console_hook(void (*)(void));
+int log_status_available(void);
+void log_status(const char *);
+
+/*
+ * log_status_note(note):
+ * A passing remark shown after the status line (or alone) on a terminal,
+ * such as a retry being waited for; NULL removes it.
+ */
+void log_status_note(const char *);
+
+/*
+ * log_stderr_line(line):
+ * Write ${line} and a newline to stderr between records (plain progress
+ * lines when stderr is not a terminal).
+ */
+void log_stderr_line(const char *);
 
 #endif

@@ -115,6 +115,8 @@ test_have_prereq() {
 		unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs '$TRASH/.tmpfs-probe'" 2>/dev/null ;;
 	# GNU time, for peak memory (-v: "Maximum resident set size")
 	TIME) /usr/bin/time -v true >/dev/null 2>&1 ;;
+	MOUNT) [ "$(id -u)" -eq 0 ] &&
+		unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs \"$TRASH\"" 2>/dev/null ;;
 	*) return 1 ;;
 	esac
 }
