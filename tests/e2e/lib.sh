@@ -192,7 +192,15 @@ strip_stats() {
 	grep -v -e '^StartTime ' -e '^EndTime ' -e '^ElapsedTime ' "$1"
 }
 
+# Any gpg-agent a test started for its private GNUPGHOME ends with it.
+stop_test_agent_() {
+	[ -S "$GNUPGHOME/S.gpg-agent" ] &&
+		gpgconf --kill gpg-agent >/dev/null 2>&1
+	return 0
+}
+
 test_done() {
+	stop_test_agent_
 	say "1..$test_count"
 	if [ "$test_failed" -eq 0 ]; then
 		cd / && rm -rf "$TRASH"

@@ -117,7 +117,7 @@ with_fault() {
 test_expect_success 'start the emulator' '
 	mkdir mfdata &&
 	echo "{\"unit_sizes\": [{\"below\": null, \"unit_size\": 131072}]}" \
-		>mfdata/config.json &&
+		>mfdata/config.json || return 1
 	python3 "$MFEMU" --listen 127.0.0.1:0 --data "$TRASH/mfdata" \
 		--account "u@example.com:$FTP_PASSWORD" --seed 11 --no-fsync \
 		--control --log "$TRASH/mf.log" >mf.out 2>mf.err &

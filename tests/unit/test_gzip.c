@@ -390,6 +390,98 @@ test_truncated_and_corrupt(void **state)
 	UNIT_DONE();
 }
 
+/* One gzip member of ${p} made by zlib, as Python's GzipFile writes it. */
+static unsigned char *
+zlib_member(const unsigned char *p, size_t n, size_t *outn)
+{
+	z_stream zs;
+	size_t cap = n + n / 100 + 1024;
+	unsigned char *o = malloc(cap);
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
+			     Z_DEFAULT_STRATEGY),
+	    Z_OK);
+	zs.next_in = (Bytef *)(uintptr_t)p;
+	zs.avail_in = (uInt)n;
+	zs.next_out = o;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	*outn = zs.total_out;
+	deflateEnd(&zs);
+	return o;
+}
+
+/*
+ * The decoder takes dupc's members whole, including members cut by the
+ * end of its 1 MiB input buffer, and hands over to zlib at the first
+ * member too big for that (duplicity's one member per volume), wherever
+ * it comes: the output is the input, whatever the read sizes.
+ */
+static void
+test_fast_path_and_handover(void **state)
+{
+	uint64_t rs = 4;
+	size_t tn = 3000000, rn = 2500000, bigz, i;
+	unsigned char *text = test_data(tn, 1, &rs);
+	unsigned char *rnd = test_data(rn, 0, &rs);
+	unsigned char *big = zlib_member(text, tn, &bigz);
+	struct unit_sink ours, oursr, all, want, back;
+	struct dupc_err err;
+	static const size_t caps[] = { 1, 4099, 65536, 1 << 20 };
+
+	(void)state;
+	unit_sink_init(&ours);
+	unit_sink_init(&oursr);
+	unit_sink_init(&all);
+	unit_sink_init(&want);
+	assert_int_equal(gz(text, tn, 65536, &ours, &err), 0);
+	assert_int_equal(gz(rnd, rn, 65536, &oursr, &err), 0);
+	/* random data: stored members of 256 KiB, cut by the 1 MiB buffer */
+	assert_true(oursr.len > (1u << 20));
+	/* ours (text), ours (random), zlib's big one, ours (text) again */
+	sink_write(&all.base, ours.data, ours.len, &err);
+	sink_write(&all.base, oursr.data, oursr.len, &err);
+	sink_write(&all.base, big, bigz, &err);
+	sink_write(&all.base, ours.data, ours.len, &err);
+	sink_write(&want.base, text, tn, &err);
+	sink_write(&want.base, rnd, rn, &err);
+	sink_write(&want.base, text, tn, &err);
+	sink_write(&want.base, text, tn, &err);
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		char name[64];
+
+		if (caps[i] == 1 && i > 0)
+			continue;
+		snprintf(name, sizeof(name), "mixed stream, %zu-byte reads",
+		    caps[i]);
+		unit_sink_init(&back);
+		CHECK_INT(gunzip(all.data, caps[i] == 1 ? ours.len + oursr.len
+							: all.len,
+			      caps[i], &back, &err),
+		    0, name);
+		if (caps[i] == 1)
+			CHECK_MEM(back.data, back.len, want.data, tn + rn,
+			    name);
+		else
+			CHECK_MEM(back.data, back.len, want.data, want.len,
+			    name);
+		unit_sink_release(&back);
+	}
+	/* damage in a member the fast path would take: zlib words it */
+	all.data[ours.len / 2] ^= 0xff;
+	CHECK(gunzip_fails(all.data, all.len, &err), "damage in a member");
+	CHECK(strstr(err.msg, "corrupt") != NULL, "damage: says corrupt");
+	free(text);
+	free(rnd);
+	free(big);
+	unit_sink_release(&ours);
+	unit_sink_release(&oursr);
+	unit_sink_release(&all);
+	unit_sink_release(&want);
+	UNIT_DONE();
+}
+
 /* The vectors' gzip files decode to what zlib's gzread gives. */
 static void
 test_vectors(void **state)
@@ -584,6 +676,7 @@ main(void)
 		UNIT_TEST(test_parallel_body),
 		UNIT_TEST(test_multi_member),
 		UNIT_TEST(test_truncated_and_corrupt),
+		UNIT_TEST(test_fast_path_and_handover),
 		UNIT_TEST(test_vectors),
 		UNIT_TEST(test_sink_errors),
 		UNIT_TEST(test_tee),
