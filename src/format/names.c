@@ -139,6 +139,9 @@ parse_short(const char *s, struct name_info *ni, const struct name_prefixes *pf)
 			ni->type = NAME_FULL;
 			ni->time = (int64_t)a;
 			ni->volume = (unsigned)b;
+			/* file_naming.py drops the flag of volumes, short
+			 * names as long ones */
+			ni->partial = false;
 			return 1;
 		}
 	}
