@@ -322,6 +322,11 @@ names_parse(const char *name, const struct name_prefixes *pfx,
 	bool shortname = true;
 	int ok;
 
+	/* names become paths in the archive dir: one component only,
+	 * whatever a listing holds ("...manifest/../../x" would otherwise
+	 * match, as anything may follow a '.') */
+	if (strchr(name, '/') != NULL)
+		return 0;
 	if (pfx == NULL)
 		pfx = &none;
 	pf.all = pfx->all ? pfx->all : "";

@@ -186,6 +186,11 @@ test_bad_names(void **state)
 	} cases[] = {
 		{ "", NULL },
 		{ "duplicity-full", NULL },
+		/* anything with a '/' (names become archive-dir paths) */
+		{ "duplicity-full.20231114T221320Z.manifest/../../x", NULL },
+		{ "duplicity-full.20231114T221320Z.manifest.gpg/x", NULL },
+		{ "../duplicity-full.20231114T221320Z.manifest", NULL },
+		{ "df.s44we8.m/", NULL },
 		{ "duplicity-full.", NULL },
 		{ "duplicity-full.20231114T221320Z", NULL }, /* truncated */
 		{ "duplicity-full.20231114T221320Z.vol", NULL },
