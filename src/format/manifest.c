@@ -130,7 +130,9 @@ volume_line(struct manifest_volume *v, const char *line, size_t n)
 	} else if (len == 4 && strncasecmp(tok, "hash", 4) == 0) {
 		if (!next_token(&p, end, &tok, &len) ||
 		    !next_token(&p, end, &tok2, &len2) ||
-		    len >= sizeof(v->hash_type) || len2 >= sizeof(v->hash))
+		    len >= sizeof(v->hash_type) || len2 >= sizeof(v->hash) ||
+		    memchr(tok, '\0', len) != NULL ||
+		    memchr(tok2, '\0', len2) != NULL)
 			return -1;
 		/* keep the best: SHA1, then MD5, then the first seen */
 		if (v->hash_type[0] == '\0' ||

@@ -364,6 +364,39 @@ test_duplicate_volumes(void **state)
 	UNIT_DONE();
 }
 
+/* NUL bytes in hash tokens: a hash cut to "" would go unverified. */
+static void
+test_parse_nul_in_hash(void **state)
+{
+	static const char nul_in_type[] = "Volume 1:\n StartingPath a\n"
+					  " EndingPath b\n Hash \0HA1 ab\n";
+	static const char nul_in_hash[] = "Volume 1:\n StartingPath a\n"
+					  " EndingPath b\n Hash SHA1 a\0b\n";
+	static const struct {
+		const char *name;
+		const char *text;
+		size_t len;
+	} cases[] = {
+		{ "NUL in a hash type", nul_in_type, sizeof(nul_in_type) - 1 },
+		{ "NUL in a hash", nul_in_hash, sizeof(nul_in_hash) - 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct manifest m;
+		struct dupc_err err;
+
+		manifest_init(&m);
+		err_clear(&err);
+		CHECK_INT(manifest_parse(&m, cases[i].text, cases[i].len, &err),
+		    -1, cases[i].name);
+		CHECK_INT(err.code, E_UNREADABLE_MANIFESTS, cases[i].name);
+		manifest_release(&m);
+	}
+	UNIT_DONE();
+}
+
 static void
 test_parse_bad(void **state)
 {
@@ -896,6 +929,7 @@ main(void)
 		UNIT_TEST(test_parse_details),
 		UNIT_TEST(test_duplicate_volumes),
 		UNIT_TEST(test_parse_bad),
+		UNIT_TEST(test_parse_nul_in_hash),
 		UNIT_TEST(test_parse_oversized),
 		UNIT_TEST(test_parse_truncated),
 		UNIT_TEST(test_parse_nul_bytes),
