@@ -193,32 +193,90 @@ field_value(const char *line, size_t n, size_t skip, char **out)
 	return 0;
 }
 
-/* Insert or replace by number; keeps vols sorted. */
+/*
+ * Append in the order read; sort_volumes() orders them afterwards.  The
+ * array doubles when full, so a manifest of n volumes costs O(n) here
+ * (inserting in order cost O(n^2): minutes for 200000 volumes).
+ */
 static int
 store_volume(struct manifest *m, struct manifest_volume *v)
 {
-	size_t i;
 	struct manifest_volume *nv;
+	size_t n = m->nvols;
 
-	for (i = 0; i < m->nvols; i++) {
-		if (m->vols[i].number == v->number) {
-			volume_release(&m->vols[i]);
-			m->vols[i] = *v;
-			return 0;
-		}
-		if (m->vols[i].number > v->number)
-			break;
+	if (n >= MANIFEST_MAX_VOLUMES)
+		return -1;
+	/* capacity is the next power of two (at least 8) */
+	if (n >= 8 && (n & (n - 1)) == 0) {
+		nv = realloc(m->vols, 2 * n * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		m->vols = nv;
+	} else if (n == 0) {
+		m->vols = malloc(8 * sizeof(*m->vols));
+		if (m->vols == NULL)
+			return -1;
 	}
-	if (m->nvols >= MANIFEST_MAX_VOLUMES)
+	m->vols[n] = *v;
+	m->nvols = n + 1;
+	return 0;
+}
+
+struct vol_ref {
+	unsigned number;
+	size_t pos; /* order read */
+};
+
+static int
+vol_ref_cmp(const void *a, const void *b)
+{
+	const struct vol_ref *x = a, *y = b;
+
+	if (x->number != y->number)
+		return x->number < y->number ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * Sort by number; of volumes listed more than once (a resumed set) the
+ * last read wins, and numbers above ${last} are dropped, as duplicity's
+ * Manifest.from_string does.
+ */
+static int
+sort_volumes(struct manifest *m, unsigned last)
+{
+	struct vol_ref *ref;
+	struct manifest_volume *out;
+	size_t i, n = 0;
+
+	if (m->nvols == 0)
+		return 0;
+	ref = malloc(m->nvols * sizeof(*ref));
+	out = malloc(m->nvols * sizeof(*out));
+	if (ref == NULL || out == NULL) {
+		free(ref);
+		free(out);
 		return -1;
-	nv = realloc(m->vols, (m->nvols + 1) * sizeof(*nv));
-	if (nv == NULL)
-		return -1;
-	m->vols = nv;
-	memmove(&m->vols[i + 1], &m->vols[i],
-	    (m->nvols - i) * sizeof(*m->vols));
-	m->vols[i] = *v;
-	m->nvols++;
+	}
+	for (i = 0; i < m->nvols; i++) {
+		ref[i].number = m->vols[i].number;
+		ref[i].pos = i;
+	}
+	qsort(ref, m->nvols, sizeof(*ref), vol_ref_cmp);
+	for (i = 0; i < m->nvols; i++) {
+		struct manifest_volume *v = &m->vols[ref[i].pos];
+		bool superseded = i + 1 < m->nvols &&
+		    ref[i + 1].number == ref[i].number;
+
+		if (superseded || v->number > last)
+			volume_release(v);
+		else
+			out[n++] = *v;
+	}
+	free(ref);
+	free(m->vols);
+	m->vols = out;
+	m->nvols = n;
 	return 0;
 }
 
@@ -244,7 +302,6 @@ manifest_parse(struct manifest *m, const char *text, size_t len,
 	struct manifest_volume cur;
 	bool open = false;
 	unsigned last = 0;
-	size_t keep;
 
 	memset(&cur, 0, sizeof(cur));
 	if (len > MANIFEST_MAX_BYTES)
@@ -290,10 +347,8 @@ manifest_parse(struct manifest *m, const char *text, size_t len,
 	if (finish_volume(m, &cur, &open) < 0)
 		goto bad;
 	/* a resumed set may list volumes past the one it restarted at */
-	for (keep = 0; keep < m->nvols && m->vols[keep].number <= last; keep++)
-		;
-	while (m->nvols > keep)
-		volume_release(&m->vols[--m->nvols]);
+	if (sort_volumes(m, last) < 0)
+		goto bad;
 	return 0;
 bad:
 	volume_release(&cur);
@@ -305,11 +360,19 @@ bad:
 const struct manifest_volume *
 manifest_find(const struct manifest *m, unsigned number)
 {
-	size_t i;
+	size_t lo = 0, hi = m->nvols;
 
-	for (i = 0; i < m->nvols; i++)
-		if (m->vols[i].number == number)
-			return &m->vols[i];
+	/* vols is sorted by number, numbers unique */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->vols[mid].number == number)
+			return &m->vols[mid];
+		if (m->vols[mid].number < number)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -364,6 +364,65 @@ test_duplicate_volumes(void **state)
 	UNIT_DONE();
 }
 
+/*
+ * Many volumes in any order: sorted, the last of repeated numbers wins.
+ * Parsing costs O(n log n): sorted insertion used to take minutes here.
+ */
+static void
+test_parse_many_volumes(void **state)
+{
+	enum { N = 300000 };
+	struct buf text;
+	struct manifest m;
+	struct dupc_err err;
+	unsigned *order = malloc(N * sizeof(*order));
+	uint64_t seed = 7;
+	size_t i;
+
+	(void)state;
+	assert_non_null(order);
+	/* 1..N-1 shuffled, then N, then N again with another path */
+	for (i = 0; i < N - 1; i++)
+		order[i] = (unsigned)i + 1;
+	for (i = N - 2; i > 0; i--) {
+		size_t j = unit_rand(&seed) % (i + 1);
+		unsigned t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	buf_init(&text, MANIFEST_MAX_BYTES);
+	for (i = 0; i < N - 1; i++)
+		assert_int_equal(buf_addf(&text,
+				     "Volume %u:\n StartingPath a\n EndingPath a%u\n",
+				     order[i], order[i]),
+		    0);
+	assert_int_equal(buf_addf(&text,
+			     "Volume %u:\n StartingPath a\n EndingPath old\n"
+			     "Volume %u:\n StartingPath a\n EndingPath new\n",
+			     N, N),
+	    0);
+	manifest_init(&m);
+	err_clear(&err);
+	CHECK_INT(manifest_parse(&m, buf_str(&text), text.len, &err), 0,
+	    "parse");
+	CHECK_U64(m.nvols, N, "volume count");
+	for (i = 0; i < m.nvols; i++)
+		if (m.vols[i].number != i + 1) {
+			CHECK_INT(m.vols[i].number, i + 1, "sorted");
+			break;
+		}
+	if (m.nvols == N) {
+		CHECK_STR(m.vols[N - 1].end_index, "new", "last one wins");
+		CHECK_STR(manifest_find(&m, 4711)->end_index, "a4711", "find");
+	}
+	CHECK(manifest_find(&m, N + 1) == NULL, "find a missing one");
+	manifest_release(&m);
+	buf_release(&text);
+	free(order);
+	UNIT_DONE();
+}
+
 /* NUL bytes in hash tokens: a hash cut to "" would go unverified. */
 static void
 test_parse_nul_in_hash(void **state)
@@ -930,6 +989,7 @@ main(void)
 		UNIT_TEST(test_duplicate_volumes),
 		UNIT_TEST(test_parse_bad),
 		UNIT_TEST(test_parse_nul_in_hash),
+		UNIT_TEST(test_parse_many_volumes),
 		UNIT_TEST(test_parse_oversized),
 		UNIT_TEST(test_parse_truncated),
 		UNIT_TEST(test_parse_nul_bytes),
