@@ -44,6 +44,7 @@ struct rwriter {
 	int basis_fd;         /* previous content, while patching */
 	struct sink *sink;
 	int dest_parent;      /* parent of dest, when dest is a file */
+	bool dest_replaced;   /* dest itself was restored as a non-directory */
 	uint64_t count;
 };
 
@@ -180,6 +181,12 @@ open_root(struct rwriter *w, struct dupc_err *err)
 
 	if (w->depth > 0)
 		return 0;
+	/* once dest is a symlink (or file) from the archive, opening it
+	 * again would follow it out of the destination */
+	if (w->dest_replaced)
+		return err_set(err, E_GENERIC,
+		    "refusing to restore inside %s: the archive made it a symlink or file",
+		    w->dest);
 	if (mkdir(w->dest, 0700) < 0 && errno != EEXIST)
 		return err_errno(err, E_RESTORE_DIR_NOT_FOUND,
 		    "cannot create restore directory %s", w->dest);
@@ -328,7 +335,12 @@ place(struct rwriter *w, const char *index, int *dirfd, const char **name,
 {
 	if (*index != '\0')
 		return descend(w, index, dirfd, name, err);
-	/* the destination itself is a file (--file-to-restore of a file) */
+	/* the destination itself is a file (--file-to-restore of a file);
+	 * directories opened inside the old one are dropped, and nothing
+	 * is restored inside it any more */
+	while (w->depth > 0)
+		pop_frame(w);
+	w->dest_replaced = true;
 	if (w->dest_parent < 0) {
 		char *d = strdup(w->dest), *slash;
 
