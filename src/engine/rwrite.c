@@ -65,24 +65,62 @@ rwriter_new(const char *dest, const struct rwrite_opts *o,
 	return w;
 }
 
+/*
+ * Give a restored object its owner: by ${fd}, or by ${name} in ${dirfd}
+ * when ${fd} is -1.  Returns true when the object now has the owner the
+ * archive names.  Only root can chown; a non-root restore owns what it
+ * writes, which is right only for the restoring user's own files.
+ */
+static bool
+apply_owner(struct rwriter *w, int fd, int dirfd, const char *name,
+    const struct obj_meta *m, const char *index)
+{
+	int64_t uid, gid;
+	int rc;
+
+	if (!w->o.restore_owner)
+		return false;
+	owner_resolve(m->uname, m->uid, m->gname, m->gid, w->o.numeric_owner,
+	    &uid, &gid);
+	if (!w->root)
+		return uid == (int64_t)geteuid() && gid == (int64_t)getegid();
+	rc = fd >= 0 ? fchown(fd, (uid_t)uid, (gid_t)gid)
+		     : fchownat(dirfd, name, (uid_t)uid, (gid_t)gid,
+			   AT_SYMLINK_NOFOLLOW);
+	if (rc < 0) {
+		log_warn("Cannot set the owner of %s: %s", index,
+		    strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The permission bits to set.  duplicity chowns, then chmods; its chown
+ * fails first in a non-root restore of another user's file, so setuid
+ * and setgid bits only come back on a file whose owner came back too
+ * (path.py copy_attribs).  dupc keeps that rule, and also drops them
+ * with --do-not-restore-ownership, where duplicity would leave them on a
+ * file owned by whoever restores (root, usually).
+ */
+static mode_t
+restore_mode(const struct obj_meta *m, bool owned)
+{
+	mode_t mode = (mode_t)(m->mode & 07777);
+
+	return owned ? mode : mode & ~(mode_t)(S_ISUID | S_ISGID);
+}
+
 /* Apply ownership, mode and mtime to an open object. */
 static void
 set_meta_fd(struct rwriter *w, int fd, const struct obj_meta *m,
     const char *index)
 {
 	struct timespec ts[2];
+	bool owned = apply_owner(w, fd, -1, NULL, m, *index ? index : ".");
 
-	if (w->root && w->o.restore_owner) {
-		int64_t uid, gid;
-
-		owner_resolve(m->uname, m->uid, m->gname, m->gid,
-		    w->o.numeric_owner, &uid, &gid);
-		if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
-			log_warn("Cannot set the owner of %s: %s",
-			    *index ? index : ".", strerror(errno));
-	}
 	/* after chown, which clears setuid/setgid */
-	if (fchmod(fd, (mode_t)(m->mode & 07777)) < 0)
+	if (fchmod(fd, restore_mode(m, owned)) < 0)
 		log_warn("Cannot set the mode of %s: %s", *index ? index : ".",
 		    strerror(errno));
 	ts[0].tv_sec = 0;
@@ -101,20 +139,11 @@ set_meta_at(struct rwriter *w, int dirfd, const char *name,
     const struct obj_meta *m, const char *index)
 {
 	struct timespec ts[2];
+	bool owned = apply_owner(w, -1, dirfd, name, m, index);
 
-	if (w->root && w->o.restore_owner) {
-		int64_t uid, gid;
-
-		owner_resolve(m->uname, m->uid, m->gname, m->gid,
-		    w->o.numeric_owner, &uid, &gid);
-		if (fchownat(dirfd, name, (uid_t)uid, (gid_t)gid,
-			AT_SYMLINK_NOFOLLOW) < 0)
-			log_warn("Cannot set the owner of %s: %s", index,
-			    strerror(errno));
-	}
 	if (m->type == OBJ_SYMLINK)
 		return; /* duplicity restores neither mode nor time of links */
-	if (fchmodat(dirfd, name, (mode_t)(m->mode & 07777), 0) < 0)
+	if (fchmodat(dirfd, name, restore_mode(m, owned), 0) < 0)
 		log_warn("Cannot set the mode of %s: %s", index,
 		    strerror(errno));
 	ts[0].tv_sec = 0;
