@@ -115,7 +115,7 @@ signature(const uint8_t *data, size_t size, size_t step)
 	struct sink *s;
 
 	err_clear(&err);
-	s = delta_sig_loader_new(&sig, &err);
+	s = delta_sig_loader_new(&sig, delta_sig_max(sizeof(text), 0), &err);
 	if (s == NULL)
 		return;
 	if (feed(s, data, size, step, &err) < 0)
