@@ -12,12 +12,15 @@
 #include <strings.h>
 
 #include "format/quote.h"
+#include "format/tar.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/parse.h"
 #include "util/path.h"
 
 #define MAX_TOKEN (1u << 20)
+/* a path no tar entry can hold is no use, and each volume keeps two */
+#define MAX_INDEX (TAR_NAME_MAX - 1)
 
 void
 manifest_init(struct manifest *m)
@@ -87,7 +90,7 @@ token_index(const char *tok, size_t len, char **out)
 {
 	struct buf b;
 
-	buf_init(&b, MAX_TOKEN);
+	buf_init(&b, MAX_INDEX);
 	if (unquote(tok, len, &b) < 0 || memchr(b.data ? b.data : "", '\0',
 					      b.len) != NULL) {
 		buf_release(&b);

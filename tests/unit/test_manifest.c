@@ -10,6 +10,7 @@
 
 #include "format/manifest.h"
 #include "format/quote.h"
+#include "format/tar.h"
 #include "util/buf.h"
 #include "util/digest.h"
 #include "util/err.h"
@@ -420,6 +421,37 @@ test_parse_many_volumes(void **state)
 	manifest_release(&m);
 	buf_release(&text);
 	free(order);
+	UNIT_DONE();
+}
+
+/* A path longer than any tar entry name can hold is refused. */
+static void
+test_parse_path_limit(void **state)
+{
+	struct buf text;
+	struct manifest m;
+	struct dupc_err err;
+	size_t n;
+
+	(void)state;
+	for (n = TAR_NAME_MAX - 1; n <= TAR_NAME_MAX + 1; n++) {
+		char name[48];
+
+		buf_init(&text, MANIFEST_MAX_BYTES);
+		assert_int_equal(buf_addstr(&text,
+				     "Volume 1:\n StartingPath a\n EndingPath "),
+		    0);
+		while (text.len < 38 + n)
+			assert_int_equal(buf_addch(&text, 'p'), 0);
+		assert_int_equal(buf_addch(&text, '\n'), 0);
+		snprintf(name, sizeof(name), "path of %zu bytes", n);
+		manifest_init(&m);
+		err_clear(&err);
+		CHECK_INT(manifest_parse(&m, buf_str(&text), text.len, &err),
+		    n < TAR_NAME_MAX ? 0 : -1, name);
+		manifest_release(&m);
+		buf_release(&text);
+	}
 	UNIT_DONE();
 }
 
@@ -990,6 +1022,7 @@ main(void)
 		UNIT_TEST(test_parse_bad),
 		UNIT_TEST(test_parse_nul_in_hash),
 		UNIT_TEST(test_parse_many_volumes),
+		UNIT_TEST(test_parse_path_limit),
 		UNIT_TEST(test_parse_oversized),
 		UNIT_TEST(test_parse_truncated),
 		UNIT_TEST(test_parse_nul_bytes),
