@@ -181,13 +181,16 @@ volume_header(const char *line, size_t n, unsigned *num)
 	return 0;
 }
 
+/* The value after "Hostname " or "Localdir " (${skip} bytes); the
+ * keyword alone on its line (its blank the newline) gives "". */
 static int
 field_value(const char *line, size_t n, size_t skip, char **out)
 {
 	struct buf b;
 
 	buf_init(&b, MAX_TOKEN);
-	if (unquote(line + skip, n - skip, &b) < 0) {
+	if (unquote(line + (n < skip ? n : skip), n < skip ? 0 : n - skip,
+		&b) < 0) {
 		buf_release(&b);
 		return -1;
 	}

@@ -424,6 +424,36 @@ test_parse_many_volumes(void **state)
 	UNIT_DONE();
 }
 
+/* "Hostname" or "Localdir" alone on a line: an empty value, read
+ * within the line (its length minus the blank used to wrap around). */
+static void
+test_parse_bare_fields(void **state)
+{
+	static const char *const cases[] = {
+		"Hostname\nLocaldir\n\":\" oV\ne",
+		"Localdir\nVolume 1:\n StartingPath a\n EndingPath b\n",
+		"Hostname\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct manifest m;
+		struct dupc_err err;
+		char *copy = strdup(cases[i]); /* exact size, for ASan */
+
+		manifest_init(&m);
+		err_clear(&err);
+		CHECK_INT(manifest_parse(&m, copy, strlen(copy), &err), 0,
+		    cases[i]);
+		CHECK(m.hostname == NULL || *m.hostname == '\0', cases[i]);
+		CHECK(m.localdir == NULL || *m.localdir == '\0', cases[i]);
+		manifest_release(&m);
+		free(copy);
+	}
+	UNIT_DONE();
+}
+
 /* A path longer than any tar entry name can hold is refused. */
 static void
 test_parse_path_limit(void **state)
@@ -1023,6 +1053,7 @@ main(void)
 		UNIT_TEST(test_parse_nul_in_hash),
 		UNIT_TEST(test_parse_many_volumes),
 		UNIT_TEST(test_parse_path_limit),
+		UNIT_TEST(test_parse_bare_fields),
 		UNIT_TEST(test_parse_oversized),
 		UNIT_TEST(test_parse_truncated),
 		UNIT_TEST(test_parse_nul_bytes),
