@@ -17,15 +17,6 @@
 #include "util/err.h"
 #include "util/log.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_set_verbosity(-1);
-	return 0;
-}
-
 static void
 check_volumes(const struct manifest *m)
 {
@@ -84,6 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct manifest m;
 	struct dupc_err err;
 	const char *type, *hex;
+
+	log_set_verbosity(-1);
 
 	manifest_init(&m);
 	err_clear(&err);

@@ -19,15 +19,6 @@
 #include "util/err.h"
 #include "util/log.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_set_verbosity(-1);
-	return 0;
-}
-
 static const char *const actions[] = {
 	NULL,
 	"folder/get_content",
@@ -153,6 +144,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned opt = fuzz_take(&data, &size);
 	struct mf_reply r;
 	struct dupc_err err;
+
+	log_set_verbosity(-1);
 
 	if (size > MF_BODY_MAX)
 		return 0;

@@ -26,15 +26,6 @@
 /* long names carry years 1901 to 2099 (dtime_from_string) */
 #define TIME_MAX 4102444799 /* 2099-12-31T23:59:59Z */
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	log_set_verbosity(-1);
-	return 0;
-}
-
 static bool
 sane_time(int64_t t)
 {
@@ -107,6 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = malloc(size + 1), *line, *next;
 	const char *remote[MAX_NAMES], *local[MAX_NAMES];
 	size_t nr = 0, nl = 0;
+
+	log_set_verbosity(-1);
 
 	if (text == NULL)
 		return 0;
