@@ -286,6 +286,11 @@ copy_cb(void *opaque, rs_long_t pos, size_t *len, void **buf)
 
 	if (pos < 0)
 		return RS_IO_ERROR;
+	/* librsync asks for at most the room left in the output block; a
+	 * shorter answer is allowed, so the buffer never passes that even
+	 * if a delta's COPY claims gigabytes */
+	if (want > JOB_BUF)
+		want = JOB_BUF;
 	if (want > js->copycap) {
 		unsigned char *p = realloc(js->copybuf, want);
 
