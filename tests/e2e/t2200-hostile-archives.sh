@@ -168,10 +168,16 @@ test_expect_success 'GNU long link target, then a file through the link -> refus
 	refused gnulink "symlink or not a directory"
 '
 
-test_expect_success 'a name of 70000 bytes -> refused' '
+test_expect_success 'a tar entry name of 70000 bytes -> refused' '
 	huge=$(python3 -c "print(\"snapshot/\" + \"n\" * 70000)") &&
-	one longname "{\"name\": \"$huge\", \"data\": \"x\"}" &&
+	one longname "{\"name\": \"$huge\", \"data\": \"x\"},
+		{\"name\": \"snapshot/z\", \"data\": \"x\"}" &&
 	refused longname "oversized name"
+'
+
+test_expect_success 'a manifest path of 70000 bytes -> refused' '
+	one longpath "{\"name\": \"$huge\", \"data\": \"x\"}" &&
+	refused longpath "manifest is corrupt"
 '
 
 test_expect_success 'directories nested 4100 deep -> refused' '
