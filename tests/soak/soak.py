@@ -22,8 +22,9 @@ the bundled MediaFire emulator (tools/mf-emulator/mfemu.py) on loopback:
 
 The listing of the tree (tests/soak/soak.py's own, in the format of
 shared/vectors/listing.py) is saved for every backup time as the backup
-is made.  After every step that changed the target, every backup time is
-restored (without faults) and compared with its listing; a restore that
+is made.  After every step, every backup time is restored (without
+faults, with the archive dir that killed restores share) and compared
+with its listing; a restore that
 succeeds with a different tree, or a step that cannot succeed even
 without faults, stops the run with exit status 1 and keeps the work
 directory.  At the end the step counts are printed: backups, kills,
@@ -516,12 +517,11 @@ class Soak:
                     r = self.rnd.random()
                     if r < 0.55 or not self.expected:
                         self.backup()
-                        self.verify_all()
                     elif r < 0.93:
                         self.restore()
                     else:
                         self.prune()
-                        self.verify_all()
+                    self.verify_all()
             ok = True
         except Failure as e:
             print("soak: FAILED: %s" % e, file=sys.stderr)
