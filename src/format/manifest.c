@@ -333,7 +333,9 @@ manifest_parse(struct manifest *m, const char *text, size_t len,
 			uint64_t c;
 			const char *q = p + 9;
 
-			if (m->filelist_count < 0 &&
+			/* "Filelist" alone (its blank the newline) has
+			 * no count */
+			if (m->filelist_count < 0 && n > 9 &&
 			    parse_u64_n(q, n - 9, &c) == 0 && c < 1u << 30)
 				m->filelist_count = (long)c;
 		} else if (open) {

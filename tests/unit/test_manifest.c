@@ -424,8 +424,9 @@ test_parse_many_volumes(void **state)
 	UNIT_DONE();
 }
 
-/* "Hostname" or "Localdir" alone on a line: an empty value, read
- * within the line (its length minus the blank used to wrap around). */
+/* "Hostname", "Localdir" or "Filelist" alone on a line: an empty
+ * value, read within the line (its length minus the blank used to wrap
+ * around). */
 static void
 test_parse_bare_fields(void **state)
 {
@@ -433,6 +434,8 @@ test_parse_bare_fields(void **state)
 		"Hostname\nLocaldir\n\":\" oV\ne",
 		"Localdir\nVolume 1:\n StartingPath a\n EndingPath b\n",
 		"Hostname\n",
+		"filelist\n",
+		"Volume 1:\n StartingPath a\n EndingPath b\nFilelist\n",
 	};
 	size_t i;
 
@@ -440,14 +443,19 @@ test_parse_bare_fields(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct manifest m;
 		struct dupc_err err;
-		char *copy = strdup(cases[i]); /* exact size, for ASan */
+		size_t len = strlen(cases[i]);
+		/* exactly the text, no NUL after it, so ASan sees any read
+		 * past the end */
+		char *copy = malloc(len);
 
+		assert_non_null(copy);
+		memcpy(copy, cases[i], len);
 		manifest_init(&m);
 		err_clear(&err);
-		CHECK_INT(manifest_parse(&m, copy, strlen(copy), &err), 0,
-		    cases[i]);
+		CHECK_INT(manifest_parse(&m, copy, len, &err), 0, cases[i]);
 		CHECK(m.hostname == NULL || *m.hostname == '\0', cases[i]);
 		CHECK(m.localdir == NULL || *m.localdir == '\0', cases[i]);
+		CHECK_INT(m.filelist_count, -1, cases[i]);
 		manifest_release(&m);
 		free(copy);
 	}
