@@ -27,6 +27,13 @@ endif
 ifeq ($(SANITIZE),1)
 MODEFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN := -fsanitize=address,undefined
+else ifeq ($(SANITIZE),fuzz)
+# clang only (make fuzz): libFuzzer's coverage hooks everywhere, its
+# main() linked into the fuzz_* binaries alone.
+MODEFLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-omit-frame-pointer -fno-sanitize-recover=all \
+             -Wno-format-nonliteral
+LDSAN := -fsanitize=address,undefined
 else
 MODEFLAGS := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 endif
@@ -46,10 +53,16 @@ UNIT_HELPER_OBJ := $(UNIT_HELPER_SRC:%.c=$(BUILD)/%.o)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/tests/fuzz/replay_%)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
+FUZZ_BIN := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/fuzz_%)
+FUZZ_BUILD ?= build-fuzz
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+SOAK_TIME ?= 120
 
 .PHONY: all deps demo check test unit e2e asan-check clean install \
-        install-duplicity-compat format-check fuzz soak bench
+        install-duplicity-compat format-check fuzz fuzz-bins soak bench
 
 all: $(BUILD)/dupc $(BUILD)/mfemu
 
@@ -81,8 +94,15 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(UNIT_HELPER_OBJ) $(BUILD)/libdu
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libdupc.a
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libdupc.a
+# Each fuzz target twice: replay_X (any compiler; runs the corpus in
+# tests/fuzz/corpus/X under make check) and fuzz_X (libFuzzer, make fuzz).
+$(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libdupc.a
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/libdupc.a
+	$(CC) $(OPT) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz-bins: $(FUZZ_BIN)
 
 unit: $(UNIT_BIN) $(FUZZ_REPLAY) $(TOOL_BIN)
 
@@ -97,6 +117,21 @@ check: deps
 	@$(MAKE) --no-print-directory WERROR=1 BUILD=build all unit
 	@$(MAKE) --no-print-directory WERROR=1 SANITIZE=1 OPT="-O1 -g" BUILD=build-asan all unit
 	@tests/run --build build --build build-asan
+
+# make fuzz: build every target with clang and libFuzzer into
+# $(FUZZ_BUILD)/ and run each for FUZZ_TIME seconds (default 60); see
+# docs/hardening.md.  New inputs go to $(FUZZ_BUILD)/corpus/, crashes to
+# $(FUZZ_BUILD)/artifacts/.
+fuzz:
+	@$(MAKE) --no-print-directory CC=$(FUZZ_CC) SANITIZE=fuzz \
+	    OPT="-O1 -g" BUILD=$(FUZZ_BUILD) fuzz-bins
+	@tests/fuzz/run-fuzz --build $(FUZZ_BUILD) --time $(FUZZ_TIME)
+
+# make soak: random backups, kills, faults and restores against the
+# MediaFire emulator for SOAK_TIME seconds (default 120); see
+# docs/hardening.md.
+soak: all
+	@tests/soak/soak.py --build $(BUILD) --time $(SOAK_TIME)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -69,6 +69,7 @@ struct job_sink {
 	/* loader */
 	rs_signature_t *loaded;
 	struct delta_sig **sigp;
+	uint64_t in, max_in; /* signature bytes taken, and the cap */
 	/* patch */
 	int basis_fd;
 	unsigned char *copybuf;
@@ -134,6 +135,11 @@ job_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 		return n == 0 ? 0
 			      : err_set(err, E_GENERIC,
 				    "%s: trailing data after the end", js->what);
+	js->in += n;
+	if (js->sigp != NULL && js->in > js->max_in)
+		return err_set(err, E_GENERIC,
+		    "%s: more than %llu bytes, too large for the file",
+		    js->what, (unsigned long long)js->max_in);
 	return job_pump(js, p, n, 0, err);
 }
 
@@ -214,14 +220,28 @@ delta_signature_sink_new(unsigned block_len, struct sink *out,
 	return &js->base;
 }
 
+uint64_t
+delta_sig_max(uint64_t size, unsigned max_block)
+{
+	unsigned block = max_block > 0 && max_block < 512 ? max_block : 512;
+	uint64_t twice;
+
+	if (size > UINT64_MAX / 4)
+		return UINT64_MAX;
+	twice = 2 * size + (64u << 20);
+	return delta_sig_size(twice, block);
+}
+
 struct sink *
-delta_sig_loader_new(struct delta_sig **sigp, struct dupc_err *err)
+delta_sig_loader_new(struct delta_sig **sigp, uint64_t max,
+    struct dupc_err *err)
 {
 	struct job_sink *js = job_alloc(NULL, "loading rsync signature", err);
 
 	if (js == NULL)
 		return NULL;
 	js->sigp = sigp;
+	js->max_in = max;
 	js->job = rs_loadsig_begin(&js->loaded);
 	if (js->job == NULL) {
 		job_free(&js->base);
@@ -266,6 +286,11 @@ copy_cb(void *opaque, rs_long_t pos, size_t *len, void **buf)
 
 	if (pos < 0)
 		return RS_IO_ERROR;
+	/* librsync asks for at most the room left in the output block; a
+	 * shorter answer is allowed, so the buffer never passes that even
+	 * if a delta's COPY claims gigabytes */
+	if (want > JOB_BUF)
+		want = JOB_BUF;
 	if (want > js->copycap) {
 		unsigned char *p = realloc(js->copybuf, want);
 

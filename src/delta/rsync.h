@@ -33,11 +33,24 @@ struct sink *delta_signature_sink_new(unsigned, struct sink *,
     struct dupc_err *);
 
 /*
- * delta_sig_loader_new(sigp, err):
- * A sink that loads a signature written to it; after sink_finish,
- * *${sigp} holds it (hash table built), owned by the caller.
+ * delta_sig_max(size, max_block):
+ * The largest old signature worth loading to diff a ${size}-byte file:
+ * that of a file twice as big plus 64 MiB, at the smallest block length
+ * dupc or duplicity would use (512, or a smaller --max-blocksize
+ * ${max_block}).  A loaded signature takes about four times its size in
+ * memory; a bigger one comes from a hostile target (or a file that shrank
+ * by far, which is then better stored whole).
  */
-struct sink *delta_sig_loader_new(struct delta_sig **, struct dupc_err *);
+uint64_t delta_sig_max(uint64_t, unsigned);
+
+/*
+ * delta_sig_loader_new(sigp, max, err):
+ * A sink that loads a signature written to it; after sink_finish,
+ * *${sigp} holds it (hash table built), owned by the caller.  More than
+ * ${max} bytes fail the write (E_GENERIC), before they are held.
+ */
+struct sink *delta_sig_loader_new(struct delta_sig **, uint64_t,
+    struct dupc_err *);
 
 /* delta_sig_free(sig): release a loaded signature; NULL is fine. */
 void delta_sig_free(struct delta_sig *);

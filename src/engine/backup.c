@@ -513,10 +513,11 @@ unchanged(const struct obj_meta *m, const struct sig_entry *se)
 }
 
 static int
-load_old_signature(struct bpass *bp, struct delta_sig **sigp,
+load_old_signature(struct bpass *bp, uint64_t size, struct delta_sig **sigp,
     struct dupc_err *err)
 {
-	struct sink *loader = delta_sig_loader_new(sigp, err);
+	struct sink *loader = delta_sig_loader_new(sigp,
+	    delta_sig_max(size, bp->o->max_blocksize), err);
 	int rc = -1;
 
 	if (loader == NULL)
@@ -598,7 +599,7 @@ write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
 		*skipped = 1;
 		return 0;
 	}
-	if (as_diff && load_old_signature(bp, &old, err) < 0) {
+	if (as_diff && load_old_signature(bp, e->meta.size, &old, err) < 0) {
 		/* an unreadable old signature: store the file whole */
 		log_warn("Error '%s' loading the signature of %s; storing it whole",
 		    err->msg, e->index);

@@ -47,6 +47,7 @@ struct rwriter {
 	int basis_fd;         /* previous content, while patching */
 	struct sink *sink;
 	int dest_parent;      /* parent of dest, when dest is a file */
+	bool dest_replaced;   /* dest itself was restored as a non-directory */
 	uint64_t count;
 };
 
@@ -67,24 +68,62 @@ rwriter_new(const char *dest, const struct rwrite_opts *o,
 	return w;
 }
 
+/*
+ * Give a restored object its owner: by ${fd}, or by ${name} in ${dirfd}
+ * when ${fd} is -1.  Returns true when the object now has the owner the
+ * archive names.  Only root can chown; a non-root restore owns what it
+ * writes, which is right only for the restoring user's own files.
+ */
+static bool
+apply_owner(struct rwriter *w, int fd, int dirfd, const char *name,
+    const struct obj_meta *m, const char *index)
+{
+	int64_t uid, gid;
+	int rc;
+
+	if (!w->o.restore_owner)
+		return false;
+	owner_resolve(m->uname, m->uid, m->gname, m->gid, w->o.numeric_owner,
+	    &uid, &gid);
+	if (!w->root)
+		return uid == (int64_t)geteuid() && gid == (int64_t)getegid();
+	rc = fd >= 0 ? fchown(fd, (uid_t)uid, (gid_t)gid)
+		     : fchownat(dirfd, name, (uid_t)uid, (gid_t)gid,
+			   AT_SYMLINK_NOFOLLOW);
+	if (rc < 0) {
+		log_warn("Cannot set the owner of %s: %s", index,
+		    strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The permission bits to set.  duplicity chowns, then chmods; its chown
+ * fails first in a non-root restore of another user's file, so setuid
+ * and setgid bits only come back on a file whose owner came back too
+ * (path.py copy_attribs).  dupc keeps that rule, and also drops them
+ * with --do-not-restore-ownership, where duplicity would leave them on a
+ * file owned by whoever restores (root, usually).
+ */
+static mode_t
+restore_mode(const struct obj_meta *m, bool owned)
+{
+	mode_t mode = (mode_t)(m->mode & 07777);
+
+	return owned ? mode : mode & ~(mode_t)(S_ISUID | S_ISGID);
+}
+
 /* Apply ownership, mode and mtime to an open object. */
 static void
 set_meta_fd(struct rwriter *w, int fd, const struct obj_meta *m,
     const char *index)
 {
 	struct timespec ts[2];
+	bool owned = apply_owner(w, fd, -1, NULL, m, *index ? index : ".");
 
-	if (w->root && w->o.restore_owner) {
-		int64_t uid, gid;
-
-		owner_resolve(m->uname, m->uid, m->gname, m->gid,
-		    w->o.numeric_owner, &uid, &gid);
-		if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
-			log_warn("Cannot set the owner of %s: %s",
-			    *index ? index : ".", strerror(errno));
-	}
 	/* after chown, which clears setuid/setgid */
-	if (fchmod(fd, (mode_t)(m->mode & 07777)) < 0)
+	if (fchmod(fd, restore_mode(m, owned)) < 0)
 		log_warn("Cannot set the mode of %s: %s", *index ? index : ".",
 		    strerror(errno));
 	ts[0].tv_sec = 0;
@@ -103,20 +142,11 @@ set_meta_at(struct rwriter *w, int dirfd, const char *name,
     const struct obj_meta *m, const char *index)
 {
 	struct timespec ts[2];
+	bool owned = apply_owner(w, -1, dirfd, name, m, index);
 
-	if (w->root && w->o.restore_owner) {
-		int64_t uid, gid;
-
-		owner_resolve(m->uname, m->uid, m->gname, m->gid,
-		    w->o.numeric_owner, &uid, &gid);
-		if (fchownat(dirfd, name, (uid_t)uid, (gid_t)gid,
-			AT_SYMLINK_NOFOLLOW) < 0)
-			log_warn("Cannot set the owner of %s: %s", index,
-			    strerror(errno));
-	}
 	if (m->type == OBJ_SYMLINK)
 		return; /* duplicity restores neither mode nor time of links */
-	if (fchmodat(dirfd, name, (mode_t)(m->mode & 07777), 0) < 0)
+	if (fchmodat(dirfd, name, restore_mode(m, owned), 0) < 0)
 		log_warn("Cannot set the mode of %s: %s", index,
 		    strerror(errno));
 	ts[0].tv_sec = 0;
@@ -183,6 +213,12 @@ open_root(struct rwriter *w, struct dupc_err *err)
 
 	if (w->depth > 0)
 		return 0;
+	/* once dest is a symlink (or file) from the archive, opening it
+	 * again would follow it out of the destination */
+	if (w->dest_replaced)
+		return err_set(err, E_GENERIC,
+		    "refusing to restore inside %s: the archive made it a symlink or file",
+		    w->dest);
 	if (mkdir(w->dest, 0700) < 0 && errno != EEXIST)
 		return err_errno(err, E_RESTORE_DIR_NOT_FOUND,
 		    "cannot create restore directory %s", w->dest);
@@ -331,7 +367,12 @@ place(struct rwriter *w, const char *index, int *dirfd, const char **name,
 {
 	if (*index != '\0')
 		return descend(w, index, dirfd, name, err);
-	/* the destination itself is a file (--file-to-restore of a file) */
+	/* the destination itself is a file (--file-to-restore of a file);
+	 * directories opened inside the old one are dropped, and nothing
+	 * is restored inside it any more */
+	while (w->depth > 0)
+		pop_frame(w);
+	w->dest_replaced = true;
 	if (w->dest_parent < 0) {
 		char *d = strdup(w->dest), *slash;
 

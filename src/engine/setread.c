@@ -44,6 +44,9 @@ struct setreader {
 	struct obj_meta meta;
 	long last_chunk;
 	bool data_done;
+	/* the index before the current one: entries must ascend */
+	bool have_prev;
+	struct buf prev;
 	/* one tar entry read ahead while joining chunks */
 	bool pending;
 	struct entry_name pen;
@@ -247,6 +250,7 @@ setreader_new(struct session *s, const struct cset *set,
 	r->fd = -1;
 	buf_init(&r->index, TAR_NAME_MAX);
 	buf_init(&r->pindex, TAR_NAME_MAX);
+	buf_init(&r->prev, TAR_NAME_MAX);
 	meta_init(&r->meta);
 	meta_init(&r->pmeta);
 	return r;
@@ -262,6 +266,28 @@ continues_outside(const struct setreader *r)
 {
 	return *r->prefix != '\0' && r->en.multivol && r->en.chunk != 1 &&
 	    !index_is_within(buf_str(&r->index), r->prefix);
+}
+
+/*
+ * duplicity writes a set's entries in path order, each path once; the
+ * restore merge relies on it.  An archive that repeats or reorders paths
+ * (to swap a directory for a symlink after its contents, say) is refused.
+ */
+static int
+check_order(struct setreader *r, struct dupc_err *err)
+{
+	if (r->have_prev &&
+	    index_cmp(buf_str(&r->prev), buf_str(&r->index)) >= 0)
+		return err_set(err, E_GENERIC,
+		    "%s: archive entries out of order ('%.200s' after '%.200s'); refusing the set",
+		    r->volname ? r->volname : "volume", buf_str(&r->index),
+		    buf_str(&r->prev));
+	buf_reset(&r->prev);
+	if (buf_add(&r->prev, r->index.data ? r->index.data : "",
+		r->index.len) < 0)
+		return err_set(err, E_GENERIC, "out of memory");
+	r->have_prev = true;
+	return 0;
 }
 
 static int
@@ -297,6 +323,8 @@ load_next(struct setreader *r, struct dupc_err *err)
 		    "%s: multivol chunk %ld of %s without its first chunk",
 		    r->volname ? r->volname : "volume", r->en.chunk,
 		    buf_str(&r->index));
+	if (check_order(r, err) < 0)
+		return -1;
 	r->last_chunk = r->en.multivol ? 1 : 0;
 	r->have = true;
 	r->data_done = false;
@@ -373,6 +401,7 @@ setreader_free(struct setreader *r)
 	close_volume(r);
 	buf_release(&r->index);
 	buf_release(&r->pindex);
+	buf_release(&r->prev);
 	meta_release(&r->meta);
 	meta_release(&r->pmeta);
 	free(r);

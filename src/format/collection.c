@@ -68,16 +68,33 @@ collection_release(struct collection *c)
 	c->matched_chain = c->matched_sig = -1;
 }
 
+/*
+ * Room for one more of ${n} elements of ${size} bytes in an array that
+ * only ever grows by one: its capacity is the next power of two (at
+ * least 8), so appending n elements costs O(n).  -1 on ENOMEM.
+ */
+static int
+grow(void *arrp, size_t n, size_t size)
+{
+	void **arr = arrp;
+	void *a;
+
+	if (n > 0 && (n < 8 || (n & (n - 1)) != 0))
+		return 0;
+	a = realloc(*arr, (n < 8 ? 8 : 2 * n) * size);
+	if (a == NULL)
+		return -1;
+	*arr = a;
+	return 0;
+}
+
 /* Append ${p} to a pointer array; -1 on ENOMEM. */
 static int
 push_ptr(void ***arr, size_t *n, void *p)
 {
-	void **a = realloc(*arr, (*n + 1) * sizeof(*a));
-
-	if (a == NULL)
+	if (grow(arr, *n, sizeof(**arr)) < 0)
 		return -1;
-	a[(*n)++] = p;
-	*arr = a;
+	(*arr)[(*n)++] = p;
 	return 0;
 }
 
@@ -95,7 +112,6 @@ static int
 set_add_name(struct cset *s, const char *name, const struct name_info *ni,
     struct dupc_err *err)
 {
-	size_t i;
 	struct cset_volume *v;
 
 	if (ni->encrypted && !s->encrypted && s->partial)
@@ -108,44 +124,157 @@ set_add_name(struct cset *s, const char *name, const struct name_info *ni,
 		s->manifest = strdup(name);
 		return s->manifest ? 0 : err_set(err, E_GENERIC, "out of memory");
 	}
-	for (i = 0; i < s->nvols; i++) {
-		if (s->vols[i].number == ni->volume)
-			return err_set(err, E_GENERIC,
-			    "volume %u is listed twice, as %s and %s; remove one of them",
-			    ni->volume, s->vols[i].name, name);
-		if (s->vols[i].number > ni->volume)
-			break;
-	}
-	v = realloc(s->vols, (s->nvols + 1) * sizeof(*v));
-	if (v == NULL)
+	/* in listing order; sort_volumes() orders them once all are in */
+	if (grow(&s->vols, s->nvols, sizeof(*s->vols)) < 0)
 		return err_set(err, E_GENERIC, "out of memory");
-	s->vols = v;
-	memmove(&v[i + 1], &v[i], (s->nvols - i) * sizeof(*v));
-	v[i].number = ni->volume;
-	v[i].name = strdup(name);
+	v = &s->vols[s->nvols];
+	v->number = ni->volume;
+	v->name = strdup(name);
+	if (v->name == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
 	s->nvols++;
-	return v[i].name ? 0 : err_set(err, E_GENERIC, "out of memory");
+	return 0;
+}
+
+struct vol_ref {
+	struct cset_volume v;
+	size_t pos; /* listing order */
+};
+
+static int
+cmp_vol_ref(const void *a, const void *b)
+{
+	const struct vol_ref *x = a, *y = b;
+
+	if (x->v.number != y->v.number)
+		return x->v.number < y->v.number ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Sort a set's volumes by number; a number listed twice is an error. */
+static int
+sort_volumes(struct cset *s, struct dupc_err *err)
+{
+	struct vol_ref *r;
+	size_t i;
+	int rc = 0;
+
+	if (s->nvols < 2)
+		return 0;
+	r = malloc(s->nvols * sizeof(*r));
+	if (r == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	for (i = 0; i < s->nvols; i++) {
+		r[i].v = s->vols[i];
+		r[i].pos = i;
+	}
+	qsort(r, s->nvols, sizeof(*r), cmp_vol_ref);
+	for (i = 0; i < s->nvols; i++) {
+		s->vols[i] = r[i].v;
+		if (rc == 0 && i > 0 && r[i].v.number == r[i - 1].v.number)
+			rc = err_set(err, E_GENERIC,
+			    "volume %u is listed twice, as %s and %s; remove one of them",
+			    r[i].v.number, r[i - 1].v.name, r[i].v.name);
+	}
+	free(r);
+	return rc;
+}
+
+/*
+ * The sets seen so far by (type, times), so that grouping n names costs
+ * O(n) rather than a scan of every set per name.  ${slot} holds an index
+ * into c->sets plus one (0: empty); ${cap} is a power of two, kept over
+ * twice the number of sets.
+ */
+struct set_index {
+	size_t *slot;
+	size_t cap;
+};
+
+static size_t
+set_hash(const struct name_info *ni)
+{
+	uint64_t h = (uint64_t)ni->type * 0x9e3779b97f4a7c15u;
+
+	if (ni->type == NAME_FULL)
+		h ^= (uint64_t)ni->time * 0xbf58476d1ce4e5b9u;
+	else
+		h ^= (uint64_t)ni->start * 0xbf58476d1ce4e5b9u ^
+		    (uint64_t)ni->end * 0x94d049bb133111ebu;
+	return (size_t)(h ^ h >> 31);
+}
+
+/* The set ${ni} belongs to, or NULL with *${at} its free slot. */
+static struct cset *
+set_find(const struct collection *c, const struct set_index *ix,
+    const struct name_info *ni, size_t *at)
+{
+	size_t i = set_hash(ni) & (ix->cap - 1);
+
+	for (; ix->slot[i] != 0; i = (i + 1) & (ix->cap - 1))
+		if (set_matches(c->sets[ix->slot[i] - 1], ni))
+			return c->sets[ix->slot[i] - 1];
+	*at = i;
+	return NULL;
+}
+
+/* Make room for one more set (rehashing into a table twice as big). */
+static int
+set_index_grow(const struct collection *c, struct set_index *ix)
+{
+	struct set_index big;
+	size_t i;
+
+	if (ix->cap > 2 * (c->nsets + 1))
+		return 0;
+	big.cap = ix->cap ? 2 * ix->cap : 64;
+	big.slot = calloc(big.cap, sizeof(*big.slot));
+	if (big.slot == NULL)
+		return -1;
+	for (i = 0; i < c->nsets; i++) {
+		const struct cset *s = c->sets[i];
+		struct name_info ni;
+		size_t at;
+
+		memset(&ni, 0, sizeof(ni));
+		ni.type = s->type;
+		ni.time = s->time;
+		ni.start = s->start;
+		ni.end = s->end;
+		if (set_find(c, &big, &ni, &at) == NULL)
+			big.slot[at] = i + 1;
+	}
+	free(ix->slot);
+	*ix = big;
+	return 0;
 }
 
 static int
-add_to_sets(struct collection *c, const char *name,
+add_to_sets(struct collection *c, struct set_index *ix, const char *name,
     const struct name_prefixes *pfx, struct dupc_err *err)
 {
 	struct name_info ni;
 	struct cset *s;
-	size_t i;
+	size_t at;
 
 	if (!names_parse(name, pfx, &ni) ||
 	    (ni.type != NAME_FULL && ni.type != NAME_INC))
 		return 0;
-	for (i = 0; i < c->nsets; i++)
-		if (set_matches(c->sets[i], &ni))
-			return set_add_name(c->sets[i], name, &ni, err);
+	if (set_index_grow(c, ix) < 0)
+		return err_set(err, E_GENERIC, "out of memory");
+	s = set_find(c, ix, &ni, &at);
+	if (s != NULL)
+		return set_add_name(s, name, &ni, err);
+	if (c->nsets >= COLLECTION_MAX_SETS)
+		return err_set(err, E_GENERIC,
+		    "the target holds more than %u backup sets; refusing to read it (remove old sets with remove-older-than)",
+		    COLLECTION_MAX_SETS);
 	s = calloc(1, sizeof(*s));
 	if (s == NULL || push_ptr((void ***)&c->sets, &c->nsets, s) < 0) {
 		free(s);
 		return err_set(err, E_GENERIC, "out of memory");
 	}
+	ix->slot[at] = c->nsets;
 	s->type = ni.type;
 	s->time = ni.time;
 	s->start = ni.start;
@@ -153,6 +282,36 @@ add_to_sets(struct collection *c, const char *name,
 	s->partial = ni.partial;
 	s->encrypted = ni.encrypted;
 	return set_add_name(s, name, &ni, err);
+}
+
+/* Group names into sets: local partial sets first, as duplicity lists
+ * them first, then the target's. */
+static int
+build_sets(struct collection *c, const char *const *remote, size_t nremote,
+    const char *const *local, size_t nlocal, const struct name_prefixes *pfx,
+    struct dupc_err *err)
+{
+	struct set_index ix = { NULL, 0 };
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < nlocal; i++) {
+		struct name_info ni;
+
+		if (names_parse(local[i], pfx, &ni) && ni.partial &&
+		    add_to_sets(c, &ix, local[i], pfx, err) < 0)
+			goto out;
+	}
+	for (i = 0; i < nremote; i++)
+		if (add_to_sets(c, &ix, remote[i], pfx, err) < 0)
+			goto out;
+	for (i = 0; i < c->nsets; i++)
+		if (sort_volumes(c->sets[i], err) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(ix.slot);
+	return rc;
 }
 
 static int
@@ -249,14 +408,18 @@ cmp_chain_end(const void *a, const void *b)
 struct signame {
 	const char *name;
 	struct name_info ni;
+	size_t pos; /* listing order */
 };
 
+/* By start time; listing order among equal start times. */
 static int
 cmp_sig_start(const void *a, const void *b)
 {
 	const struct signame *x = a, *y = b;
 
-	return x->ni.start < y->ni.start ? -1 : x->ni.start > y->ni.start;
+	if (x->ni.start != y->ni.start)
+		return x->ni.start < y->ni.start ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 static int
@@ -286,20 +449,27 @@ sigchain_add_inc(struct sigchain *sc, const struct signame *sn)
 /* get_signature_chains(local) */
 static int
 build_sigchains(struct collection *c, const char *const *names, size_t n,
-    bool local, const struct name_prefixes *pfx)
+    bool local, const struct name_prefixes *pfx, struct dupc_err *err)
 {
 	struct signame *news = calloc(n ? n : 1, sizeof(*news));
-	size_t nnew = 0, i, j, first = c->nsigchains;
+	size_t nnew = 0, nsig = 0, i, j, first = c->nsigchains;
 	char ***orph = local ? &c->local_orphan_sigs : &c->remote_orphan_sigs;
 	size_t *norph = local ? &c->nlocal_orphan_sigs : &c->nremote_orphan_sigs;
 
 	if (news == NULL)
-		return -1;
+		return err_set(err, E_GENERIC, "out of memory");
 	for (i = 0; i < n; i++) {
 		struct name_info ni;
 
-		if (!names_parse(names[i], pfx, &ni))
+		if (!names_parse(names[i], pfx, &ni) ||
+		    (ni.type != NAME_FULL_SIG && ni.type != NAME_NEW_SIG))
 			continue;
+		if (++nsig > COLLECTION_MAX_SETS) {
+			free(news);
+			return err_set(err, E_GENERIC,
+			    "the %s holds more than %u signature files; refusing to read it",
+			    local ? "archive dir" : "target", COLLECTION_MAX_SETS);
+		}
 		if (ni.type == NAME_FULL_SIG) {
 			struct sigchain *sc = realloc(c->sigchains,
 			    (c->nsigchains + 1) * sizeof(*sc));
@@ -315,19 +485,14 @@ build_sigchains(struct collection *c, const char *const *names, size_t n,
 				goto fail;
 			sc->start = sc->end = ni.time;
 			c->nsigchains++;
-		} else if (ni.type == NAME_NEW_SIG) {
+		} else {
 			news[nnew].name = names[i];
+			news[nnew].pos = nnew;
 			news[nnew++].ni = ni;
 		}
 	}
-	/* a stable sort keeps listing order among equal start times */
-	for (i = 1; i < nnew; i++) {
-		struct signame t = news[i];
-
-		for (j = i; j > 0 && cmp_sig_start(&news[j - 1], &t) > 0; j--)
-			news[j] = news[j - 1];
-		news[j] = t;
-	}
+	if (nnew > 1)
+		qsort(news, nnew, sizeof(*news), cmp_sig_start);
 	for (i = 0; i < nnew; i++) {
 		int added = 0;
 
@@ -349,7 +514,7 @@ build_sigchains(struct collection *c, const char *const *names, size_t n,
 	return 0;
 fail:
 	free(news);
-	return -1;
+	return err_set(err, E_GENERIC, "out of memory");
 }
 
 static int
@@ -406,30 +571,16 @@ collection_build(struct collection *c, const char *const *remote,
     size_t nremote, const char *const *local, size_t nlocal,
     const struct name_prefixes *pfx, struct dupc_err *err)
 {
-	size_t i;
-
 	memset(c, 0, sizeof(*c));
 	c->matched_chain = c->matched_sig = -1;
-	/* partial local sets first, as duplicity lists them first */
-	for (i = 0; i < nlocal; i++) {
-		struct name_info ni;
-
-		if (names_parse(local[i], pfx, &ni) && ni.partial &&
-		    add_to_sets(c, local[i], pfx, err) < 0)
-			goto fail;
-	}
-	for (i = 0; i < nremote; i++)
-		if (add_to_sets(c, remote[i], pfx, err) < 0)
-			goto fail;
-	if (build_chains(c, err) < 0)
+	if (build_sets(c, remote, nremote, local, nlocal, pfx, err) < 0 ||
+	    build_chains(c, err) < 0)
 		goto fail;
 	if (c->nchains > 1)
 		qsort(c->chains, c->nchains, sizeof(*c->chains), cmp_chain_end);
-	if (build_sigchains(c, local, nlocal, true, pfx) < 0 ||
-	    build_sigchains(c, remote, nremote, false, pfx) < 0) {
-		err_set(err, E_GENERIC, "out of memory");
+	if (build_sigchains(c, local, nlocal, true, pfx, err) < 0 ||
+	    build_sigchains(c, remote, nremote, false, pfx, err) < 0)
 		goto fail;
-	}
 	if (c->nsigchains > 1)
 		qsort(c->sigchains, c->nsigchains, sizeof(*c->sigchains),
 		    cmp_sigchain);
@@ -489,11 +640,19 @@ collection_sigchain_at(const struct collection *c, int64_t t)
 	return old ? old : &c->sigchains[0];
 }
 
+static int
+cmp_time_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x > y ? -1 : x < y;
+}
+
 int64_t
 collection_nth_full_time(const struct collection *c, size_t n)
 {
 	int64_t *times;
-	size_t i, j, k = c->nchains;
+	size_t i, k = c->nchains;
 	int64_t t;
 
 	if (n == 0 || k < n)
@@ -503,14 +662,7 @@ collection_nth_full_time(const struct collection *c, size_t n)
 		return 0;
 	for (i = 0; i < k; i++)
 		times[i] = c->chains[i].full->time;
-	/* selection of the n-th largest by partial insertion sort */
-	for (i = 1; i < k; i++)
-		for (j = i; j > 0 && times[j - 1] < times[j]; j--) {
-			int64_t x = times[j];
-
-			times[j] = times[j - 1];
-			times[j - 1] = x;
-		}
+	qsort(times, k, sizeof(*times), cmp_time_desc);
 	t = times[n - 1];
 	free(times);
 	return t;

@@ -17,6 +17,13 @@
 
 struct dupc_err;
 
+/*
+ * Bound against hostile listings: backup sets in one collection, and
+ * signature files on each side (50000 sets is 137 years of daily
+ * backups).  Grouping costs O(n log n) in the names listed.
+ */
+#define COLLECTION_MAX_SETS 50000u
+
 struct cset_volume {
 	unsigned number;
 	char *name;
@@ -82,7 +89,9 @@ struct collection {
  * Group the names listed on the target (${remote}) and in the archive dir
  * (${local}) as duplicity's CollectionsStatus.set_values does.  Only
  * partial (.part) names of ${local} take part in backup sets.  Returns -1
- * (E_GENERIC) when two volumes of one set have the same number.
+ * (E_GENERIC) when two volumes of one set have the same number, or when
+ * either side holds more than COLLECTION_MAX_SETS sets or signature
+ * files.
  */
 int collection_build(struct collection *, const char *const *, size_t,
     const char *const *, size_t, const struct name_prefixes *,

@@ -64,6 +64,11 @@ entry_name_parse(const char *name, struct entry_name *out, struct buf *index,
 		n--;
 	if (n == 1 && rest[0] == '.')
 		n = 0;
+	/* the root is a directory: data chunks for it ("multivol_diff//1",
+	 * which duplicity's regexp reads as the root) are malformed */
+	if (out->multivol && n == 0)
+		return err_set(err, E_GENERIC,
+		    "bad multivol entry '%.200s' (a chunk of the root)", name);
 	buf_reset(index);
 	if (buf_add(index, rest, n) < 0)
 		return err_set(err, E_GENERIC, "archive entry name too long");

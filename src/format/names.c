@@ -139,6 +139,9 @@ parse_short(const char *s, struct name_info *ni, const struct name_prefixes *pf)
 			ni->type = NAME_FULL;
 			ni->time = (int64_t)a;
 			ni->volume = (unsigned)b;
+			/* file_naming.py drops the flag of volumes, short
+			 * names as long ones */
+			ni->partial = false;
 			return 1;
 		}
 	}
@@ -319,6 +322,11 @@ names_parse(const char *name, const struct name_prefixes *pfx,
 	bool shortname = true;
 	int ok;
 
+	/* names become paths in the archive dir: one component only,
+	 * whatever a listing holds ("...manifest/../../x" would otherwise
+	 * match, as anything may follow a '.') */
+	if (strchr(name, '/') != NULL)
+		return 0;
 	if (pfx == NULL)
 		pfx = &none;
 	pf.all = pfx->all ? pfx->all : "";

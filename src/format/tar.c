@@ -368,6 +368,13 @@ tarr_next(struct tar_reader *tr, struct tar_entry *te, struct obj_meta *m,
 	if (name == NULL || *name == '\0' || strlen(name) >= TAR_NAME_MAX)
 		return err_set(err, E_GENERIC,
 		    "%s: tar entry with an empty or oversized name", tr->what);
+	/* libarchive fills the holes of a sparse entry with zeros, so a
+	 * few header bytes could stand for terabytes of data; Python's
+	 * tarfile never writes one */
+	if (archive_entry_sparse_count(e) > 0)
+		return err_set(err, E_GENERIC,
+		    "%s: sparse tar entry '%.200s' (duplicity archives never hold these)",
+		    tr->what, name);
 	if (fill_meta(tr, e, m) < 0)
 		return -1;
 	te->name = name;

@@ -1,20 +1,28 @@
 #!/usr/bin/env python3
-"""make-set.py DIR SPEC.json -- write a duplicity-format full set by hand.
+"""make-set.py DIR SPEC.json -- write duplicity-format sets by hand.
 
 Used by the tests to build archives that neither dupc nor duplicity would
 write (hostile names, broken deltas, odd tar dialects), so the readers can
-be held to refusing them.  SPEC is a JSON object:
+be held to refusing them.  SPEC is a JSON object, one full set:
 
   {"time": 1700000000,                  set time (default 1700000000)
    "volumes": [[entry, ...], ...],       tar entries per volume
    "format": "pax" | "gnu" | "ustar",   tar dialect (default pax)
    "corrupt_hash": false}                write a wrong SHA-1 in the manifest
 
+or a chain: {"sets": [SET, ...]}, each SET an object as above (its "time"
+is required), the first one full and the others incrementals, each from
+the time of the set before it.
+
 An entry is {"name": "snapshot/x", "type": "file"|"dir"|"symlink"|"fifo"|
 "hardlink"|"chr"|"blk", "data": "text", "hexdata": "...", "size": N (for
 zero-filled data), "mode": 420, "linkname": "...", "mtime": 1690000000,
-"uid": 0, "gid": 0}.  A sigtar with the same entries (as signatures of
-empty content for files) is written too, so the set forms a chain.
+"uid": 0, "gid": 0, "devmajor": 1, "devminor": 3, "pax": {"path": "..."}
+(extra pax records, which take priority over the header fields)}, or
+{"raw_hex": "...", "index": "x"}: bytes copied into the tar stream as
+they are (whole 512-byte blocks), "index" naming them in the manifest.
+A sigtar is written for every set too (holding only the root), so the
+sets form a chain.
 """
 import gzip
 import hashlib
@@ -52,6 +60,11 @@ def tar_bytes(entries, fmt):
     with tarfile.open(fileobj=buf, mode="w", format=FORMATS[fmt],
                       encoding="utf-8", errors="surrogateescape") as t:
         for e in entries:
+            if "raw_hex" in e:
+                raw = bytes.fromhex(e["raw_hex"])
+                t.fileobj.write(raw)
+                t.offset += len(raw)
+                continue
             ti = tarfile.TarInfo(e["name"])
             ti.type = TYPES[e.get("type", "file")]
             ti.mode = e.get("mode", 0o644)
@@ -59,6 +72,10 @@ def tar_bytes(entries, fmt):
             ti.uid = e.get("uid", 0)
             ti.gid = e.get("gid", 0)
             ti.linkname = e.get("linkname", "")
+            ti.devmajor = e.get("devmajor", 0)
+            ti.devminor = e.get("devminor", 0)
+            if "pax" in e:
+                ti.pax_headers = dict(e["pax"])
             data = entry_data(e) if ti.type == tarfile.REGTYPE else b""
             ti.size = len(data)
             t.addfile(ti, io.BytesIO(data) if data else None)
@@ -87,21 +104,33 @@ def index_of(name):
     return name
 
 
-def main():
-    out, spec = sys.argv[1], json.load(open(sys.argv[2]))
+def entry_index(e):
+    if "raw_hex" in e:
+        return e.get("index", ".")
+    return index_of(e["name"])
+
+
+def write_set(out, spec, kind, prev):
+    """One set; ${kind} "full" or "inc" (from ${prev})."""
     t = spec.get("time", 1700000000)
     fmt = spec.get("format", "pax")
-    os.makedirs(out, exist_ok=True)
+    if kind == "full":
+        base = "duplicity-full.%s" % tstr(t)
+        sig = "duplicity-full-signatures.%s.sigtar.gz" % tstr(t)
+    else:
+        base = "duplicity-inc.%s.to.%s" % (tstr(prev), tstr(t))
+        sig = "duplicity-new-signatures.%s.to.%s.sigtar.gz" % (
+            tstr(prev), tstr(t))
     man = b"Hostname dupc-tests\nLocaldir src\n"
     for n, entries in enumerate(spec["volumes"], 1):
         raw = gzip.compress(tar_bytes(entries, fmt))
-        name = "duplicity-full.%s.vol%d.difftar.gz" % (tstr(t), n)
+        name = "%s.vol%d.difftar.gz" % (base, n)
         open(os.path.join(out, name), "wb").write(raw)
         h = hashlib.sha1(raw).hexdigest()
         if spec.get("corrupt_hash"):
             h = "0" * 40
-        first = index_of(entries[0]["name"]) if entries else "."
-        last = index_of(entries[-1]["name"]) if entries else "."
+        first = entry_index(entries[0]) if entries else "."
+        last = entry_index(entries[-1]) if entries else "."
         man += b"Volume %d:\n" % n
         man += b"    StartingPath   %s  \n" % quote(
             first.encode("utf-8", "surrogateescape"))
@@ -109,12 +138,20 @@ def main():
             last.encode("utf-8", "surrogateescape"))
         man += b"    Hash SHA1 %s\n" % h.encode()
     man += b"Filelist 0\n"
-    open(os.path.join(out, "duplicity-full.%s.manifest" % tstr(t)),
-         "wb").write(man)
-    sig = gzip.compress(tar_bytes([{"name": "snapshot/", "type": "dir",
-                                    "mode": 0o755}], "pax"))
-    open(os.path.join(out, "duplicity-full-signatures.%s.sigtar.gz"
-                      % tstr(t)), "wb").write(sig)
+    open(os.path.join(out, base + ".manifest"), "wb").write(man)
+    sigtar = gzip.compress(tar_bytes([{"name": "snapshot/", "type": "dir",
+                                       "mode": 0o755}], "pax"))
+    open(os.path.join(out, sig), "wb").write(sigtar)
+
+
+def main():
+    out, spec = sys.argv[1], json.load(open(sys.argv[2]))
+    os.makedirs(out, exist_ok=True)
+    sets = spec["sets"] if "sets" in spec else [spec]
+    prev = None
+    for i, s in enumerate(sets):
+        write_set(out, s, "full" if i == 0 else "inc", prev)
+        prev = s.get("time", 1700000000)
 
 
 if __name__ == "__main__":

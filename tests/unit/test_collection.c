@@ -2,6 +2,7 @@
  * format/collection: sets, chains and signature chains from file names
  * (duplicity-format.md 2).
  */
+#define _GNU_SOURCE
 #include "unit.h"
 
 #include <stdio.h>
@@ -582,6 +583,85 @@ test_duplicate_volume(void **state)
 	UNIT_DONE();
 }
 
+/* A big listing, in any order: O(n log n), volumes sorted. */
+static char **
+big_listing(size_t nvols, size_t nfulls, size_t *n)
+{
+	char **v = malloc((nvols + nfulls + 1) * sizeof(*v));
+	char t[DTIME_STR_MAX];
+	uint64_t seed = 11;
+	size_t i;
+
+	assert_non_null(v);
+	dtime_to_string(T(0), t);
+	for (i = 0; i < nvols; i++)
+		assert_true(asprintf(&v[i], "duplicity-full.%s.vol%zu.difftar.gz",
+				t, i + 1) > 0);
+	for (i = 0; i < nfulls; i++) {
+		dtime_to_string(T(1) + 60 * (int64_t)i, t);
+		assert_true(asprintf(&v[nvols + i],
+				"duplicity-full.%s.manifest", t) > 0);
+	}
+	dtime_to_string(T(0), t);
+	assert_true(asprintf(&v[nvols + nfulls], "duplicity-full.%s.manifest",
+			t) > 0);
+	*n = nvols + nfulls + 1;
+	for (i = *n - 1; i > 0; i--) {
+		size_t j = unit_rand(&seed) % (i + 1);
+		char *x = v[i];
+
+		v[i] = v[j];
+		v[j] = x;
+	}
+	return v;
+}
+
+static void
+test_big_listings(void **state)
+{
+	struct collection c;
+	struct dupc_err err;
+	char **v;
+	size_t n, i;
+
+	(void)state;
+	/* 300000 volumes of one set and 20000 other sets, shuffled */
+	v = big_listing(300000, 20000, &n);
+	err_clear(&err);
+	CHECK_INT(collection_build(&c, (const char *const *)v, n, NULL, 0,
+		      NULL, &err),
+	    0, "big listing");
+	CHECK_U64(c.nsets, 20001, "sets");
+	CHECK_U64(c.nchains, 20001, "chains");
+	if (c.nchains > 0) {
+		const struct cset *s = c.chains[0].full;
+
+		CHECK_U64(s->nvols, 300000, "volumes");
+		for (i = 0; i < s->nvols; i++)
+			if (s->vols[i].number != i + 1) {
+				CHECK_INT(s->vols[i].number, i + 1, "sorted");
+				break;
+			}
+		CHECK(cset_find_volume(s, 123456) != NULL, "find");
+	}
+	collection_release(&c);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	/* one set too many */
+	v = big_listing(0, COLLECTION_MAX_SETS, &n);
+	CHECK_INT(collection_build(&c, (const char *const *)v, n, NULL, 0,
+		      NULL, &err),
+	    -1, "too many sets");
+	CHECK(strstr(err.msg, "backup sets") != NULL, "message");
+	CHECK_INT(c.nsets, 0, "released");
+	collection_release(&c);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	UNIT_DONE();
+}
+
 static void
 test_chain_at(void **state)
 {
@@ -729,6 +809,7 @@ main(void)
 		UNIT_TEST(test_preferring),
 		UNIT_TEST(test_local_partial),
 		UNIT_TEST(test_sig_chains),
+		UNIT_TEST(test_big_listings),
 		UNIT_TEST(test_discard_last),
 		UNIT_TEST(test_duplicate_volume),
 		UNIT_TEST(test_chain_at),

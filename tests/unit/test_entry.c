@@ -146,6 +146,10 @@ test_parse_bad(void **state)
 		"multivol_snapshot/a/99999999999999999999999",
 		"multivol_snapshot/1",
 		"multivol_diff/",
+		/* chunks of the root, which is a directory */
+		"multivol_diff//1",
+		"multivol_snapshot/./1",
+		"multivol_snapshot/.//2",
 	};
 	size_t i;
 

@@ -10,6 +10,7 @@
 
 #include "format/manifest.h"
 #include "format/quote.h"
+#include "format/tar.h"
 #include "util/buf.h"
 #include "util/digest.h"
 #include "util/err.h"
@@ -361,6 +362,167 @@ test_duplicate_volumes(void **state)
 	CHECK_INT(m.nvols, 2, "1 1 2");
 	check_vol(&m, 1, "", -1, "b", -1, NULL, "1 1 2");
 	manifest_release(&m);
+	UNIT_DONE();
+}
+
+/*
+ * Many volumes in any order: sorted, the last of repeated numbers wins.
+ * Parsing costs O(n log n): sorted insertion used to take minutes here.
+ */
+static void
+test_parse_many_volumes(void **state)
+{
+	enum { N = 300000 };
+	struct buf text;
+	struct manifest m;
+	struct dupc_err err;
+	unsigned *order = malloc(N * sizeof(*order));
+	uint64_t seed = 7;
+	size_t i;
+
+	(void)state;
+	assert_non_null(order);
+	/* 1..N-1 shuffled, then N, then N again with another path */
+	for (i = 0; i < N - 1; i++)
+		order[i] = (unsigned)i + 1;
+	for (i = N - 2; i > 0; i--) {
+		size_t j = unit_rand(&seed) % (i + 1);
+		unsigned t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	buf_init(&text, MANIFEST_MAX_BYTES);
+	for (i = 0; i < N - 1; i++)
+		assert_int_equal(buf_addf(&text,
+				     "Volume %u:\n StartingPath a\n EndingPath a%u\n",
+				     order[i], order[i]),
+		    0);
+	assert_int_equal(buf_addf(&text,
+			     "Volume %u:\n StartingPath a\n EndingPath old\n"
+			     "Volume %u:\n StartingPath a\n EndingPath new\n",
+			     N, N),
+	    0);
+	manifest_init(&m);
+	err_clear(&err);
+	CHECK_INT(manifest_parse(&m, buf_str(&text), text.len, &err), 0,
+	    "parse");
+	CHECK_U64(m.nvols, N, "volume count");
+	for (i = 0; i < m.nvols; i++)
+		if (m.vols[i].number != i + 1) {
+			CHECK_INT(m.vols[i].number, i + 1, "sorted");
+			break;
+		}
+	if (m.nvols == N) {
+		CHECK_STR(m.vols[N - 1].end_index, "new", "last one wins");
+		CHECK_STR(manifest_find(&m, 4711)->end_index, "a4711", "find");
+	}
+	CHECK(manifest_find(&m, N + 1) == NULL, "find a missing one");
+	manifest_release(&m);
+	buf_release(&text);
+	free(order);
+	UNIT_DONE();
+}
+
+/* "Hostname", "Localdir" or "Filelist" alone on a line: an empty
+ * value, read within the line (its length minus the blank used to wrap
+ * around). */
+static void
+test_parse_bare_fields(void **state)
+{
+	static const char *const cases[] = {
+		"Hostname\nLocaldir\n\":\" oV\ne",
+		"Localdir\nVolume 1:\n StartingPath a\n EndingPath b\n",
+		"Hostname\n",
+		"filelist\n",
+		"Volume 1:\n StartingPath a\n EndingPath b\nFilelist\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct manifest m;
+		struct dupc_err err;
+		size_t len = strlen(cases[i]);
+		/* exactly the text, no NUL after it, so ASan sees any read
+		 * past the end */
+		char *copy = malloc(len);
+
+		assert_non_null(copy);
+		memcpy(copy, cases[i], len);
+		manifest_init(&m);
+		err_clear(&err);
+		CHECK_INT(manifest_parse(&m, copy, len, &err), 0, cases[i]);
+		CHECK(m.hostname == NULL || *m.hostname == '\0', cases[i]);
+		CHECK(m.localdir == NULL || *m.localdir == '\0', cases[i]);
+		CHECK_INT(m.filelist_count, -1, cases[i]);
+		manifest_release(&m);
+		free(copy);
+	}
+	UNIT_DONE();
+}
+
+/* A path longer than any tar entry name can hold is refused. */
+static void
+test_parse_path_limit(void **state)
+{
+	struct buf text;
+	struct manifest m;
+	struct dupc_err err;
+	size_t n;
+
+	(void)state;
+	for (n = TAR_NAME_MAX - 1; n <= TAR_NAME_MAX + 1; n++) {
+		char name[48];
+
+		buf_init(&text, MANIFEST_MAX_BYTES);
+		assert_int_equal(buf_addstr(&text,
+				     "Volume 1:\n StartingPath a\n EndingPath "),
+		    0);
+		while (text.len < 38 + n)
+			assert_int_equal(buf_addch(&text, 'p'), 0);
+		assert_int_equal(buf_addch(&text, '\n'), 0);
+		snprintf(name, sizeof(name), "path of %zu bytes", n);
+		manifest_init(&m);
+		err_clear(&err);
+		CHECK_INT(manifest_parse(&m, buf_str(&text), text.len, &err),
+		    n < TAR_NAME_MAX ? 0 : -1, name);
+		manifest_release(&m);
+		buf_release(&text);
+	}
+	UNIT_DONE();
+}
+
+/* NUL bytes in hash tokens: a hash cut to "" would go unverified. */
+static void
+test_parse_nul_in_hash(void **state)
+{
+	static const char nul_in_type[] = "Volume 1:\n StartingPath a\n"
+					  " EndingPath b\n Hash \0HA1 ab\n";
+	static const char nul_in_hash[] = "Volume 1:\n StartingPath a\n"
+					  " EndingPath b\n Hash SHA1 a\0b\n";
+	static const struct {
+		const char *name;
+		const char *text;
+		size_t len;
+	} cases[] = {
+		{ "NUL in a hash type", nul_in_type, sizeof(nul_in_type) - 1 },
+		{ "NUL in a hash", nul_in_hash, sizeof(nul_in_hash) - 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct manifest m;
+		struct dupc_err err;
+
+		manifest_init(&m);
+		err_clear(&err);
+		CHECK_INT(manifest_parse(&m, cases[i].text, cases[i].len, &err),
+		    -1, cases[i].name);
+		CHECK_INT(err.code, E_UNREADABLE_MANIFESTS, cases[i].name);
+		manifest_release(&m);
+	}
 	UNIT_DONE();
 }
 
@@ -896,6 +1058,10 @@ main(void)
 		UNIT_TEST(test_parse_details),
 		UNIT_TEST(test_duplicate_volumes),
 		UNIT_TEST(test_parse_bad),
+		UNIT_TEST(test_parse_nul_in_hash),
+		UNIT_TEST(test_parse_many_volumes),
+		UNIT_TEST(test_parse_path_limit),
+		UNIT_TEST(test_parse_bare_fields),
 		UNIT_TEST(test_parse_oversized),
 		UNIT_TEST(test_parse_truncated),
 		UNIT_TEST(test_parse_nul_bytes),

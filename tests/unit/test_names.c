@@ -122,6 +122,8 @@ test_good_names(void **state)
 		    { NAME_FULL, false, 10, T0, 0, true, false, false } },
 		{ "df.s44we8.m", NULL,
 		    { NAME_FULL, true, 0, T0, 0, false, false, false } },
+		{ "df.s44we8.2.dt.p", NULL,
+		    { NAME_FULL, false, 2, T0, 0, false, false, false } },
 		{ "df.s44we8.m.p", NULL,
 		    { NAME_FULL, true, 0, T0, 0, false, false, true } },
 		{ "di.s44we8.s44wh0.2.dt.z", NULL,
@@ -184,6 +186,11 @@ test_bad_names(void **state)
 	} cases[] = {
 		{ "", NULL },
 		{ "duplicity-full", NULL },
+		/* anything with a '/' (names become archive-dir paths) */
+		{ "duplicity-full.20231114T221320Z.manifest/../../x", NULL },
+		{ "duplicity-full.20231114T221320Z.manifest.gpg/x", NULL },
+		{ "../duplicity-full.20231114T221320Z.manifest", NULL },
+		{ "df.s44we8.m/", NULL },
 		{ "duplicity-full.", NULL },
 		{ "duplicity-full.20231114T221320Z", NULL }, /* truncated */
 		{ "duplicity-full.20231114T221320Z.vol", NULL },

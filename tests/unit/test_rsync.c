@@ -138,7 +138,7 @@ static int
 load_signature(const unsigned char *p, size_t n, size_t step,
     struct delta_sig **sig, struct dupc_err *err)
 {
-	struct sink *s = delta_sig_loader_new(sig, err);
+	struct sink *s = delta_sig_loader_new(sig, UINT64_MAX, err);
 	int rc;
 
 	*sig = NULL;
@@ -812,6 +812,58 @@ test_vector_patches(void **state)
 	UNIT_DONE();
 }
 
+/* The cap on old signatures: never below what a same-size file needs,
+ * proportional to the file, refused before it is held. */
+static void
+test_sig_cap(void **state)
+{
+	static const uint64_t sizes[] = { 0, 1, 65536, 1024000, 5000000,
+		1ull << 30, 100ull << 30, 1ull << 40 };
+	static unsigned char data[300000];
+	struct unit_sink sig;
+	struct delta_sig *loaded = NULL;
+	struct dupc_err err;
+	struct sink *s;
+	uint64_t seed = 3;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char name[64];
+		uint64_t z = sizes[i];
+
+		snprintf(name, sizeof(name), "size %llu", (unsigned long long)z);
+		CHECK(delta_sig_max(z, 0) >=
+			delta_sig_size(z, delta_block_len(z, 0)),
+		    name);
+		CHECK(delta_sig_max(z, 100) >=
+			delta_sig_size(z, delta_block_len(z, 100)),
+		    name);
+		CHECK(delta_sig_max(z, 0) <= z / 20 + (2u << 20), name);
+	}
+	CHECK(delta_sig_max(UINT64_MAX, 0) == UINT64_MAX, "saturates");
+	/* a 7 KB signature against a cap of 1000 bytes */
+	unit_fill_random(data, sizeof(data), &seed);
+	unit_sink_init(&sig);
+	assert_int_equal(make_signature(data, sizeof(data), 512, &sig, &err),
+	    0);
+	s = delta_sig_loader_new(&loaded, 1000, &err);
+	assert_non_null(s);
+	err_clear(&err);
+	CHECK_INT(pump(s, sig.data, sig.len, 4096, &err), -1, "over the cap");
+	CHECK(strstr(err.msg, "too large") != NULL, "message");
+	CHECK(loaded == NULL, "nothing loaded");
+	sink_free(s);
+	/* and under it */
+	s = delta_sig_loader_new(&loaded, sig.len, &err);
+	assert_non_null(s);
+	CHECK_INT(pump(s, sig.data, sig.len, 4096, &err), 0, "at the cap");
+	sink_free(s);
+	delta_sig_free(loaded);
+	unit_sink_release(&sig);
+	UNIT_DONE();
+}
+
 int
 main(void)
 {
@@ -822,6 +874,7 @@ main(void)
 		UNIT_TEST(test_tiny_writes),
 		UNIT_TEST(test_bad_deltas),
 		UNIT_TEST(test_bad_signatures),
+		UNIT_TEST(test_sig_cap),
 		UNIT_TEST(test_blake2_signature),
 		UNIT_TEST(test_vector_signatures),
 		UNIT_TEST(test_vector_patches),

@@ -1021,6 +1021,48 @@ test_pax_nul_in_path(void **state)
 	UNIT_DONE();
 }
 
+/*
+ * A GNU sparse entry: one data byte standing for 8 GiB.  libarchive would
+ * hand out the holes as zeros, so it is refused before any data is read.
+ */
+static void
+test_sparse_refused(void **state)
+{
+	unsigned char tar[512 * 4];
+	unsigned sum = 0;
+	struct dupc_err err;
+	struct source *src;
+	struct tar_reader *tr;
+	struct tar_entry te;
+	struct obj_meta m;
+	size_t i;
+
+	(void)state;
+	memset(tar, 0, sizeof(tar));
+	ustar_header(tar, "snapshot/sparse", 'S', 1, NULL);
+	memcpy(tar + 257, "ustar  ", 8); /* old GNU magic */
+	memcpy(tar + 386, "00000000000", 11); /* map: offset 0 */
+	memcpy(tar + 398, "00000000001", 11); /* 1 byte */
+	memcpy(tar + 483, "77777777777", 11); /* real size 8 GiB */
+	memset(tar + 148, ' ', 8);
+	for (i = 0; i < 512; i++)
+		sum += tar[i];
+	snprintf((char *)tar + 148, 8, "%06o", sum);
+	tar[155] = ' ';
+	tar[512] = 'x';
+	src = mem_source_new(tar, sizeof(tar));
+	err_clear(&err);
+	tr = tarr_new(src, "sparse", &err);
+	assert_non_null(tr);
+	meta_init(&m);
+	CHECK_INT(tarr_next(tr, &te, &m, &err), -1, "sparse entry");
+	CHECK(strstr(err.msg, "sparse") != NULL, "message says why");
+	meta_release(&m);
+	tarr_free(tr);
+	source_free(src);
+	UNIT_DONE();
+}
+
 int
 main(void)
 {
@@ -1036,6 +1078,7 @@ main(void)
 		UNIT_TEST(test_name_limits),
 		UNIT_TEST(test_writer_failure),
 		UNIT_TEST(test_pax_nul_in_path),
+		UNIT_TEST(test_sparse_refused),
 	};
 
 	unit_init();
