@@ -71,8 +71,9 @@ rwriter_new(const char *dest, const struct rwrite_opts *o,
 /*
  * Give a restored object its owner: by ${fd}, or by ${name} in ${dirfd}
  * when ${fd} is -1.  Returns true when the object now has the owner the
- * archive names.  Only root can chown; a non-root restore owns what it
- * writes, which is right only for the restoring user's own files.
+ * archive names, or owners are not restored at all.  Only root can
+ * chown; a non-root restore owns what it writes, which is right only for
+ * the restoring user's own files.
  */
 static bool
 apply_owner(struct rwriter *w, int fd, int dirfd, const char *name,
@@ -81,8 +82,9 @@ apply_owner(struct rwriter *w, int fd, int dirfd, const char *name,
 	int64_t uid, gid;
 	int rc;
 
+	/* not restoring owners, the bits go on as given, as in duplicity */
 	if (!w->o.restore_owner)
-		return false;
+		return true;
 	owner_resolve(m->uname, m->uid, m->gname, m->gid, w->o.numeric_owner,
 	    &uid, &gid);
 	if (!w->root)
@@ -102,9 +104,9 @@ apply_owner(struct rwriter *w, int fd, int dirfd, const char *name,
  * The permission bits to set.  duplicity chowns, then chmods; its chown
  * fails first in a non-root restore of another user's file, so setuid
  * and setgid bits only come back on a file whose owner came back too
- * (path.py copy_attribs).  dupc keeps that rule, and also drops them
- * with --do-not-restore-ownership, where duplicity would leave them on a
- * file owned by whoever restores (root, usually).
+ * (path.py copy_attribs).  dupc keeps that rule.  With
+ * --do-not-restore-ownership duplicity chmods without chowning, so the
+ * bits stay, on a file owned by whoever restores; so do they here.
  */
 static mode_t
 restore_mode(const struct obj_meta *m, bool owned)

@@ -65,11 +65,32 @@ in_tmpfs() {
 		"$size" "$dir" "$@"
 }
 
+# fill_when_stopped DIR CMD...: run CMD (which stops itself with the
+# "stop" fault action) with a 4 MiB tmpfs on DIR, fill that tmpfs while it
+# is stopped, then let it go on: a disk that fills in mid-run, whatever the
+# speed of the uploads.
+fill_when_stopped() {
+	dir=$1 && shift &&
+	mkdir -p "$dir" &&
+	unshare -m sh -c '
+		mount -t tmpfs -o size=4m tmpfs "$0" || exit 99
+		"$@" & p=$!
+		i=0
+		while ! grep -q "^State:.*T" /proc/$p/status 2>/dev/null; do
+			i=$((i + 1)); [ $i -lt 600 ] || exit 98
+			sleep 0.05
+		done
+		dd if=/dev/zero of="$0/filler" bs=64k 2>/dev/null
+		kill -CONT $p
+		wait $p' "$dir" "$@"
+}
+
 test_expect_success TMPFS 'a full scratch disk ends the backup with code 35 and the fix' '
 	echo changed >>src/a/small &&
 	touch -d "+1 minute" src/a/small &&
 	head -c 3000000 /dev/urandom >src/b/new &&
-	test_expect_code 35 in_tmpfs 1500k "$TRASH/tiny" "$DUPC" incremental \
+	test_expect_code 35 fill_when_stopped "$TRASH/tiny" \
+		env DUPC_FAULT_POINT=volume-entry:2:stop "$DUPC" incremental \
 		--no-encryption --archive-dir "$TRASH/cache" --tempdir "$TRASH/tiny" \
 		--volsize 1 src "file://$TRASH/remote" >out 2>err &&
 	test_line_count err -eq 1 &&
