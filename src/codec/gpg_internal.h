@@ -112,10 +112,10 @@ bool gpg_keyid_match(const char *, const char *);
  * own thread serves: READ asks for up to len bytes in buf (reply with the
  * count, 0 for end of data), WRITE hands over len bytes at buf (reply with
  * len once they are consumed).  While a request is pending the worker
- * waits, so buf stays valid and the data moves without a second copy;
- * only one request is ever pending.  The caller's next stage is therefore
- * only touched by the caller's thread, and memory use is a few gpgme
- * buffers whatever the stream's size.
+ * waits, so buf stays valid; only one request is ever pending.  The
+ * worker batches gpgme's small calls through two 1 MiB buffers.  The
+ * caller's next stage is therefore only touched by the caller's thread,
+ * and memory use is those buffers whatever the stream's size.
  */
 enum gpg_req_kind {
 	GPG_REQ_DONE = 0, /* the operation has ended: call gpg_job_join() */
@@ -161,7 +161,19 @@ struct gpg_job {
 	bool done;
 	/* Written by the worker before done; read after the join. */
 	gpgme_error_t result;
+	/*
+	 * The worker's own buffers: gpgme moves data 4 KiB at a time, and a
+	 * request per call would cost two thread switches each; reads are
+	 * served from ibuf, refilled by one request of up to GPG_JOB_BUF
+	 * bytes, and writes gathered in obuf, handed over when it fills and
+	 * at the end.  Used by the worker only.
+	 */
+	unsigned char *ibuf, *obuf;
+	size_t ilen, ioff, olen;
+	bool ieof;
 };
+
+#define GPG_JOB_BUF (1u << 20)
 
 /*
  * gpg_job_start(job, ctx, fn, arg, err):

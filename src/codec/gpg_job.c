@@ -5,8 +5,9 @@
  * callbacks of gpgme_data_new_from_cbs() objects.  Here those callbacks
  * post a request and wait; the stream's write or read function serves it
  * with the caller's own buffer or stage.  A request is served only while
- * the stream is being called, so gpg simply waits in between, and nothing
- * but gpgme's own small buffers ever holds data.
+ * the stream is being called, so gpg simply waits in between.  The worker
+ * gathers gpgme's 4 KiB calls into 1 MiB requests (ibuf, obuf), so the
+ * two threads meet a few times per MiB rather than hundreds.
  *
  * Stopping early: gpg_job_release() sets abort, which fails the pending
  * request and every later one.  gpgme then ends the operation with an
@@ -17,6 +18,7 @@
 #include "codec/gpg_internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
@@ -46,14 +48,65 @@ job_request(struct gpg_job *job, enum gpg_req_kind kind, void *buf, size_t len)
 static ssize_t
 job_read_cb(void *handle, void *buf, size_t size)
 {
-	return job_request(handle, GPG_REQ_READ, buf, size);
+	struct gpg_job *job = handle;
+	size_t n;
+
+	if (job->ioff == job->ilen) {
+		ssize_t r;
+
+		if (job->ieof)
+			return 0;
+		r = job_request(job, GPG_REQ_READ, job->ibuf, GPG_JOB_BUF);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			job->ieof = true;
+			return 0;
+		}
+		job->ilen = (size_t)r;
+		job->ioff = 0;
+	}
+	n = job->ilen - job->ioff;
+	if (n > size)
+		n = size;
+	memcpy(buf, job->ibuf + job->ioff, n);
+	job->ioff += n;
+	return (ssize_t)n;
+}
+
+/* Hand everything gathered in obuf to the stream's thread. */
+static int
+job_flush(struct gpg_job *job)
+{
+	size_t off = 0;
+
+	while (off < job->olen) {
+		ssize_t r = job_request(job, GPG_REQ_WRITE, job->obuf + off,
+		    job->olen - off);
+
+		if (r <= 0)
+			return -1;
+		off += (size_t)r;
+	}
+	job->olen = 0;
+	return 0;
 }
 
 static ssize_t
 job_write_cb(void *handle, const void *buf, size_t size)
 {
-	/* The buffer is only read by the stream's thread. */
-	return job_request(handle, GPG_REQ_WRITE, (void *)(uintptr_t)buf, size);
+	struct gpg_job *job = handle;
+
+	if (job->olen + size > GPG_JOB_BUF && job_flush(job) < 0)
+		return -1;
+	if (size > GPG_JOB_BUF)
+		/* larger than the buffer: handed over as it is; the stream's
+		 * thread only reads it */
+		return job_request(job, GPG_REQ_WRITE, (void *)(uintptr_t)buf,
+		    size);
+	memcpy(job->obuf + job->olen, buf, size);
+	job->olen += size;
+	return (ssize_t)size;
 }
 
 static void *
@@ -63,6 +116,8 @@ job_main(void *arg)
 	gpgme_error_t result;
 
 	result = job->fn(job->ctx, job->in, job->out, job->arg);
+	if (job_flush(job) < 0 && result == 0)
+		result = gpgme_error_from_errno(EPIPE);
 	pthread_mutex_lock(&job->lock);
 	job->result = result;
 	job->done = true;
@@ -81,6 +136,10 @@ gpg_job_start(struct gpg_job *job, gpgme_ctx_t ctx, gpg_job_fn *fn, void *arg,
 	job->fn = fn;
 	job->arg = arg;
 	job->req = GPG_REQ_DONE;
+	job->ibuf = malloc(GPG_JOB_BUF);
+	job->obuf = malloc(GPG_JOB_BUF);
+	if (job->ibuf == NULL || job->obuf == NULL)
+		goto err0;
 	job->in_cbs.read = job_read_cb;
 	job->out_cbs.write = job_write_cb;
 	if (pthread_mutex_init(&job->lock, NULL) != 0)
@@ -113,6 +172,8 @@ err2:
 err1:
 	pthread_mutex_destroy(&job->lock);
 err0:
+	free(job->ibuf);
+	free(job->obuf);
 	memset(job, 0, sizeof(*job));
 	return err_errno(err, E_GPG_FAILED, "gpg: cannot start a gpg worker");
 }
@@ -173,5 +234,7 @@ gpg_job_release(struct gpg_job *job)
 	pthread_cond_destroy(&job->to_worker);
 	pthread_cond_destroy(&job->to_main);
 	pthread_mutex_destroy(&job->lock);
+	free(job->ibuf);
+	free(job->obuf);
 	memset(job, 0, sizeof(*job));
 }
