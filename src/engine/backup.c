@@ -40,6 +40,7 @@
 #include "format/tar.h"
 #include "select/walk.h"
 #include "util/buf.h"
+#include "util/asink.h"
 #include "util/err.h"
 #include "util/faultpoint.h"
 #include "util/interrupt.h"
@@ -52,6 +53,8 @@
 
 #define IO_BLOCK 65536
 #define SIG_SPILL (4u << 20)
+/* files from this size on get their signature made by the sig worker */
+#define ASYNC_SIG_MIN (1u << 20)
 
 /* The set's metadata files in the archive dir while it is written. */
 struct setfiles {
@@ -79,6 +82,9 @@ struct bpass {
 	struct stats st;
 	unsigned char *io;
 	struct spill sigbuf;
+	/* the new signature of a large file is made on a second CPU while
+	 * this thread computes the delta; NULL until the first such file */
+	struct asink *sigworker;
 	struct buf ename;
 	/* resuming an interrupted set: paths before the resume point are
 	 * decided and counted ("ghost") but not written again */
@@ -583,7 +589,7 @@ write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
     int *skipped, struct dupc_err *err)
 {
 	struct chunker *ch = NULL;
-	struct sink *sig = NULL, *delta = NULL;
+	struct sink *sig = NULL, *delta = NULL, *feed = NULL;
 	struct delta_sig *old = NULL;
 	struct dupc_err fe;
 	bool as_diff = *diffp;
@@ -628,7 +634,15 @@ write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
 		if (delta == NULL)
 			goto out;
 	}
-	if (pump_file(bp, e, fd, delta ? delta : &ch->base, sig, err) < 0) {
+	feed = sig;
+	if (e->meta.size >= ASYNC_SIG_MIN) {
+		if (bp->sigworker == NULL)
+			bp->sigworker = asink_new(err);
+		if (bp->sigworker != NULL)
+			feed = asink_attach(bp->sigworker, sig);
+		err_clear(err); /* without the worker: this thread does it */
+	}
+	if (pump_file(bp, e, fd, delta ? delta : &ch->base, feed, err) < 0) {
 		/* a full disk or an interrupt is not about this file */
 		if (err->code != E_NOT_ENOUGH_FREESPACE &&
 		    err->code != E_NO_MANIFESTS)
@@ -637,6 +651,8 @@ write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
 	}
 	rc = sig_entry(bp, EK_SIGNATURE, e->index, &e->meta, &bp->sigbuf, err);
 out:
+	if (feed != sig)
+		asink_detach(bp->sigworker);
 	sink_free(delta);
 	sink_free(sig);
 	delta_sig_free(old);
@@ -990,6 +1006,7 @@ bpass_release(struct bpass *bp)
 	sigmerge_free(bp->sm);
 	volwriter_free(bp->vw);
 	setfiles_close(&bp->f, false);
+	asink_free(bp->sigworker);
 	spill_release(&bp->filelist);
 	spill_release(&bp->sigbuf);
 	buf_release(&bp->ename);
