@@ -4,8 +4,8 @@
  * Blocks live in a ring of RING slots.  The caller fills the slot at
  * ${fill}; a full slot is queued for the workers; the caller then waits for
  * the oldest slot (${emit}) when it needs a free one, and writes finished
- * blocks to the next sink in order.  A slot's dictionary is the last 32 KiB
- * of the input before it, copied when the previous slot is queued.
+ * blocks to the next sink in order.  Each slot is compressed on its own by
+ * libdeflate, as gzip members or as a piece of one raw DEFLATE stream.
  */
 #define _DEFAULT_SOURCE
 #include "codec/pdeflate.h"
@@ -23,7 +23,7 @@
 #include "util/stream.h"
 
 #define BLOCK (256u * 1024)
-#define DICT 32768u
+#define SCRATCH 65536u
 #define RING 8
 #define MAX_WORKERS 8
 #define SAMPLE 4096u
@@ -37,19 +37,20 @@ struct slot {
 	bool empty_member; /* members mode: the whole stream is empty */
 	unsigned char *in;
 	size_t inlen;
-	unsigned char dict[DICT];
-	size_t dictlen;
 	unsigned char *out;
 	size_t outlen, outcap;
-	uLong crc;
 	int failed;
 };
 
-/* Per-thread compressor state: zlib for one stream, libdeflate for members. */
+/*
+ * Per-thread state: the libdeflate compressor, and in raw mode a zlib
+ * inflater that finds the block boundaries of libdeflate's output.
+ */
 struct zpair {
+	struct libdeflate_compressor *ld;
 	z_stream zs;
 	bool ready;
-	struct libdeflate_compressor *ld;
+	unsigned char *scratch; /* inflated bytes, thrown away */
 };
 
 struct pdeflate {
@@ -58,7 +59,6 @@ struct pdeflate {
 	struct slot slots[RING];
 	unsigned fill;  /* slot being filled by the caller */
 	unsigned emit;  /* oldest slot not yet written out */
-	uLong crc;
 	uint64_t isize;
 	uint64_t in_pending;      /* input in blocks not yet emitted */
 	bool finished;
@@ -69,7 +69,7 @@ struct pdeflate {
 	pthread_t tid[MAX_WORKERS];
 	int nworkers;
 	bool stop;
-	bool members; /* gzip members made by libdeflate (pdeflate_new_mode) */
+	bool members; /* gzip members (pdeflate_new_mode), else raw DEFLATE */
 	/* used inline when there are no workers */
 	struct zpair z;
 	bool sync_ready;
@@ -79,13 +79,14 @@ static int
 zpair_init(struct zpair *z, int level, bool members)
 {
 	memset(z, 0, sizeof(*z));
-	if (members) {
-		/* level 0 stores every piece and never calls libdeflate */
-		z->ld = libdeflate_alloc_compressor(level > 0 ? level : 1);
-		return z->ld != NULL ? 0 : -1;
-	}
-	if (deflateInit2(&z->zs, level, Z_DEFLATED, -15, 8,
-		Z_DEFAULT_STRATEGY) != Z_OK)
+	/* level 0 stores every piece and never calls libdeflate */
+	z->ld = libdeflate_alloc_compressor(level > 0 ? level : 1);
+	if (z->ld == NULL)
+		return -1;
+	if (members)
+		return 0;
+	z->scratch = malloc(SCRATCH);
+	if (z->scratch == NULL || inflateInit2(&z->zs, -15) != Z_OK)
 		return -1;
 	z->ready = true;
 	return 0;
@@ -98,9 +99,11 @@ zpair_end(struct zpair *z)
 		libdeflate_free_compressor(z->ld);
 		z->ld = NULL;
 	}
+	free(z->scratch);
+	z->scratch = NULL;
 	if (!z->ready)
 		return;
-	deflateEnd(&z->zs);
+	inflateEnd(&z->zs);
 	z->ready = false;
 }
 
@@ -135,58 +138,24 @@ looks_random(const unsigned char *p, size_t n)
 	return seen == 256 && max <= 48;
 }
 
-/* Compress one slot with ${z} (reset here), piece by piece. */
-static int
-compress_slot(struct slot *s, struct zpair *z, int level)
+/* The end of the run of pieces of one kind (random or not) from ${off}. */
+static size_t
+run_end(const struct slot *s, size_t off, int level, bool *rnd)
 {
-	z_stream *zs = &z->zs;
-	int cur = level, zr = Z_OK;
-	size_t off = 0;
+	size_t end = off;
 
-	if (deflateReset(zs) != Z_OK ||
-	    deflateParams(zs, level, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	if (s->dictlen > 0 && level > 0 &&
-	    deflateSetDictionary(zs, s->dict, (uInt)s->dictlen) != Z_OK)
-		return -1;
-	s->crc = crc32(0L, Z_NULL, 0);
-	s->crc = crc32(s->crc, s->in, (uInt)s->inlen);
-	/* worst case: stored blocks cost 5 bytes per 16 KiB, plus flushes */
-	s->outlen = 0;
-	if (s->outcap < s->inlen + s->inlen / 1000 + 4096) {
-		size_t cap = s->inlen + s->inlen / 1000 + 4096;
-		unsigned char *o = realloc(s->out, cap);
+	*rnd = level == 0 || looks_random(s->in + off,
+	    s->inlen - off > PIECE ? PIECE : s->inlen - off);
+	for (;;) {
+		size_t k = s->inlen - end > PIECE ? PIECE : s->inlen - end;
 
-		if (o == NULL)
-			return -1;
-		s->out = o;
-		s->outcap = cap;
+		end += k;
+		if (end == s->inlen)
+			return end;
+		k = s->inlen - end > PIECE ? PIECE : s->inlen - end;
+		if (level > 0 && looks_random(s->in + end, k) != *rnd)
+			return end;
 	}
-	zs->next_out = s->out;
-	zs->avail_out = (uInt)s->outcap;
-	do {
-		size_t n = s->inlen - off > PIECE ? PIECE : s->inlen - off;
-		int want = level > 0 && looks_random(s->in + off, n) ? 0 : level;
-		bool end = off + n == s->inlen;
-
-		/* changing level ends the current deflate block */
-		if (want != cur &&
-		    deflateParams(zs, want, Z_DEFAULT_STRATEGY) != Z_OK)
-			return -1;
-		cur = want;
-		zs->next_in = s->in + off;
-		zs->avail_in = (uInt)n;
-		zr = deflate(zs, !end ? Z_NO_FLUSH
-				: s->last ? Z_FINISH
-					  : Z_SYNC_FLUSH);
-		if (zr == Z_STREAM_ERROR || zs->avail_in != 0)
-			return -1;
-		off += n;
-	} while (off < s->inlen);
-	if (s->last && zr != Z_STREAM_END)
-		return -1;
-	s->outlen = s->outcap - zs->avail_out;
-	return 0;
 }
 
 /* Make room for ${need} more output bytes in ${s}. */
@@ -216,30 +185,20 @@ put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-/* A gzip member of stored deflate blocks: random data costs a copy. */
+/* Stored blocks, BFINAL on the last one only when ${final}. */
 static int
-stored_member(struct slot *s, const unsigned char *in, size_t n)
+stored_blocks(struct slot *s, const unsigned char *in, size_t n, bool final)
 {
-	static const unsigned char head[10] = {
-		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff
-	};
 	unsigned char *o;
 	size_t off = 0;
 
-	if (reserve_out(s, 10 + n + 5 * (n / 65535 + 1) + 8) < 0)
+	if (reserve_out(s, n + 5 * (n / 65535 + 1)) < 0)
 		return -1;
 	o = s->out + s->outlen;
-	memcpy(o, head, sizeof(head));
-	o += sizeof(head);
-	if (n == 0) {
-		/* an empty final fixed-Huffman block, as gzip(1) writes */
-		*o++ = 0x03;
-		*o++ = 0x00;
-	}
 	while (off < n) {
 		size_t k = n - off > 65535 ? 65535 : n - off;
 
-		*o++ = off + k == n ? 1 : 0; /* BFINAL on the last, BTYPE 00 */
+		*o++ = final && off + k == n ? 1 : 0;
 		*o++ = (unsigned char)k;
 		*o++ = (unsigned char)(k >> 8);
 		*o++ = (unsigned char)~k;
@@ -248,10 +207,35 @@ stored_member(struct slot *s, const unsigned char *in, size_t n)
 		o += k;
 		off += k;
 	}
-	put_le32(o, (uint32_t)crc32(crc32(0L, Z_NULL, 0), in, (uInt)n));
-	put_le32(o + 4, (uint32_t)n);
-	o += 8;
 	s->outlen = (size_t)(o - s->out);
+	return 0;
+}
+
+/* A gzip member of stored deflate blocks: random data costs a copy. */
+static int
+stored_member(struct slot *s, const unsigned char *in, size_t n)
+{
+	static const unsigned char head[10] = {
+		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff
+	};
+
+	if (reserve_out(s, 10 + 2 + 8) < 0)
+		return -1;
+	memcpy(s->out + s->outlen, head, sizeof(head));
+	s->outlen += sizeof(head);
+	if (n == 0) {
+		/* an empty final fixed-Huffman block, as gzip(1) writes */
+		s->out[s->outlen++] = 0x03;
+		s->out[s->outlen++] = 0x00;
+	} else if (stored_blocks(s, in, n, true) < 0) {
+		return -1;
+	}
+	if (reserve_out(s, 8) < 0)
+		return -1;
+	put_le32(s->out + s->outlen,
+	    (uint32_t)crc32(crc32(0L, Z_NULL, 0), in, (uInt)n));
+	put_le32(s->out + s->outlen + 4, (uint32_t)n);
+	s->outlen += 8;
 	return 0;
 }
 
@@ -273,23 +257,9 @@ compress_slot_members(struct slot *s, struct zpair *z, int level)
 		/* an empty file is still one member; otherwise nothing */
 		return s->empty_member ? stored_member(s, s->in, 0) : 0;
 	while (off < s->inlen) {
-		size_t end = off, n;
-		bool rnd = level == 0 ||
-		    looks_random(s->in + off, s->inlen - off > PIECE
-			? PIECE : s->inlen - off);
+		bool rnd;
+		size_t end = run_end(s, off, level, &rnd), n = end - off;
 
-		/* extend the run while the pieces stay of the same kind */
-		do {
-			size_t k = s->inlen - end > PIECE ? PIECE : s->inlen - end;
-
-			end += k;
-			if (end == s->inlen)
-				break;
-			k = s->inlen - end > PIECE ? PIECE : s->inlen - end;
-			if (level > 0 && looks_random(s->in + end, k) != rnd)
-				break;
-		} while (1);
-		n = end - off;
 		if (rnd) {
 			if (stored_member(s, s->in + off, n) < 0)
 				return -1;
@@ -304,6 +274,109 @@ compress_slot_members(struct slot *s, struct zpair *z, int level)
 			if (got == 0)
 				return -1;
 			s->outlen += got;
+		}
+		off = end;
+	}
+	return 0;
+}
+
+/*
+ * Raw mode: one DEFLATE stream made of pieces compressed independently.
+ * libdeflate has no flush, and ends each output with a final block
+ * (BFINAL set) padded to a byte; zlib's inflate, stopping at each block
+ * boundary (Z_BLOCK), tells where the last block starts and where it ends
+ * to the bit.  Clearing that block's BFINAL bit and appending an empty
+ * stored block (which aligns to a byte, as zlib's own sync flush does)
+ * lets the next piece follow; only the stream's last piece keeps BFINAL.
+ * The inflate pass costs far less than the compression saved against
+ * zlib's deflate, and proves the piece decodes.
+ */
+static int
+unfinal(struct slot *s, size_t start, struct zpair *z)
+{
+	z_stream *zs = &z->zs;
+	size_t len = s->outlen - start;
+	uint64_t hdr = 0, end = 0;
+	bool found = false;
+
+	if (inflateReset(zs) != Z_OK)
+		return -1;
+	zs->next_in = s->out + start;
+	zs->avail_in = (uInt)len;
+	while (!found) {
+		int zr;
+
+		zs->next_out = z->scratch;
+		zs->avail_out = SCRATCH;
+		zr = inflate(zs, Z_BLOCK);
+		if (zr != Z_OK)
+			return -1; /* a stream end before the boundary, or damage */
+		/* data_type: 128 at a block boundary, 64 once the block being
+		 * read is the last, low bits unused in the last byte read */
+		if (zs->data_type & 128) {
+			uint64_t bit = (uint64_t)zs->total_in * 8 -
+			    (unsigned)(zs->data_type & 7);
+
+			if (zs->data_type & 64) {
+				end = bit;
+				found = true;
+			} else {
+				hdr = bit;
+			}
+		} else if (zs->avail_in == 0 && zs->avail_out != 0) {
+			return -1; /* ran out of input inside a block */
+		}
+	}
+	if ((end + 7) / 8 != len || reserve_out(s, 5) < 0)
+		return -1;
+	s->out[start + hdr / 8] &= (unsigned char)~(1u << (hdr % 8));
+	/* the stored block's 3 header bits fit in the last byte's zero
+	 * padding, or spill into one more byte; then LEN 0, NLEN 0xffff */
+	if (len * 8 - end < 3)
+		s->out[s->outlen++] = 0;
+	memcpy(s->out + s->outlen, "\0\0\377\377", 4);
+	s->outlen += 4;
+	return 0;
+}
+
+/* Raw mode: runs of random pieces stored, the others deflated. */
+static int
+compress_slot_raw(struct slot *s, struct zpair *z, int level)
+{
+	size_t off = 0;
+
+	s->outlen = 0;
+	if (s->inlen == 0) {
+		if (!s->last)
+			return 0;
+		/* nothing more: an empty final fixed-Huffman block */
+		if (reserve_out(s, 2) < 0)
+			return -1;
+		s->out[s->outlen++] = 0x03;
+		s->out[s->outlen++] = 0x00;
+		return 0;
+	}
+	while (off < s->inlen) {
+		bool rnd;
+		size_t end = run_end(s, off, level, &rnd), n = end - off;
+		bool final = s->last && end == s->inlen;
+
+		if (rnd) {
+			if (stored_blocks(s, s->in + off, n, final) < 0)
+				return -1;
+		} else {
+			size_t bound = libdeflate_deflate_compress_bound(z->ld, n);
+			size_t start = s->outlen, got;
+
+			if (reserve_out(s, bound) < 0)
+				return -1;
+			got = libdeflate_deflate_compress(z->ld, s->in + off, n,
+			    s->out + s->outlen, s->outcap - s->outlen);
+			if (got == 0)
+				return -1;
+			s->outlen += got;
+			if (!final && unfinal(s, start, z) < 0)
+				return -1;
 		}
 		off = end;
 	}
@@ -338,7 +411,7 @@ worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		s->failed = !ok || (p->members
 			? compress_slot_members(s, &z, p->level)
-			: compress_slot(s, &z, p->level)) < 0;
+			: compress_slot_raw(s, &z, p->level)) < 0;
 		pthread_mutex_lock(&p->mu);
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&p->done);
@@ -376,7 +449,6 @@ pdeflate_new_mode(int level, struct sink *out, bool members,
 	p->out = out;
 	p->members = members;
 	p->level = level < 0 ? 6 : level > 9 ? 9 : level;
-	p->crc = crc32(0L, Z_NULL, 0);
 	for (i = 0; i < RING; i++) {
 		p->slots[i].in = malloc(BLOCK);
 		if (p->slots[i].in == NULL)
@@ -442,7 +514,6 @@ emit_one(struct pdeflate *p, struct dupc_err *err)
 		return err_set(err, E_GENERIC, "compression failed");
 	if (s->outlen > 0)
 		rc = sink_write(p->out, s->out, s->outlen, err);
-	p->crc = crc32_combine(p->crc, s->crc, (z_off_t)s->inlen);
 	p->in_pending -= s->inlen;
 	set_state(p, s, SLOT_FREE);
 	p->emit = (p->emit + 1) % RING;
@@ -462,31 +533,16 @@ queue_slot(struct pdeflate *p, bool last, struct dupc_err *err)
 	s->empty_member = last && p->isize == 0;
 	p->in_pending += s->inlen;
 	if (!last) {
-		/* the next block is primed with what precedes it */
 		while (state_of(p, n) != SLOT_FREE)
 			if (emit_one(p, err) < 0)
 				return -1;
-		if (p->members) {
-			n->dictlen = 0;
-		} else if (s->inlen >= DICT) {
-			memcpy(n->dict, s->in + s->inlen - DICT, DICT);
-			n->dictlen = DICT;
-		} else {
-			size_t keep = s->dictlen + s->inlen > DICT
-			    ? DICT - s->inlen
-			    : s->dictlen;
-
-			memcpy(n->dict, s->dict + s->dictlen - keep, keep);
-			memcpy(n->dict + keep, s->in, s->inlen);
-			n->dictlen = keep + s->inlen;
-		}
 		n->inlen = 0;
 		set_state(p, n, SLOT_FILLING);
 	}
 	if (p->nworkers == 0) {
 		s->failed = (p->members
 			? compress_slot_members(s, &p->z, p->level)
-			: compress_slot(s, &p->z, p->level)) < 0;
+			: compress_slot_raw(s, &p->z, p->level)) < 0;
 		set_state(p, s, SLOT_DONE);
 	} else {
 		pthread_mutex_lock(&p->mu);
@@ -563,18 +619,6 @@ pdeflate_pending(const struct pdeflate *p)
 	if (p->finished)
 		return 0;
 	return in;
-}
-
-uint32_t
-pdeflate_crc32(const struct pdeflate *p)
-{
-	return (uint32_t)p->crc;
-}
-
-uint64_t
-pdeflate_isize(const struct pdeflate *p)
-{
-	return p->isize;
 }
 
 void

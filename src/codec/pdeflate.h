@@ -2,10 +2,11 @@
 #define DUPC_CODEC_PDEFLATE_H
 
 /*
- * Parallel raw DEFLATE, in the manner of pigz: the input is cut into blocks
- * compressed by worker threads, each primed with the 32 KiB that precede it
- * (so the ratio is zlib's), ended with a sync flush and emitted in order,
- * which makes one valid DEFLATE stream.  Blocks that do not compress
+ * Parallel DEFLATE, in the manner of pigz: the input is cut into 256 KiB
+ * blocks compressed by worker threads with libdeflate (about twice zlib's
+ * speed at the same level and ratio) and emitted in order, either as gzip
+ * members or as pieces of one raw DEFLATE stream.  No dictionary crosses
+ * blocks: the loss is a few hundred bytes per block.  Blocks that do not compress
  * (random data: photos, videos, encrypted files) are stored instead, found
  * by a byte histogram of each 32 KiB piece, so they cost a copy rather than
  * a full deflate search.  Used by the gzip sink and by the OpenPGP
@@ -25,17 +26,18 @@ struct sink;
 
 /*
  * pdeflate_new(level, out, err):
- * A compressor at zlib ${level} (0-9) writing raw DEFLATE to ${out}
- * (borrowed).  Uses one worker per online CPU (none on one CPU).
+ * A compressor at ${level} (0-9, zlib's scale) writing one raw DEFLATE
+ * stream to ${out} (borrowed).  Uses one worker per online CPU (none on
+ * one CPU).
  */
 struct pdeflate *pdeflate_new(int, struct sink *, struct dupc_err *);
 
 /*
  * pdeflate_new_mode(level, out, members, err):
  * With ${members}, the output is a series of complete gzip members (header
- * and trailer included) made with libdeflate, faster than zlib at the same
- * level; without, the same as pdeflate_new.  A raw DEFLATE stream (the
- * OpenPGP packet) cannot be made of members, so only gzip uses them.
+ * and trailer included); without, the same as pdeflate_new.  A raw DEFLATE
+ * stream (the OpenPGP packet) cannot be made of members, so only gzip uses
+ * them.
  */
 struct pdeflate *pdeflate_new_mode(int, struct sink *, bool,
     struct dupc_err *);
@@ -46,9 +48,6 @@ int pdeflate_write(struct pdeflate *, const void *, size_t, struct dupc_err *);
 /* pdeflate_finish(p, err): the last block (BFINAL); ${out} not finished. */
 int pdeflate_finish(struct pdeflate *, struct dupc_err *);
 
-/* pdeflate_crc32(p) / pdeflate_isize(p): of all input (after finish). */
-uint32_t pdeflate_crc32(const struct pdeflate *);
-uint64_t pdeflate_isize(const struct pdeflate *);
 
 /*
  * pdeflate_pending(p):
