@@ -48,6 +48,8 @@ struct volwriter {
 	unsigned next_number;
 	volwriter_done_fn *done;
 	void *done_arg;
+	volwriter_gate_fn *gate; /* called before the first upload */
+	void *gate_arg;
 	/* the open volume */
 	bool open;
 	bool any;
@@ -288,6 +290,15 @@ close_volume(struct volwriter *vw, struct dupc_err *err)
 	j.fd = vw->fd;
 	vw->fd = -1;
 	drop_volume(vw);
+	if (vw->gate != NULL) {
+		volwriter_gate_fn *gate = vw->gate;
+
+		vw->gate = NULL;
+		if (gate(vw->gate_arg, err) < 0) {
+			job_release(&j);
+			return -1;
+		}
+	}
 	if (!vw->thread) {
 		rc = upload_volume(vw, &j, err);
 		job_release(&j);
@@ -304,6 +315,13 @@ close_volume(struct volwriter *vw, struct dupc_err *err)
 	pthread_cond_broadcast(&vw->cv);
 	pthread_mutex_unlock(&vw->mu);
 	return 0;
+}
+
+void
+volwriter_set_gate(struct volwriter *vw, volwriter_gate_fn *gate, void *arg)
+{
+	vw->gate = gate;
+	vw->gate_arg = arg;
 }
 
 int

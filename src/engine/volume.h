@@ -34,6 +34,17 @@ struct volwriter *volwriter_new(struct session *, const struct name_info *,
     unsigned, volwriter_done_fn *, void *, struct dupc_err *);
 
 /*
+ * volwriter_set_gate(vw, gate, arg):
+ * ${gate}(arg, err) is called once, on the caller's thread, before the
+ * first volume is handed to the uploader; when it fails, so does the
+ * volume, and nothing is uploaded.  The backup waits there for checks
+ * that run beside the pass.
+ */
+typedef int volwriter_gate_fn(void *arg, struct dupc_err *err);
+
+void volwriter_set_gate(struct volwriter *, volwriter_gate_fn *, void *);
+
+/*
  * volwriter_begin(vw, index, block, err):
  * Start an entry for ${index} (${block}: the chunk number when the entry
  * is a non-final chunk of a multivol file, else -1).  Cuts the volume

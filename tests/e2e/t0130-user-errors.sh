@@ -115,14 +115,15 @@ test_expect_success 'wrong passphrase on restore: exit 31, check PASSPHRASE' '
 '
 
 test_expect_success 'wrong passphrase on an incremental: exit 31 before anything is written' '
-	ls tg >before &&
+	ls tg >before && ls -aR cg >before-cache &&
 	echo more >>src/a &&
 	test_expect_code 31 env PASSPHRASE=wrong "$DUPC" incremental \
 		--archive-dir "$TRASH/cg" src "file://$TRASH/tg" >out 2>err &&
 	one_line err "^gpg: bad passphrase for duplicity-full\..*\.manifest\.gpg \(check PASSPHRASE\)$" &&
 	quiet out &&
-	ls tg >after &&
-	test_cmp before after
+	ls tg >after && ls -aR cg >after-cache &&
+	test_cmp before after &&
+	test_cmp before-cache after-cache
 '
 
 test_expect_success 'no passphrase: exit 31, set PASSPHRASE' '

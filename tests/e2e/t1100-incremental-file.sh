@@ -96,6 +96,15 @@ test_expect_success VECTORS 'a changed source directory is refused without --all
 	test_expect_code 42 "$DUPC" --no-encryption --archive-dir "$TRASH/c10" \
 		src "file://$TRASH/t10" 2>err &&
 	grep -q "source directory has changed" err &&
+	# the check runs beside the pass: even a set of several volumes
+	# is stopped before its first upload, and leaves nothing behind
+	mkdir -p big && head -c 3000000 /dev/urandom >big/r &&
+	ls -aR t10 c10 >before &&
+	test_expect_code 42 "$DUPC" --no-encryption --archive-dir "$TRASH/c10" \
+		--volsize 1 big "file://$TRASH/t10" 2>err &&
+	grep -q "source directory has changed" err &&
+	ls -aR t10 c10 >after &&
+	test_cmp before after &&
 	"$DUPC" --no-encryption --archive-dir "$TRASH/c10" --allow-source-mismatch \
 		src "file://$TRASH/t10" >/dev/null
 '
