@@ -91,6 +91,15 @@ backend_get(struct backend *be, const char *name, int fd,
 }
 
 int
+backend_open_read(struct backend *be, const char *name, int *fdp,
+    struct dupc_err *err)
+{
+	if (be->ops->open_read == NULL)
+		return 1;
+	return be->ops->open_read(be, name, fdp, err);
+}
+
+int
 backend_remove(struct backend *be, const char *name, struct dupc_err *err)
 {
 	return be->ops->remove(be, name, err);

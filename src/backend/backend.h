@@ -19,6 +19,8 @@
  *   object's size; a missing object fails with class ERR_NOT_FOUND.
  * - remove of a missing object fails with ERR_NOT_FOUND.
  * - size sets *size for an existing object (ERR_NOT_FOUND otherwise).
+ * - open_read (optional, local backends) gives a read-only fd on the stored
+ *   object itself, so reading it costs no copy; errors as get.
  * Failures set a class in the dupc_err: ERR_TRANSIENT when retrying may
  * help, ERR_PERMANENT when it cannot, ERR_NOT_FOUND.  The retry wrapper
  * reads only that class, never the message.
@@ -68,6 +70,9 @@ struct backend_ops {
 	int (*remove)(struct backend *, const char *, struct dupc_err *);
 	int (*size)(struct backend *, const char *, uint64_t *,
 	    struct dupc_err *);
+	/* optional: a read-only fd on the stored object in place */
+	int (*open_read)(struct backend *, const char *, int *,
+	    struct dupc_err *);
 	/* optional: SHA-256 hex of a stored object, when BACKEND_HASHES */
 	int (*sha256)(struct backend *, const char *, char *,
 	    struct dupc_err *);
@@ -100,6 +105,10 @@ int backend_list(struct backend *, backend_list_fn *, void *,
 int backend_put(struct backend *, const char *, struct source *, uint64_t,
     struct dupc_err *);
 int backend_get(struct backend *, const char *, int, struct dupc_err *);
+/* backend_open_read(be, name, fdp, err): 0 with *fdp open on the stored
+ * object at offset 0; 1 when the backend cannot (use backend_get). */
+int backend_open_read(struct backend *, const char *, int *,
+    struct dupc_err *);
 int backend_remove(struct backend *, const char *, struct dupc_err *);
 int backend_size(struct backend *, const char *, uint64_t *,
     struct dupc_err *);

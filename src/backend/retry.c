@@ -307,6 +307,15 @@ retry_close(struct backend *be)
 	free(rb);
 }
 
+/* Opening a local file is not worth retrying: passed straight through. */
+static int
+retry_open_read(struct backend *be, const char *name, int *fdp,
+    struct dupc_err *err)
+{
+	return backend_open_read(((struct retry_backend *)be)->inner, name,
+	    fdp, err);
+}
+
 static const struct backend_ops retry_ops = {
 	.scheme = "retry",
 	.flags = 0,
@@ -314,6 +323,7 @@ static const struct backend_ops retry_ops = {
 	.list = retry_list,
 	.put = retry_put,
 	.get = retry_get,
+	.open_read = retry_open_read,
 	.remove = retry_remove,
 	.size = retry_size,
 	.sha256 = retry_sha256,

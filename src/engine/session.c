@@ -166,13 +166,27 @@ session_has_remote(const struct session *s, const char *name)
 	return session_remote_size(s, name, &sz) == 0;
 }
 
-/* Download into a private temporary file, the backend held. */
+/*
+ * Download into a private temporary file, the backend held.  A local
+ * target (file://) is read in place instead: copying a volume to the
+ * scratch dir would only cost time and disk.
+ */
 static int
 fetch(struct session *s, const char *name, struct dupc_err *err)
 {
-	int fd = tempfile_open("download", NULL, err);
+	int fd = -1;
 	int rc;
 
+	pthread_mutex_lock(&s->be_mu);
+	rc = backend_open_read(s->be, name, &fd, err);
+	pthread_mutex_unlock(&s->be_mu);
+	if (rc == 0)
+		return fd;
+	if (rc < 0) {
+		err_prefix(err, "downloading %s", name);
+		return -1;
+	}
+	fd = tempfile_open("download", NULL, err);
 	if (fd < 0)
 		return -1;
 	pthread_mutex_lock(&s->be_mu);
