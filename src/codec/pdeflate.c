@@ -240,47 +240,6 @@ stored_member(struct slot *s, const unsigned char *in, size_t n)
 }
 
 /*
- * Members mode: each run of compressible pieces becomes one gzip member
- * made by libdeflate (about twice zlib's speed at the same level and
- * ratio), each run of random pieces one member of stored blocks.  A gzip
- * file may hold any number of members; every reader (zlib, Python's gzip
- * module that duplicity uses, gzip(1)) reads them as one stream.  No
- * dictionary crosses members: the loss is a few hundred bytes per block.
- */
-static int
-compress_slot_members(struct slot *s, struct zpair *z, int level)
-{
-	size_t off = 0;
-
-	s->outlen = 0;
-	if (s->inlen == 0)
-		/* an empty file is still one member; otherwise nothing */
-		return s->empty_member ? stored_member(s, s->in, 0) : 0;
-	while (off < s->inlen) {
-		bool rnd;
-		size_t end = run_end(s, off, level, &rnd), n = end - off;
-
-		if (rnd) {
-			if (stored_member(s, s->in + off, n) < 0)
-				return -1;
-		} else {
-			size_t bound = libdeflate_gzip_compress_bound(z->ld, n);
-			size_t got;
-
-			if (reserve_out(s, bound) < 0)
-				return -1;
-			got = libdeflate_gzip_compress(z->ld, s->in + off, n,
-			    s->out + s->outlen, s->outcap - s->outlen);
-			if (got == 0)
-				return -1;
-			s->outlen += got;
-		}
-		off = end;
-	}
-	return 0;
-}
-
-/*
  * Raw mode: one DEFLATE stream made of pieces compressed independently.
  * libdeflate has no flush, and ends each output with a final block
  * (BFINAL set) padded to a byte; zlib's inflate, stopping at each block
@@ -339,13 +298,50 @@ unfinal(struct slot *s, size_t start, struct zpair *z)
 	return 0;
 }
 
-/* Raw mode: runs of random pieces stored, the others deflated. */
+/*
+ * Members mode: each run of compressible pieces becomes one gzip member
+ * made by libdeflate (about twice zlib's speed at the same level and
+ * ratio), each run of random pieces one member of stored blocks.  A gzip
+ * file may hold any number of members; every reader (zlib, Python's gzip
+ * module that duplicity uses, gzip(1)) reads them as one stream.  Raw
+ * mode: the same runs as pieces of one DEFLATE stream (see unfinal).
+ */
 static int
-compress_slot_raw(struct slot *s, struct zpair *z, int level)
+compress_run(struct slot *s, struct zpair *z, bool members, size_t off,
+    size_t end, bool rnd)
+{
+	size_t n = end - off, start = s->outlen, bound, got;
+	bool final = s->last && end == s->inlen;
+
+	if (rnd)
+		return members ? stored_member(s, s->in + off, n)
+			       : stored_blocks(s, s->in + off, n, final);
+	bound = members ? libdeflate_gzip_compress_bound(z->ld, n)
+			: libdeflate_deflate_compress_bound(z->ld, n);
+	if (reserve_out(s, bound) < 0)
+		return -1;
+	if (members)
+		got = libdeflate_gzip_compress(z->ld, s->in + off, n,
+		    s->out + s->outlen, s->outcap - s->outlen);
+	else
+		got = libdeflate_deflate_compress(z->ld, s->in + off, n,
+		    s->out + s->outlen, s->outcap - s->outlen);
+	if (got == 0)
+		return -1;
+	s->outlen += got;
+	return members || final ? 0 : unfinal(s, start, z);
+}
+
+/* Compress one slot, run by run of random or compressible pieces. */
+static int
+compress_slot(struct slot *s, struct zpair *z, int level, bool members)
 {
 	size_t off = 0;
 
 	s->outlen = 0;
+	if (s->inlen == 0 && members)
+		/* an empty file is still one member; otherwise nothing */
+		return s->empty_member ? stored_member(s, s->in, 0) : 0;
 	if (s->inlen == 0) {
 		if (!s->last)
 			return 0;
@@ -358,26 +354,10 @@ compress_slot_raw(struct slot *s, struct zpair *z, int level)
 	}
 	while (off < s->inlen) {
 		bool rnd;
-		size_t end = run_end(s, off, level, &rnd), n = end - off;
-		bool final = s->last && end == s->inlen;
+		size_t end = run_end(s, off, level, &rnd);
 
-		if (rnd) {
-			if (stored_blocks(s, s->in + off, n, final) < 0)
-				return -1;
-		} else {
-			size_t bound = libdeflate_deflate_compress_bound(z->ld, n);
-			size_t start = s->outlen, got;
-
-			if (reserve_out(s, bound) < 0)
-				return -1;
-			got = libdeflate_deflate_compress(z->ld, s->in + off, n,
-			    s->out + s->outlen, s->outcap - s->outlen);
-			if (got == 0)
-				return -1;
-			s->outlen += got;
-			if (!final && unfinal(s, start, z) < 0)
-				return -1;
-		}
+		if (compress_run(s, z, members, off, end, rnd) < 0)
+			return -1;
 		off = end;
 	}
 	return 0;
@@ -409,9 +389,8 @@ worker(void *arg)
 		}
 		s->state = SLOT_BUSY;
 		pthread_mutex_unlock(&p->mu);
-		s->failed = !ok || (p->members
-			? compress_slot_members(s, &z, p->level)
-			: compress_slot_raw(s, &z, p->level)) < 0;
+		s->failed = !ok ||
+		    compress_slot(s, &z, p->level, p->members) < 0;
 		pthread_mutex_lock(&p->mu);
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&p->done);
@@ -540,9 +519,7 @@ queue_slot(struct pdeflate *p, bool last, struct dupc_err *err)
 		set_state(p, n, SLOT_FILLING);
 	}
 	if (p->nworkers == 0) {
-		s->failed = (p->members
-			? compress_slot_members(s, &p->z, p->level)
-			: compress_slot_raw(s, &p->z, p->level)) < 0;
+		s->failed = compress_slot(s, &p->z, p->level, p->members) < 0;
 		set_state(p, s, SLOT_DONE);
 	} else {
 		pthread_mutex_lock(&p->mu);

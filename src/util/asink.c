@@ -153,6 +153,20 @@ asink_attach(struct asink *a, struct sink *inner)
 	return &a->base;
 }
 
+/* Free everything but the thread (not running, or joined). */
+static void
+release(struct asink *a)
+{
+	int i;
+
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->work);
+	pthread_cond_destroy(&a->space);
+	for (i = 0; i < SLOTS; i++)
+		free(a->slot[i]);
+	free(a);
+}
+
 struct asink *
 asink_new(struct dupc_err *err)
 {
@@ -171,12 +185,7 @@ asink_new(struct dupc_err *err)
 	pthread_cond_init(&a->work, NULL);
 	pthread_cond_init(&a->space, NULL);
 	if (pthread_create(&a->tid, NULL, worker, a) != 0) {
-		pthread_mutex_destroy(&a->mu);
-		pthread_cond_destroy(&a->work);
-		pthread_cond_destroy(&a->space);
-		for (i = 0; i < SLOTS; i++)
-			free(a->slot[i]);
-		free(a);
+		release(a);
 		err_set(err, E_GENERIC, "cannot start a worker thread");
 		return NULL;
 	}
@@ -193,8 +202,6 @@ nomem:
 void
 asink_free(struct asink *a)
 {
-	int i;
-
 	if (a == NULL)
 		return;
 	pthread_mutex_lock(&a->mu);
@@ -202,10 +209,5 @@ asink_free(struct asink *a)
 	pthread_cond_signal(&a->work);
 	pthread_mutex_unlock(&a->mu);
 	pthread_join(a->tid, NULL);
-	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->work);
-	pthread_cond_destroy(&a->space);
-	for (i = 0; i < SLOTS; i++)
-		free(a->slot[i]);
-	free(a);
+	release(a);
 }
