@@ -199,6 +199,14 @@ stop_test_agent_() {
 	return 0
 }
 
+# test_skip_all REASON: the whole script does not apply here.
+test_skip_all() {
+	say "ok 1 # skip $*"
+	say "1..1"
+	cd / && rm -rf "$TRASH"
+	exit 0
+}
+
 test_done() {
 	stop_test_agent_
 	say "1..$test_count"

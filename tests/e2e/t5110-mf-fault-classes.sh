@@ -12,9 +12,7 @@
 
 MFEMU=${MFEMU:-$TEST_TOP/tools/mf-emulator/mfemu.py}
 if [ ! -f "$MFEMU" ]; then
-	say "ok 1 # skip mfemu not found (set MFEMU)"
-	say "1..1"
-	exit 0
+	test_skip_all "mfemu not found (set MFEMU)"
 fi
 
 export FTP_PASSWORD='secret:pass'

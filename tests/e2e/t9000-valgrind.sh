@@ -7,15 +7,11 @@
 
 case $DUPC_BUILD in
 *-asan | *-asan/)
-	say "ok 1 # skip valgrind does not run ASan builds"
-	say "1..1"
-	exit 0
+	test_skip_all "valgrind does not run ASan builds"
 	;;
 esac
 if ! command -v valgrind >/dev/null 2>&1; then
-	say "ok 1 # skip valgrind not installed"
-	say "1..1"
-	exit 0
+	test_skip_all "valgrind not installed"
 fi
 
 # vg ARGS...: dupc under memcheck; any error or definite/possible leak
