@@ -283,16 +283,22 @@ log_status_available(void)
 	return r;
 }
 
-void
-log_status(const char *line)
+/* Set one part of the status line (lock held) and show the result. */
+static void
+status_set(char *part, size_t size, const char *text)
 {
-	pthread_mutex_lock(&lock);
-	snprintf(status_text, sizeof(status_text), "%s",
-	    line != NULL ? line : "");
+	snprintf(part, size, "%s", text != NULL ? text : "");
 	if (status_text[0] == '\0' && status_note[0] == '\0')
 		status_erase();
 	else
 		status_draw();
+}
+
+void
+log_status(const char *line)
+{
+	pthread_mutex_lock(&lock);
+	status_set(status_text, sizeof(status_text), line);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -300,12 +306,7 @@ void
 log_status_note(const char *note)
 {
 	pthread_mutex_lock(&lock);
-	snprintf(status_note, sizeof(status_note), "%s",
-	    note != NULL ? note : "");
-	if (status_text[0] == '\0' && status_note[0] == '\0')
-		status_erase();
-	else
-		status_draw();
+	status_set(status_note, sizeof(status_note), note);
 	pthread_mutex_unlock(&lock);
 }
 
