@@ -199,6 +199,32 @@ stop_test_agent_() {
 	return 0
 }
 
+# The bundled MediaFire emulator.  start_mfemu ARGS... runs it on a free
+# loopback port with its data in $TRASH/mfdata and ARGS (accounts, seed,
+# faults, log...), and sets MF_ROOT to its API root; stop_mfemu stops it,
+# and runs at exit as well.
+MFEMU=${MFEMU:-$TEST_TOP/tools/mf-emulator/mfemu.py}
+mf_pid=
+start_mfemu() {
+	python3 "$MFEMU" --listen 127.0.0.1:0 --data "$TRASH/mfdata" \
+		--no-fsync "$@" >"$TRASH/mf.out" 2>"$TRASH/mf.err" &
+	mf_pid=$!
+	for i in $(seq 1 100); do
+		grep -q "listening on" "$TRASH/mf.out" && break
+		sleep 0.1
+	done
+	MF_ROOT=$(sed -n "s/^mfemu listening on //p" "$TRASH/mf.out")
+	test -n "$MF_ROOT"
+}
+stop_mfemu() {
+	if [ -n "$mf_pid" ]; then
+		kill "$mf_pid" 2>/dev/null
+		wait "$mf_pid" 2>/dev/null
+		mf_pid=
+	fi
+}
+trap stop_mfemu EXIT
+
 # test_skip_all REASON: the whole script does not apply here.
 test_skip_all() {
 	say "ok 1 # skip $*"

@@ -6,18 +6,7 @@
 # passphrase or key, a full disk, an interrupted run.
 . "$(dirname "$0")/lib.sh"
 
-MFEMU=${MFEMU:-$TEST_TOP/tools/mf-emulator/mfemu.py}
 MF_URL="mf://u%40example.com@mediafire.com/backups"
-mf_pid=
-
-cleanup() {
-	if [ -n "$mf_pid" ]; then
-		kill "$mf_pid" 2>/dev/null
-		wait "$mf_pid" 2>/dev/null
-	fi
-	gpgconf --kill gpg-agent >/dev/null 2>&1
-}
-trap cleanup EXIT
 
 # one_line FILE PATTERN: FILE is one line matching PATTERN (grep -E).
 one_line() {
@@ -50,17 +39,7 @@ test_expect_success 'bad URLs: exit 8, one line naming the URL and the forms dup
 
 test_expect_success 'start the MediaFire emulator' '
 	test -f "$MFEMU" &&
-	# the pid of the emulator itself (not of a shell around it)
-	sh -c "echo \$\$ >mf.pid; exec python3 \"\$0\" --listen 127.0.0.1:0 \
-		--data \"$TRASH/mfdata\" --account u@example.com:right --no-fsync" \
-		"$MFEMU" >mf.out 2>mf.err &
-	for i in $(seq 1 100); do
-		grep -q "listening on" mf.out && break
-		sleep 0.1
-	done &&
-	mf_pid=$(cat mf.pid) &&
-	MF_ROOT=$(sed -n "s/^mfemu listening on //p" mf.out) &&
-	test -n "$MF_ROOT"
+	start_mfemu --account u@example.com:right
 '
 
 test_expect_success 'wrong MediaFire password (error 107): exit 51, check FTP_PASSWORD' '

@@ -6,7 +6,6 @@
 # upload units).  The restored tree must equal the source.
 . "$(dirname "$0")/lib.sh"
 
-MFEMU=${MFEMU:-$TEST_TOP/tools/mf-emulator/mfemu.py}
 if [ ! -f "$MFEMU" ]; then
 	test_skip_all "mfemu not found (set MFEMU)"
 fi
@@ -14,16 +13,6 @@ fi
 URL="mf://u%40example.com@mediafire.com/backups/host1"
 export FTP_PASSWORD='pass word&1'
 export DUPC_MF_POLL_INTERVAL=0.01 DUPC_MF_SIMPLE_MAX=1048576
-mf_pid=
-
-stop_server() {
-	if [ -n "$mf_pid" ]; then
-		kill "$mf_pid" 2>/dev/null
-		wait "$mf_pid" 2>/dev/null
-		mf_pid=
-	fi
-}
-trap stop_server EXIT
 
 dupc_mf() {
 	"$DUPC" "$@" --no-encryption --num-retries 4 --backend-retry-delay 0.05 \
@@ -43,17 +32,9 @@ cat >faults.json <<'JSON'
 JSON
 
 test_expect_success 'start the emulator with faults' '
-	python3 "$MFEMU" --listen 127.0.0.1:0 --data "$TRASH/mfdata" \
-		--account "u@example.com:$FTP_PASSWORD" --seed 5 --no-fsync \
-		--log "$TRASH/mf.log" --faults faults.json >mf.out 2>mf.err &
-	mf_pid=$! &&
-	for i in $(seq 1 100); do
-		grep -q "listening on" mf.out && break
-		sleep 0.1
-	done &&
-	DUPC_MF_API_ROOT=$(sed -n "s/^mfemu listening on //p" mf.out) &&
-	test -n "$DUPC_MF_API_ROOT" &&
-	export DUPC_MF_API_ROOT
+	start_mfemu --account "u@example.com:$FTP_PASSWORD" --seed 5 \
+		--log "$TRASH/mf.log" --faults faults.json &&
+	export DUPC_MF_API_ROOT=$MF_ROOT
 '
 
 test_expect_success 'full backup through mf:// under faults' '
@@ -101,7 +82,7 @@ test_expect_success 'the faults fired, through uploads, downloads and listings' 
 [ -f fired ] && say "# faults survived: $(tr '\n' ' ' <fired)"
 
 test_expect_success 'stop the emulator' '
-	stop_server
+	stop_mfemu
 '
 
 test_done

@@ -10,24 +10,13 @@
 # encrypted (GnuPG symmetric) to show the codec and the backend together.
 . "$(dirname "$0")/lib.sh"
 
-MFEMU=${MFEMU:-$TEST_TOP/tools/mf-emulator/mfemu.py}
 if [ ! -f "$MFEMU" ]; then
 	test_skip_all "mfemu not found (set MFEMU)"
 fi
 
 export FTP_PASSWORD='secret:pass'
 export DUPC_MF_POLL_INTERVAL=0.01 DUPC_MF_SIMPLE_MAX=262144
-mf_pid=
 API=
-
-stop_server() {
-	if [ -n "$mf_pid" ]; then
-		kill "$mf_pid" 2>/dev/null
-		wait "$mf_pid" 2>/dev/null
-		mf_pid=
-	fi
-}
-trap stop_server EXIT
 
 # control METHOD PATH [JSON]: talk to the emulator's control endpoint.
 control() {
@@ -116,16 +105,9 @@ test_expect_success 'start the emulator' '
 	mkdir mfdata &&
 	echo "{\"unit_sizes\": [{\"below\": null, \"unit_size\": 131072}]}" \
 		>mfdata/config.json || return 1
-	python3 "$MFEMU" --listen 127.0.0.1:0 --data "$TRASH/mfdata" \
-		--account "u@example.com:$FTP_PASSWORD" --seed 11 --no-fsync \
-		--control --log "$TRASH/mf.log" >mf.out 2>mf.err &
-	mf_pid=$! &&
-	for i in $(seq 1 100); do
-		grep -q "listening on" mf.out && break
-		sleep 0.1
-	done &&
-	API=$(sed -n "s/^mfemu listening on //p" mf.out) &&
-	test -n "$API" &&
+	start_mfemu --account "u@example.com:$FTP_PASSWORD" --seed 11 \
+		--control --log "$TRASH/mf.log" &&
+	API=$MF_ROOT &&
 	export DUPC_MF_API_ROOT=$API
 '
 
@@ -200,7 +182,7 @@ test_expect_success 'once it clears, the next run completes and restores' '
 [ -f "$TRASH/fired" ] && say "# faults survived: $(tr '\n' ';' <"$TRASH/fired")"
 
 test_expect_success 'stop the emulator' '
-	stop_server
+	stop_mfemu
 '
 
 test_done
