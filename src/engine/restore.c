@@ -50,7 +50,8 @@ struct rpass {
 
 /*
  * --rename FROM TO, as duplicity's path.py rename_index: the longest of
- * ${out} and its parents that is a FROM is replaced by its TO.
+ * ${out} and its parents that is a FROM is replaced by its TO.  NULL when
+ * the new name does not fit.
  */
 static const char *
 rename_index(struct rpass *rp, const char *out)
@@ -64,11 +65,14 @@ rename_index(struct rpass *rp, const char *out)
 			    strncmp(o->rename_from[i], out, len) != 0)
 				continue;
 			buf_reset(&rp->renamed);
-			buf_addstr(&rp->renamed, o->rename_to[i]);
-			if (out[len] != '\0' && rp->renamed.len > 0)
-				buf_addch(&rp->renamed, '/');
-			if (out[len] != '\0')
-				buf_addstr(&rp->renamed, out + len + 1);
+			if (buf_addstr(&rp->renamed, o->rename_to[i]) < 0)
+				return NULL;
+			if (out[len] != '\0' && rp->renamed.len > 0 &&
+			    buf_addch(&rp->renamed, '/') < 0)
+				return NULL;
+			if (out[len] != '\0' &&
+			    buf_addstr(&rp->renamed, out + len + 1) < 0)
+				return NULL;
 			return buf_str(&rp->renamed);
 		}
 		while (len > 0 && out[len - 1] != '/')
@@ -219,6 +223,9 @@ restore_path(struct rpass *rp, const char *index, struct setreader **at,
 	    ? ""
 	    : index + strlen(rp->prefix) + 1;
 	out = rename_index(rp, out);
+	if (out == NULL)
+		return err_set(err, E_GENERIC,
+		    "--rename: the new name of %.200s is too long", index);
 	if (ents[base].meta->type != OBJ_REG) {
 		if (base + 1 < n) {
 			log_msg(LOG_WARNING, WARN_CANNOT_PROCESS,

@@ -140,6 +140,16 @@ test_expect_success 'restore of one file, renamed as deja-dup does for a moved h
 	grep -q "^INFO|7|" log.txt
 '
 
+test_expect_success 'a --rename target too long for a name: one line, nothing renamed written' '
+	long=$(head -c 70000 /dev/zero | tr "\\0" x) &&
+	test_must_fail duplicity restore --rename home/me "$long" \
+		"--time=$(date +%s)" --archive-dir="$CACHE" "$URL" "$TRASH/long" \
+		--no-encryption >rename.out 2>rename.err &&
+	test_line_count rename.err = 1 &&
+	grep -q "^--rename: the new name of home/me.* is too long" rename.err &&
+	test -z "$(ls -A long/home)"
+'
+
 test_expect_success 'restore of everything to a new place, volumes counted "N M"' '
 	dj restore "--time=$(date +%s)" --force "$URL" "$TRASH/all" --no-encryption &&
 	diff -r home/me/Documents all/home/me/Documents &&
