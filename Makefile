@@ -114,6 +114,7 @@ test: $(BUILD)/dupc unit
 # then the same suite under AddressSanitizer+UBSan.
 check: deps
 	@tools/check-deps.sh
+	@tools/format-check.sh
 	@$(MAKE) --no-print-directory WERROR=1 BUILD=build all unit
 	@$(MAKE) --no-print-directory WERROR=1 SANITIZE=1 OPT="-O1 -g" BUILD=build-asan all unit
 	@tests/run --build build --build build-asan

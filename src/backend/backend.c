@@ -84,8 +84,7 @@ backend_put(struct backend *be, const char *name, struct source *src,
 }
 
 int
-backend_get(struct backend *be, const char *name, int fd,
-    struct dupc_err *err)
+backend_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 {
 	return be->ops->get(be, name, fd, err);
 }

@@ -47,13 +47,13 @@ enum backend_flags {
 
 /* Options every backend may use; zero means the default. */
 struct backend_options {
-	unsigned num_retries;     /* --num-retries (default 5) */
-	double retry_delay;       /* --backend-retry-delay seconds (default 30) */
-	unsigned timeout;         /* --timeout seconds per attempt (default 30) */
-	bool mf_purge;            /* --mf-purge: delete for good */
-	bool interactive;         /* a terminal may be asked for a password */
-	const char *password;     /* FTP_PASSWORD as read at start-up
-				   * (borrowed; NULL: none given) */
+	unsigned num_retries; /* --num-retries (default 5) */
+	double retry_delay;   /* --backend-retry-delay seconds (default 30) */
+	unsigned timeout;     /* --timeout seconds per attempt (default 30) */
+	bool mf_purge;        /* --mf-purge: delete for good */
+	bool interactive;     /* a terminal may be asked for a password */
+	const char *password; /* FTP_PASSWORD as read at start-up
+			       * (borrowed; NULL: none given) */
 };
 
 struct backend_ops {
@@ -74,8 +74,8 @@ struct backend_ops {
 	int (*open_read)(struct backend *, const char *, int *,
 	    struct dupc_err *);
 	/* optional: SHA-256 hex of a stored object, when BACKEND_HASHES */
-	int (*sha256)(struct backend *, const char *, char *,
-	    struct dupc_err *);
+	int (
+	    *sha256)(struct backend *, const char *, char *, struct dupc_err *);
 	void (*close)(struct backend *);
 };
 
@@ -107,16 +107,13 @@ int backend_put(struct backend *, const char *, struct source *, uint64_t,
 int backend_get(struct backend *, const char *, int, struct dupc_err *);
 /* backend_open_read(be, name, fdp, err): 0 with *fdp open on the stored
  * object at offset 0; 1 when the backend cannot (use backend_get). */
-int backend_open_read(struct backend *, const char *, int *,
-    struct dupc_err *);
+int backend_open_read(struct backend *, const char *, int *, struct dupc_err *);
 int backend_remove(struct backend *, const char *, struct dupc_err *);
-int backend_size(struct backend *, const char *, uint64_t *,
-    struct dupc_err *);
+int backend_size(struct backend *, const char *, uint64_t *, struct dupc_err *);
 /* backend_sha256(be, name, hex, err): the stored object's SHA-256 in
  * lower-case hex (65 bytes); E_BACKEND_ERROR when the backend cannot
  * tell (no BACKEND_HASHES). */
-int backend_sha256(struct backend *, const char *, char *,
-    struct dupc_err *);
+int backend_sha256(struct backend *, const char *, char *, struct dupc_err *);
 unsigned backend_flags(const struct backend *);
 
 /* backend_register(ops): add a scheme (done by backend.c for built-ins). */

@@ -191,8 +191,8 @@ mem_list(struct backend *be, backend_list_fn *fn, void *arg,
 }
 
 static int
-mem_put(struct backend *be, const char *name, struct source *src,
-    uint64_t size, struct dupc_err *err)
+mem_put(struct backend *be, const char *name, struct source *src, uint64_t size,
+    struct dupc_err *err)
 {
 	struct mem_store *s;
 	struct mem_object **op, *o;

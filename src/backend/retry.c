@@ -166,8 +166,8 @@ retry_list(struct backend *be, backend_list_fn *fn, void *arg,
 {
 	struct list_arg la = { fn, arg };
 
-	return with_retries((struct retry_backend *)be, list_once, &la,
-	    "list", NULL, err);
+	return with_retries((struct retry_backend *)be, list_once, &la, "list",
+	    NULL, err);
 }
 
 struct put_arg {
@@ -312,8 +312,8 @@ static int
 retry_open_read(struct backend *be, const char *name, int *fdp,
     struct dupc_err *err)
 {
-	return backend_open_read(((struct retry_backend *)be)->inner, name,
-	    fdp, err);
+	return backend_open_read(((struct retry_backend *)be)->inner, name, fdp,
+	    err);
 }
 
 static const struct backend_ops retry_ops = {

@@ -186,7 +186,8 @@ cache_list(const struct cache *c, char ***namesp, size_t *np,
 
 		if (de->d_name[0] == '.' || strcmp(de->d_name, "lockfile") == 0)
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		p = realloc(names, (n + 1) * sizeof(*p));

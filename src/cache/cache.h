@@ -15,8 +15,8 @@
 struct dupc_err;
 
 struct cache {
-	char *dir;    /* <archive dir>/<name> */
-	int lock_fd;  /* -1 when not locked */
+	char *dir;   /* <archive dir>/<name> */
+	int lock_fd; /* -1 when not locked */
 };
 
 /*

@@ -34,7 +34,7 @@ enum cmd_id {
 
 struct cli {
 	enum cmd_id cmd;
-	const char *cmd_arg;   /* TIME or COUNT of remove-* */
+	const char *cmd_arg; /* TIME or COUNT of remove-* */
 	const char *args[CLI_MAX_ARGS];
 	size_t nargs;
 	struct dupc_opts o;

@@ -126,7 +126,8 @@ open_machine_logs(int argc, char **argv, struct dupc_err *err)
 		    strncmp(a, "--log-file=", 11) == 0)
 			v = strchr(a, '=') + 1;
 		else if ((strcmp(a, "--log-fd") == 0 ||
-			     strcmp(a, "--log-file") == 0) && i + 1 < argc)
+			     strcmp(a, "--log-file") == 0) &&
+			 i + 1 < argc)
 			v = argv[++i];
 		else
 			continue;
@@ -201,8 +202,9 @@ resolve_args(struct cli *c, struct dupc_err *err)
 			    cli_progname);
 		c->cmd = url_looks_like(c->args[0]) ? CMD_RESTORE : CMD_BACKUP;
 	}
-	if (c->cmd == CMD_COLLECTION_STATUS || c->cmd == CMD_LIST_CURRENT_FILES ||
-	    c->cmd == CMD_CLEANUP || c->cmd == CMD_REMOVE_OLDER_THAN ||
+	if (c->cmd == CMD_COLLECTION_STATUS ||
+	    c->cmd == CMD_LIST_CURRENT_FILES || c->cmd == CMD_CLEANUP ||
+	    c->cmd == CMD_REMOVE_OLDER_THAN ||
 	    c->cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
 	    c->cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL)
 		want = 1;
@@ -291,11 +293,12 @@ resolve_renames(struct cli *c, struct dupc_err *err)
 		char *from = canonical_local(c->rename_from[i]);
 		char *to = canonical_local(c->rename_to[i]);
 		bool ok = from != NULL && to != NULL && from[0] != '/' &&
-		    to[0] != '/' && strcmp(from, ".") != 0;
+			  to[0] != '/' && strcmp(from, ".") != 0;
 
 		if (ok && strcmp(to, ".") == 0)
 			to[0] = '\0';
-		ok = ok && index_valid(from) && (*to == '\0' || index_valid(to));
+		ok =
+		    ok && index_valid(from) && (*to == '\0' || index_valid(to));
 		if (from != NULL && to != NULL) {
 			free(c->rename_from[i]);
 			free(c->rename_to[i]);
@@ -333,8 +336,9 @@ check_temp_space(struct cli *c, struct dupc_err *err)
 		return 0;
 	return err_set(err, E_NOT_ENOUGH_FREESPACE,
 	    "not enough temporary space in %s: %s free, about %s needed (1.3 x --volsize); free some space, point --tempdir (or TMPDIR) at a bigger filesystem, or lower --volsize",
-	    c->o.tempdir ? c->o.tempdir : getenv("TMPDIR") ? getenv("TMPDIR")
-								: "/tmp",
+	    c->o.tempdir       ? c->o.tempdir
+	    : getenv("TMPDIR") ? getenv("TMPDIR")
+			       : "/tmp",
 	    stats_bytes((int64_t)avail, have_s, sizeof(have_s)),
 	    stats_bytes((int64_t)need, need_s, sizeof(need_s)));
 }
@@ -357,9 +361,9 @@ run(struct cli *c, struct dupc_err *err)
 		    cli_passphrases(c, c->cmd, err) < 0 ||
 		    check_temp_space(c, err) < 0)
 			return -1;
-		kind = c->cmd == CMD_FULL ? BACKUP_FULL
-		    : c->cmd == CMD_INC	  ? BACKUP_INC
-					  : BACKUP_AUTO;
+		kind = c->cmd == CMD_FULL  ? BACKUP_FULL
+		       : c->cmd == CMD_INC ? BACKUP_INC
+					   : BACKUP_AUTO;
 		return engine_backup(o, kind, err);
 	case CMD_RESTORE:
 		if (resolve_restore_path(c, err) < 0 ||
@@ -432,23 +436,28 @@ explain(const struct cli *c, struct dupc_err *err)
 	if (err->code != E_BACKEND_NO_SPACE &&
 	    (err->errnum == ENOSPC || err->errnum == EDQUOT)) {
 		if (c->cmd == CMD_RESTORE)
-			add_hint(err, "a local disk is full: free space in the restore directory and the temporary directory (--tempdir)");
+			add_hint(err,
+			    "a local disk is full: free space in the restore directory and the temporary directory (--tempdir)");
 		else
-			add_hint(err, "a local disk is full: free space in the temporary directory (--tempdir) and the archive dir (--archive-dir)");
+			add_hint(err,
+			    "a local disk is full: free space in the temporary directory (--tempdir) and the archive dir (--archive-dir)");
 		return;
 	}
 	switch (err->code) {
 	case E_CONNECTION_FAILED:
-		add_hint(err, mf && getenv("DUPC_MF_API_ROOT") != NULL
+		add_hint(err,
+		    mf && getenv("DUPC_MF_API_ROOT") != NULL
 			? "check the network connection and DUPC_MF_API_ROOT"
 			: "check the network connection");
 		break;
 	case E_BACKEND_PERMISSION_DENIED:
-		add_hint(err, mf ? "check FTP_PASSWORD and the account in the URL"
-				 : "check the permissions of the target");
+		add_hint(err,
+		    mf ? "check FTP_PASSWORD and the account in the URL"
+		       : "check the permissions of the target");
 		break;
 	case E_BACKEND_NO_SPACE:
-		add_hint(err, "the target is full: free space there or back up elsewhere");
+		add_hint(err,
+		    "the target is full: free space there or back up elsewhere");
 		break;
 	case E_INC_WITHOUT_SIGS:
 		add_hint(err, "run a full backup first");

@@ -46,11 +46,18 @@ static const struct {
 	const char *name;
 	enum cmd_id id;
 } aliases[] = {
-	{ "bu", CMD_BACKUP }, { "fb", CMD_FULL }, { "ib", CMD_INC },
-	{ "inc", CMD_INC }, { "incr", CMD_INC }, { "rb", CMD_RESTORE },
-	{ "vb", CMD_VERIFY }, { "st", CMD_COLLECTION_STATUS },
-	{ "ls", CMD_LIST_CURRENT_FILES }, { "cl", CMD_CLEANUP },
-	{ "ro", CMD_REMOVE_OLDER_THAN }, { "ra", CMD_REMOVE_ALL_BUT_N_FULL },
+	{ "bu", CMD_BACKUP },
+	{ "fb", CMD_FULL },
+	{ "ib", CMD_INC },
+	{ "inc", CMD_INC },
+	{ "incr", CMD_INC },
+	{ "rb", CMD_RESTORE },
+	{ "vb", CMD_VERIFY },
+	{ "st", CMD_COLLECTION_STATUS },
+	{ "ls", CMD_LIST_CURRENT_FILES },
+	{ "cl", CMD_CLEANUP },
+	{ "ro", CMD_REMOVE_OLDER_THAN },
+	{ "ra", CMD_REMOVE_ALL_BUT_N_FULL },
 	{ "ri", CMD_REMOVE_ALL_INC_OF_BUT_N_FULL },
 };
 
@@ -84,20 +91,61 @@ lookup_command(const char *w, bool *ambiguous)
 enum opt_arg { NOARG, ARG, ARG2 };
 
 enum opt_id {
-	O_ALLOW_SOURCE_MISMATCH, O_ARCHIVE_DIR, O_ASYNC_UPLOAD,
-	O_BACKEND_RETRY_DELAY, O_COMPARE_DATA, O_COMPRESS_LEVEL,
-	O_CURRENT_TIME, O_DRY_RUN, O_ENCRYPT_KEY, O_ENCRYPT_SIGN_KEY,
-	O_FAIL_ON_VOLUME, O_FILE_PREFIX, O_FILE_PREFIX_ARCHIVE,
-	O_FILE_PREFIX_MANIFEST, O_FILE_PREFIX_SIGNATURE, O_FILE_TO_RESTORE,
-	O_FORCE, O_FULL_IF_OLDER_THAN, O_GPG_BINARY, O_GPG_OPTIONS, O_HELP,
-	O_HIDDEN_ENCRYPT_KEY, O_IGNORE_ERRORS, O_LOG_FD, O_LOG_FILE,
-	O_LOG_TIMESTAMP, O_MAX_BLOCKSIZE, O_MF_PURGE, O_NAME,
-	O_NO_COMPRESSION, O_NO_ENCRYPTION, O_NO_FILES_CHANGED,
-	O_NO_PRINT_STATISTICS, O_NO_RESTORE_OWNERSHIP, O_NUM_RETRIES,
-	O_NUMERIC_OWNER, O_PROGRESS, O_PROGRESS_RATE, O_SIGN_KEY, O_TEMPDIR,
-	O_TIME, O_TIMEOUT, O_USE_AGENT, O_VERBOSITY, O_VERSION, O_VOLSIZE,
-	O_SELECT, O_SELECT_SWITCH, O_NULL_SEPARATOR, O_METADATA_SYNC_MODE,
-	O_IGNORED_ARG, O_IGNORED_FLAG, O_SELECT_OLD, O_SELECT_STDIN, O_RENAME,
+	O_ALLOW_SOURCE_MISMATCH,
+	O_ARCHIVE_DIR,
+	O_ASYNC_UPLOAD,
+	O_BACKEND_RETRY_DELAY,
+	O_COMPARE_DATA,
+	O_COMPRESS_LEVEL,
+	O_CURRENT_TIME,
+	O_DRY_RUN,
+	O_ENCRYPT_KEY,
+	O_ENCRYPT_SIGN_KEY,
+	O_FAIL_ON_VOLUME,
+	O_FILE_PREFIX,
+	O_FILE_PREFIX_ARCHIVE,
+	O_FILE_PREFIX_MANIFEST,
+	O_FILE_PREFIX_SIGNATURE,
+	O_FILE_TO_RESTORE,
+	O_FORCE,
+	O_FULL_IF_OLDER_THAN,
+	O_GPG_BINARY,
+	O_GPG_OPTIONS,
+	O_HELP,
+	O_HIDDEN_ENCRYPT_KEY,
+	O_IGNORE_ERRORS,
+	O_LOG_FD,
+	O_LOG_FILE,
+	O_LOG_TIMESTAMP,
+	O_MAX_BLOCKSIZE,
+	O_MF_PURGE,
+	O_NAME,
+	O_NO_COMPRESSION,
+	O_NO_ENCRYPTION,
+	O_NO_FILES_CHANGED,
+	O_NO_PRINT_STATISTICS,
+	O_NO_RESTORE_OWNERSHIP,
+	O_NUM_RETRIES,
+	O_NUMERIC_OWNER,
+	O_PROGRESS,
+	O_PROGRESS_RATE,
+	O_SIGN_KEY,
+	O_TEMPDIR,
+	O_TIME,
+	O_TIMEOUT,
+	O_USE_AGENT,
+	O_VERBOSITY,
+	O_VERSION,
+	O_VOLSIZE,
+	O_SELECT,
+	O_SELECT_SWITCH,
+	O_NULL_SEPARATOR,
+	O_METADATA_SYNC_MODE,
+	O_IGNORED_ARG,
+	O_IGNORED_FLAG,
+	O_SELECT_OLD,
+	O_SELECT_STDIN,
+	O_RENAME,
 };
 
 static const struct opt {
@@ -435,7 +483,8 @@ apply(struct cli *c, const struct opt *op, const char *val,
 		if (strcmp(op->name, "exclude-older-than") == 0) {
 			int64_t when;
 
-			if (dtime_parse(val, (int64_t)time(NULL), &when, err) < 0)
+			if (dtime_parse(val, (int64_t)time(NULL), &when, err) <
+			    0)
 				return -1;
 			snprintf(t, sizeof(t), "%lld", (long long)when);
 			val = t;
@@ -497,9 +546,9 @@ find_option(const char *name, size_t n, struct dupc_err *err)
 		hit = &options[i];
 		hits++;
 		if (used < sizeof(cands))
-			used += (size_t)snprintf(cands + used,
-			    sizeof(cands) - used, "%s--%s", used ? ", " : "",
-			    options[i].name);
+			used +=
+			    (size_t)snprintf(cands + used, sizeof(cands) - used,
+				"%s--%s", used ? ", " : "", options[i].name);
 	}
 	if (hits == 1)
 		return hit;
@@ -516,8 +565,7 @@ find_option(const char *name, size_t n, struct dupc_err *err)
 
 /* Short options: -v N, -vN, -t T, -r P, -h, -V. */
 static int
-short_option(struct cli *c, int argc, char **argv, int *i,
-    struct dupc_err *err)
+short_option(struct cli *c, int argc, char **argv, int *i, struct dupc_err *err)
 {
 	const char *a = argv[*i];
 	const char *val = a[2] ? a + 2 : NULL;
@@ -566,8 +614,7 @@ add_rename(struct cli *c, const char *from, const char *to,
 }
 
 static int
-long_option(struct cli *c, int argc, char **argv, int *i,
-    struct dupc_err *err)
+long_option(struct cli *c, int argc, char **argv, int *i, struct dupc_err *err)
 {
 	const char *a = argv[*i] + 2;
 	const char *eq = strchr(a, '=');
@@ -637,7 +684,7 @@ cli_parse(struct cli *c, int argc, char **argv, struct dupc_err *err)
 			if (short_option(c, argc, argv, &i, err) < 0)
 				return -1;
 		} else if (c->cmd == CMD_NONE && c->nargs == 0 &&
-		    lookup_command(a, &ambiguous) != CMD_NONE) {
+			   lookup_command(a, &ambiguous) != CMD_NONE) {
 			c->cmd = lookup_command(a, &ambiguous);
 			if ((c->cmd == CMD_REMOVE_OLDER_THAN ||
 				c->cmd == CMD_REMOVE_ALL_BUT_N_FULL ||

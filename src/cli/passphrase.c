@@ -147,7 +147,8 @@ ask(const char *what, bool confirm, struct dupc_err *err)
 		}
 		secret_free(a);
 		secret_free(b);
-		log_warn("First and second passphrases do not match!  Please try again.");
+		log_warn(
+		    "First and second passphrases do not match!  Please try again.");
 	}
 	err_set(err, E_GPG_FAILED,
 	    "no passphrase was entered; set PASSPHRASE in the environment");
@@ -170,10 +171,12 @@ cli_passphrases(struct cli *c, enum cmd_id cmd, struct dupc_err *err)
 	/* a signing key that is also a recipient has one passphrase */
 	if (is_recipient(c, o->sign_key)) {
 		if (o->sign_passphrase == NULL && p != NULL) {
-			log_notice("Reuse configured PASSPHRASE as SIGN_PASSPHRASE");
+			log_notice(
+			    "Reuse configured PASSPHRASE as SIGN_PASSPHRASE");
 			o->sign_passphrase = secret_dup(p);
 		} else if (o->passphrase == NULL && sp != NULL) {
-			log_notice("Reuse configured SIGN_PASSPHRASE as PASSPHRASE");
+			log_notice(
+			    "Reuse configured SIGN_PASSPHRASE as PASSPHRASE");
 			o->passphrase = secret_dup(sp);
 		}
 	}
@@ -190,11 +193,12 @@ cli_passphrases(struct cli *c, enum cmd_id cmd, struct dupc_err *err)
 	if (o->passphrase == NULL && (!backup || symmetric)) {
 		if (!backup && !symmetric)
 			return 0; /* gpg asks its agent for the secret key */
-		if (!tty || (o->passphrase = ask("decryption", backup && symmetric,
-				 err)) == NULL)
-			return err->code ? -1
-					 : err_set(err, E_GPG_FAILED,
-					       "no passphrase: set PASSPHRASE in the environment (or use --no-encryption or --encrypt-key)");
+		if (!tty || (o->passphrase = ask("decryption",
+				 backup && symmetric, err)) == NULL)
+			return err->code
+				   ? -1
+				   : err_set(err, E_GPG_FAILED,
+					 "no passphrase: set PASSPHRASE in the environment (or use --no-encryption or --encrypt-key)");
 	}
 	if (backup && o->sign_key != NULL && o->sign_passphrase == NULL) {
 		if (symmetric && o->passphrase != NULL) {

@@ -9,41 +9,41 @@
 #include <string.h>
 
 static const char usage_text[] =
-"Usage:\n"
-"  @P@ [full|incremental] [options] SOURCE_DIR TARGET_URL\n"
-"  @P@ [restore] [options] SOURCE_URL TARGET_DIR\n"
-"  @P@ verify [--compare-data] [options] SOURCE_URL LOCAL_DIR\n"
-"  @P@ collection-status [options] TARGET_URL\n"
-"  @P@ list-current-files [-t TIME] [options] TARGET_URL\n"
-"  @P@ cleanup [--force] [options] TARGET_URL\n"
-"  @P@ remove-older-than TIME [--force] [options] TARGET_URL\n"
-"  @P@ remove-all-but-n-full COUNT [--force] [options] TARGET_URL\n"
-"  @P@ remove-all-inc-of-but-n-full COUNT [--force] [options] TARGET_URL\n"
-"\n"
-"URLs: file:///path, mf://user%40example.com@mediafire.com/folder\n"
-"      (MediaFire password in FTP_PASSWORD; GnuPG passphrase in PASSPHRASE)\n"
-"\n"
-"Encryption:\n"
-"  --no-encryption          store gzip volumes instead of GnuPG ones\n"
-"  --encrypt-key KEY        encrypt to a public key (repeatable)\n"
-"  --sign-key KEY           sign volumes (SIGN_PASSPHRASE)\n"
-"Backup:\n"
-"  --full-if-older-than T   start a new chain when the last full is older\n"
-"  --volsize MB             volume size (default 200)\n"
-"  --include/--exclude ...  file selection, first match wins\n"
-"  --dry-run                show what a backup would do\n"
-"Restore:\n"
-"  -t, --time TIME          restore/verify/list at TIME (now, 3D, 2023-11-14...)\n"
-"  -r, --file-to-restore P  restore only P (file or directory)\n"
-"  --force                  overwrite on restore; delete for remove-*/cleanup\n"
-"Output:\n"
-"  -v, --verbosity LEVEL    0-9 or error/warning/notice/info/debug\n"
-"  --progress               live progress on stderr (--progress-rate SECONDS)\n"
-"  --log-fd N, --log-file F duplicity's machine-readable log\n"
-"Other:\n"
-"  --archive-dir DIR        metadata cache (default ~/.cache/duplicity)\n"
-"  --tempdir DIR            temporary files (default $TMPDIR or /tmp)\n"
-"  --version, --help        '@P@ help COMMAND' for details; 'man dupc' for all\n";
+    "Usage:\n"
+    "  @P@ [full|incremental] [options] SOURCE_DIR TARGET_URL\n"
+    "  @P@ [restore] [options] SOURCE_URL TARGET_DIR\n"
+    "  @P@ verify [--compare-data] [options] SOURCE_URL LOCAL_DIR\n"
+    "  @P@ collection-status [options] TARGET_URL\n"
+    "  @P@ list-current-files [-t TIME] [options] TARGET_URL\n"
+    "  @P@ cleanup [--force] [options] TARGET_URL\n"
+    "  @P@ remove-older-than TIME [--force] [options] TARGET_URL\n"
+    "  @P@ remove-all-but-n-full COUNT [--force] [options] TARGET_URL\n"
+    "  @P@ remove-all-inc-of-but-n-full COUNT [--force] [options] TARGET_URL\n"
+    "\n"
+    "URLs: file:///path, mf://user%40example.com@mediafire.com/folder\n"
+    "      (MediaFire password in FTP_PASSWORD; GnuPG passphrase in PASSPHRASE)\n"
+    "\n"
+    "Encryption:\n"
+    "  --no-encryption          store gzip volumes instead of GnuPG ones\n"
+    "  --encrypt-key KEY        encrypt to a public key (repeatable)\n"
+    "  --sign-key KEY           sign volumes (SIGN_PASSPHRASE)\n"
+    "Backup:\n"
+    "  --full-if-older-than T   start a new chain when the last full is older\n"
+    "  --volsize MB             volume size (default 200)\n"
+    "  --include/--exclude ...  file selection, first match wins\n"
+    "  --dry-run                show what a backup would do\n"
+    "Restore:\n"
+    "  -t, --time TIME          restore/verify/list at TIME (now, 3D, 2023-11-14...)\n"
+    "  -r, --file-to-restore P  restore only P (file or directory)\n"
+    "  --force                  overwrite on restore; delete for remove-*/cleanup\n"
+    "Output:\n"
+    "  -v, --verbosity LEVEL    0-9 or error/warning/notice/info/debug\n"
+    "  --progress               live progress on stderr (--progress-rate SECONDS)\n"
+    "  --log-fd N, --log-file F duplicity's machine-readable log\n"
+    "Other:\n"
+    "  --archive-dir DIR        metadata cache (default ~/.cache/duplicity)\n"
+    "  --tempdir DIR            temporary files (default $TMPDIR or /tmp)\n"
+    "  --version, --help        '@P@ help COMMAND' for details; 'man dupc' for all\n";
 
 /* Write ${t} with every "@P@" replaced by the program's name. */
 static void
@@ -70,59 +70,59 @@ static const struct {
 	const char *text;
 } details[] = {
 	{ "full",
-"@P@ full [options] SOURCE_DIR TARGET_URL\n"
-"  Start a new backup chain with a full backup of SOURCE_DIR.  Without a\n"
-"  command, '@P@ SOURCE_DIR TARGET_URL' backs up incrementally when the\n"
-"  target has a chain, else fully.\n"
-"  Options: --volsize MB, --include/--exclude/--exclude-filelist F...,\n"
-"  --encrypt-key KEY / --no-encryption, --progress, --dry-run.\n"
-"  Example: @P@ full --exclude '**/.cache' /home/me file:///backups/me\n" },
+	    "@P@ full [options] SOURCE_DIR TARGET_URL\n"
+	    "  Start a new backup chain with a full backup of SOURCE_DIR.  Without a\n"
+	    "  command, '@P@ SOURCE_DIR TARGET_URL' backs up incrementally when the\n"
+	    "  target has a chain, else fully.\n"
+	    "  Options: --volsize MB, --include/--exclude/--exclude-filelist F...,\n"
+	    "  --encrypt-key KEY / --no-encryption, --progress, --dry-run.\n"
+	    "  Example: @P@ full --exclude '**/.cache' /home/me file:///backups/me\n" },
 	{ "incremental",
-"@P@ incremental [options] SOURCE_DIR TARGET_URL\n"
-"  Back up only what changed since the chain's last set (rsync deltas).\n"
-"  Fails (exit 17) when the target has no chain to continue;\n"
-"  --full-if-older-than TIME starts a new chain when the last is too old.\n"
-"  An interrupted backup resumes where it stopped the next time.\n"
-"  Example: @P@ incremental --full-if-older-than 1M /home/me file:///backups/me\n" },
+	    "@P@ incremental [options] SOURCE_DIR TARGET_URL\n"
+	    "  Back up only what changed since the chain's last set (rsync deltas).\n"
+	    "  Fails (exit 17) when the target has no chain to continue;\n"
+	    "  --full-if-older-than TIME starts a new chain when the last is too old.\n"
+	    "  An interrupted backup resumes where it stopped the next time.\n"
+	    "  Example: @P@ incremental --full-if-older-than 1M /home/me file:///backups/me\n" },
 	{ "restore",
-"@P@ [restore] [options] SOURCE_URL TARGET_DIR\n"
-"  Restore the backup at -t TIME (default: the latest) into TARGET_DIR,\n"
-"  which must be new or empty unless --force.  -r PATH restores one file\n"
-"  or directory (PATH relative to the backed-up directory) as TARGET_DIR.\n"
-"  --rename FROM TO restores FROM as TO; --do-not-restore-ownership and\n"
-"  --numeric-owner control owners.\n"
-"  Example: @P@ restore -t 3D -r docs/report.odt file:///backups/me report.odt\n" },
+	    "@P@ [restore] [options] SOURCE_URL TARGET_DIR\n"
+	    "  Restore the backup at -t TIME (default: the latest) into TARGET_DIR,\n"
+	    "  which must be new or empty unless --force.  -r PATH restores one file\n"
+	    "  or directory (PATH relative to the backed-up directory) as TARGET_DIR.\n"
+	    "  --rename FROM TO restores FROM as TO; --do-not-restore-ownership and\n"
+	    "  --numeric-owner control owners.\n"
+	    "  Example: @P@ restore -t 3D -r docs/report.odt file:///backups/me report.odt\n" },
 	{ "verify",
-"@P@ verify [--compare-data] [options] SOURCE_URL LOCAL_DIR\n"
-"  Download every volume and check its hash; with --compare-data also\n"
-"  compare type, permissions, owner, mtime, content and link targets with\n"
-"  LOCAL_DIR.  Exit 1 when differences are found.\n"
-"  Example: @P@ verify --compare-data file:///backups/me /home/me\n" },
+	    "@P@ verify [--compare-data] [options] SOURCE_URL LOCAL_DIR\n"
+	    "  Download every volume and check its hash; with --compare-data also\n"
+	    "  compare type, permissions, owner, mtime, content and link targets with\n"
+	    "  LOCAL_DIR.  Exit 1 when differences are found.\n"
+	    "  Example: @P@ verify --compare-data file:///backups/me /home/me\n" },
 	{ "collection-status",
-"@P@ collection-status [options] TARGET_URL\n"
-"  Show the chains, sets and leftovers on the target.  With --log-fd the\n"
-"  record (info code 3) carries a machine-readable summary.\n" },
+	    "@P@ collection-status [options] TARGET_URL\n"
+	    "  Show the chains, sets and leftovers on the target.  With --log-fd the\n"
+	    "  record (info code 3) carries a machine-readable summary.\n" },
 	{ "list-current-files",
-"@P@ list-current-files [-t TIME] [options] TARGET_URL\n"
-"  List the files in the backup at TIME, from the signatures only (no\n"
-"  volume is downloaded): modification time and path, one per line.\n" },
+	    "@P@ list-current-files [-t TIME] [options] TARGET_URL\n"
+	    "  List the files in the backup at TIME, from the signatures only (no\n"
+	    "  volume is downloaded): modification time and path, one per line.\n" },
 	{ "cleanup",
-"@P@ cleanup [--force] [options] TARGET_URL\n"
-"  Delete leftovers of interrupted runs (list them without --force).\n" },
+	    "@P@ cleanup [--force] [options] TARGET_URL\n"
+	    "  Delete leftovers of interrupted runs (list them without --force).\n" },
 	{ "remove-older-than",
-"@P@ remove-older-than TIME [--force] [options] TARGET_URL\n"
-"  Delete whole chains that end before TIME (never the current chain);\n"
-"  without --force only list what would go.\n" },
+	    "@P@ remove-older-than TIME [--force] [options] TARGET_URL\n"
+	    "  Delete whole chains that end before TIME (never the current chain);\n"
+	    "  without --force only list what would go.\n" },
 	{ "remove-all-but-n-full",
-"@P@ remove-all-but-n-full COUNT [--force] [options] TARGET_URL\n"
-"  Keep the COUNT newest chains, delete older ones.\n" },
+	    "@P@ remove-all-but-n-full COUNT [--force] [options] TARGET_URL\n"
+	    "  Keep the COUNT newest chains, delete older ones.\n" },
 	{ "remove-all-inc-of-but-n-full",
-"@P@ remove-all-inc-of-but-n-full COUNT [--force] [options] TARGET_URL\n"
-"  Delete the incrementals of chains older than the COUNT newest.\n" },
+	    "@P@ remove-all-inc-of-but-n-full COUNT [--force] [options] TARGET_URL\n"
+	    "  Delete the incrementals of chains older than the COUNT newest.\n" },
 	{ "backup",
-"@P@ backup [options] SOURCE_DIR TARGET_URL\n"
-"  duplicity 3's spelling: incremental when the target has a chain,\n"
-"  else full.\n" },
+	    "@P@ backup [options] SOURCE_DIR TARGET_URL\n"
+	    "  duplicity 3's spelling: incremental when the target has a chain,\n"
+	    "  else full.\n" },
 };
 
 /* A command name, or a unique prefix of one, as on the command line. */

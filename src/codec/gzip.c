@@ -239,8 +239,7 @@ gunzip_read(struct source *s, void *p, size_t cap, size_t *got,
 			if (g->zs.avail_in == 0 && g->eof_in) {
 				if (g->in_member)
 					return err_set(err, E_GENERIC,
-					    "%s: truncated gzip data",
-					    g->what);
+					    "%s: truncated gzip data", g->what);
 				g->done = 1;
 				break;
 			}
@@ -283,8 +282,7 @@ static const struct source_ops gunzip_source_ops = {
 };
 
 struct source *
-gunzip_source_new(struct source *inner, const char *what,
-    struct dupc_err *err)
+gunzip_source_new(struct source *inner, const char *what, struct dupc_err *err)
 {
 	struct gunzip_source *g = calloc(1, sizeof(*g));
 

@@ -57,15 +57,15 @@ struct pdeflate {
 	struct sink *out;
 	int level;
 	struct slot slots[RING];
-	unsigned fill;  /* slot being filled by the caller */
-	unsigned emit;  /* oldest slot not yet written out */
+	unsigned fill; /* slot being filled by the caller */
+	unsigned emit; /* oldest slot not yet written out */
 	uint64_t isize;
-	uint64_t in_pending;      /* input in blocks not yet emitted */
+	uint64_t in_pending; /* input in blocks not yet emitted */
 	bool finished;
 	/* workers */
 	pthread_mutex_t mu;
-	pthread_cond_t work;  /* a slot was queued, or stop */
-	pthread_cond_t done;  /* a slot was compressed */
+	pthread_cond_t work; /* a slot was queued, or stop */
+	pthread_cond_t done; /* a slot was compressed */
 	pthread_t tid[MAX_WORKERS];
 	int nworkers;
 	bool stop;
@@ -144,8 +144,9 @@ run_end(const struct slot *s, size_t off, int level, bool *rnd)
 {
 	size_t end = off;
 
-	*rnd = level == 0 || looks_random(s->in + off,
-	    s->inlen - off > PIECE ? PIECE : s->inlen - off);
+	*rnd =
+	    level == 0 || looks_random(s->in + off,
+			      s->inlen - off > PIECE ? PIECE : s->inlen - off);
 	for (;;) {
 		size_t k = s->inlen - end > PIECE ? PIECE : s->inlen - end;
 
@@ -215,9 +216,8 @@ stored_blocks(struct slot *s, const unsigned char *in, size_t n, bool final)
 static int
 stored_member(struct slot *s, const unsigned char *in, size_t n)
 {
-	static const unsigned char head[10] = {
-		0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff
-	};
+	static const unsigned char head[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0,
+		0xff };
 
 	if (reserve_out(s, 10 + 2 + 8) < 0)
 		return -1;
@@ -269,12 +269,13 @@ unfinal(struct slot *s, size_t start, struct zpair *z)
 		zs->avail_out = SCRATCH;
 		zr = inflate(zs, Z_BLOCK);
 		if (zr != Z_OK)
-			return -1; /* a stream end before the boundary, or damage */
+			return -1; /* a stream end before the boundary, or
+				      damage */
 		/* data_type: 128 at a block boundary, 64 once the block being
 		 * read is the last, low bits unused in the last byte read */
 		if (zs->data_type & 128) {
 			uint64_t bit = (uint64_t)zs->total_in * 8 -
-			    (unsigned)(zs->data_type & 7);
+				       (unsigned)(zs->data_type & 7);
 
 			if (zs->data_type & 64) {
 				end = bit;
@@ -389,8 +390,8 @@ worker(void *arg)
 		}
 		s->state = SLOT_BUSY;
 		pthread_mutex_unlock(&p->mu);
-		s->failed = !ok ||
-		    compress_slot(s, &z, p->level, p->members) < 0;
+		s->failed =
+		    !ok || compress_slot(s, &z, p->level, p->members) < 0;
 		pthread_mutex_lock(&p->mu);
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&p->done);

@@ -6,10 +6,10 @@
  * blocks compressed by worker threads with libdeflate (about twice zlib's
  * speed at the same level and ratio) and emitted in order, either as gzip
  * members or as pieces of one raw DEFLATE stream.  No dictionary crosses
- * blocks: the loss is a few hundred bytes per block.  Blocks that do not compress
- * (random data: photos, videos, encrypted files) are stored instead, found
- * by a byte histogram of each 32 KiB piece, so they cost a copy rather than
- * a full deflate search.  Used by the gzip sink and by the OpenPGP
+ * blocks: the loss is a few hundred bytes per block.  Blocks that do not
+ * compress (random data: photos, videos, encrypted files) are stored instead,
+ * found by a byte histogram of each 32 KiB piece, so they cost a copy rather
+ * than a full deflate search.  Used by the gzip sink and by the OpenPGP
  * compressed-packet sink.
  *
  * Threads: the caller's thread writes and receives output (the next sink
@@ -39,15 +39,13 @@ struct pdeflate *pdeflate_new(int, struct sink *, struct dupc_err *);
  * stream (the OpenPGP packet) cannot be made of members, so only gzip uses
  * them.
  */
-struct pdeflate *pdeflate_new_mode(int, struct sink *, bool,
-    struct dupc_err *);
+struct pdeflate *pdeflate_new_mode(int, struct sink *, bool, struct dupc_err *);
 
 /* pdeflate_write(p, data, n, err) */
 int pdeflate_write(struct pdeflate *, const void *, size_t, struct dupc_err *);
 
 /* pdeflate_finish(p, err): the last block (BFINAL); ${out} not finished. */
 int pdeflate_finish(struct pdeflate *, struct dupc_err *);
-
 
 /*
  * pdeflate_pending(p):

@@ -95,8 +95,8 @@ job_pump(struct job_sink *js, const void *p, size_t n, int eof,
 		b.avail_out = JOB_BUF;
 		r = rs_job_iter(js->job, &b);
 		if (r != RS_DONE && r != RS_BLOCKED)
-			return err_set(err, E_GENERIC, "%s failed: %s", js->what,
-			    rs_strerror(r));
+			return err_set(err, E_GENERIC, "%s failed: %s",
+			    js->what, rs_strerror(r));
 		produced = JOB_BUF - b.avail_out;
 		if (produced > 0) {
 			if (js->out == NULL)
@@ -109,7 +109,8 @@ job_pump(struct job_sink *js, const void *p, size_t n, int eof,
 			js->done = 1;
 			if (b.avail_in > 0)
 				return err_set(err, E_GENERIC,
-				    "%s: trailing data after the end", js->what);
+				    "%s: trailing data after the end",
+				    js->what);
 			return 0;
 		}
 		/* blocked for input: give it more (or report truncation) */
@@ -132,9 +133,10 @@ job_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 	struct job_sink *js = (struct job_sink *)s;
 
 	if (js->done)
-		return n == 0 ? 0
-			      : err_set(err, E_GENERIC,
-				    "%s: trailing data after the end", js->what);
+		return n == 0
+			   ? 0
+			   : err_set(err, E_GENERIC,
+				 "%s: trailing data after the end", js->what);
 	js->in += n;
 	if (js->sigp != NULL && js->in > js->max_in)
 		return err_set(err, E_GENERIC,

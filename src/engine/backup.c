@@ -32,16 +32,16 @@
 #include "engine/restart.h"
 #include "engine/session.h"
 #include "engine/sigread.h"
-#include "engine/status.h"
 #include "engine/stats.h"
+#include "engine/status.h"
 #include "engine/volume.h"
 #include "format/dtime.h"
 #include "format/entry.h"
 #include "format/manifest.h"
 #include "format/tar.h"
 #include "select/walk.h"
-#include "util/buf.h"
 #include "util/asink.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/faultpoint.h"
 #include "util/interrupt.h"
@@ -59,11 +59,11 @@
 
 /* The set's metadata files in the archive dir while it is written. */
 struct setfiles {
-	struct buf man_part;   /* "duplicity-full.T.manifest.part" */
-	struct buf sig_part;   /* "duplicity-full-signatures.T.sigtar.part" */
+	struct buf man_part; /* "duplicity-full.T.manifest.part" */
+	struct buf sig_part; /* "duplicity-full-signatures.T.sigtar.part" */
 	char *man_path;
 	char *sig_path;
-	char *sig_tmp_path;    /* hidden name until volume 1 is uploaded */
+	char *sig_tmp_path; /* hidden name until volume 1 is uploaded */
 	int sig_fd;
 	struct sink *sig_file;
 	struct tar_writer *sig_tw;
@@ -91,8 +91,8 @@ struct bpass {
 	 * decided and counted ("ghost") but not written again */
 	const struct restart *rs;
 	bool ghost;
-	long skip_chunks;     /* chunks of the split file already stored */
-	bool redo;            /* resuming turned out unsafe */
+	long skip_chunks; /* chunks of the split file already stored */
+	bool redo;        /* resuming turned out unsafe */
 	char qbuf[8192];
 };
 
@@ -114,9 +114,9 @@ static const struct sink_ops tds_ops = { tds_write, NULL, NULL };
 
 /*
  * The multivol chunker: the data of a snapshot or delta arrives as a
- * stream and leaves as difftar entries of 64 KiB (multivol_snapshot or multivol_diff, path, chunk number)
- * or, when the whole stream is shorter than 64 KiB, as one entry
- * (duplicity-format.md 4.3).
+ * stream and leaves as difftar entries of 64 KiB (multivol_snapshot or
+ * multivol_diff, path, chunk number) or, when the whole stream is shorter than
+ * 64 KiB, as one entry (duplicity-format.md 4.3).
  */
 struct chunker {
 	struct sink base;
@@ -240,7 +240,8 @@ resume_setfiles(struct bpass *bp, struct dupc_err *err)
 	buf_init(&idx, TAR_NAME_MAX);
 	if (atomic_file_open(&af, f->man_path, 0600, err) < 0)
 		goto out;
-	if (write_full(af.fd, bp->rs->manifest.data, bp->rs->manifest.len) < 0) {
+	if (write_full(af.fd, bp->rs->manifest.data, bp->rs->manifest.len) <
+	    0) {
 		err_errno(err, E_GENERIC, "writing %s", f->man_path);
 		atomic_file_abort(&af);
 		goto out;
@@ -251,7 +252,8 @@ resume_setfiles(struct bpass *bp, struct dupc_err *err)
 	fd = open(f->sig_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || (src = fd_source_new(fd, f->sig_path)) == NULL ||
 	    (tr = tarr_new(src, buf_str(&f->sig_part), err)) == NULL) {
-		log_notice("RESTART: the partial signatures are missing; starting the set again.");
+		log_notice(
+		    "RESTART: the partial signatures are missing; starting the set again.");
 		bp->redo = true;
 		goto out;
 	}
@@ -278,7 +280,8 @@ resume_setfiles(struct bpass *bp, struct dupc_err *err)
 			break;
 	}
 	if (r < 0 || err->code != 0) {
-		log_notice("RESTART: the partial signatures are damaged (%s); starting the set again.",
+		log_notice(
+		    "RESTART: the partial signatures are damaged (%s); starting the set again.",
 		    err->msg);
 		err_clear(err);
 		bp->redo = true;
@@ -329,7 +332,8 @@ setfiles_open(struct bpass *bp, struct dupc_err *err)
 		(long)getpid()) < 0)
 		goto nomem;
 	f->sig_tmp_path = cache_path(&bp->s->cache, buf_str(&tmp));
-	if (f->man_path == NULL || f->sig_path == NULL || f->sig_tmp_path == NULL)
+	if (f->man_path == NULL || f->sig_path == NULL ||
+	    f->sig_tmp_path == NULL)
 		goto nomem;
 	if (bp->rs == NULL) {
 		/* a stale partial of the same set is replaced */
@@ -458,8 +462,8 @@ sig_entry(struct bpass *bp, enum entry_kind kind, const char *index,
 		meta != NULL && meta->type == OBJ_DIR, true, 0) < 0)
 		return err_set(err, E_GENERIC, "path too long: %s", index);
 	meta_init(&none);
-	if (tarw_header(bp->f.sig_tw, buf_str(&bp->ename),
-		meta ? meta : &none, data ? spill_size(data) : 0, err) < 0)
+	if (tarw_header(bp->f.sig_tw, buf_str(&bp->ename), meta ? meta : &none,
+		data ? spill_size(data) : 0, err) < 0)
 		return -1;
 	if (data != NULL && spill_copy_to(data, &tds.base, err) < 0)
 		return -1;
@@ -509,11 +513,11 @@ unchanged(const struct obj_meta *m, const struct sig_entry *se)
 		return m->mtime == s->mtime || (m->mtime <= 0 && s->mtime <= 0);
 	case OBJ_SYMLINK:
 		return m->linkname && s->linkname &&
-		    strcmp(m->linkname, s->linkname) == 0;
+		       strcmp(m->linkname, s->linkname) == 0;
 	case OBJ_CHR:
 	case OBJ_BLK:
 		return perms && m->devmajor == s->devmajor &&
-		    m->devminor == s->devminor;
+		       m->devminor == s->devminor;
 	default:
 		return false;
 	}
@@ -608,7 +612,8 @@ write_regular(struct bpass *bp, const struct walk_entry *e, bool *diffp,
 	}
 	if (as_diff && load_old_signature(bp, e->meta.size, &old, err) < 0) {
 		/* an unreadable old signature: store the file whole */
-		log_warn("Error '%s' loading the signature of %s; storing it whole",
+		log_warn(
+		    "Error '%s' loading the signature of %s; storing it whole",
 		    err->msg, e->index);
 		err_clear(err);
 		as_diff = false;
@@ -668,7 +673,7 @@ write_changed(struct bpass *bp, const struct walk_entry *e,
     const struct sig_entry *se, struct dupc_err *err)
 {
 	bool diff = se != NULL && e->meta.type == OBJ_REG &&
-	    se->kind == EK_SIGNATURE && se->meta->type == OBJ_REG;
+		    se->kind == EK_SIGNATURE && se->meta->type == OBJ_REG;
 	int skipped;
 
 	if (bp->ghost) {
@@ -683,7 +688,8 @@ write_changed(struct bpass *bp, const struct walk_entry *e,
 		bp->st.source_file_size += e->meta.size;
 		if (emit_entry(bp, EK_SNAPSHOT, e->index, &e->meta,
 			e->meta.type == OBJ_DIR, 0, -1, NULL, 0, err) < 0 ||
-		    sig_entry(bp, EK_SNAPSHOT, e->index, &e->meta, NULL, err) < 0)
+		    sig_entry(bp, EK_SNAPSHOT, e->index, &e->meta, NULL, err) <
+			0)
 			return -1;
 	}
 	bp->st.source_files++;
@@ -741,12 +747,13 @@ resume_split_file(struct bpass *bp, const struct walk_entry *e,
 {
 	const struct obj_meta *was = &bp->rs->span;
 	bool diff = se != NULL && se->kind == EK_SIGNATURE &&
-	    se->meta->type == OBJ_REG && e->meta.type == OBJ_REG;
+		    se->meta->type == OBJ_REG && e->meta.type == OBJ_REG;
 
 	if (e->meta.type != OBJ_REG || e->meta.mtime != was->mtime ||
 	    e->meta.mode != was->mode || diff != bp->rs->span_diff ||
 	    (se != NULL && unchanged(&e->meta, se))) {
-		log_notice("RESTART: %s changed since the interrupted run; starting the set again.",
+		log_notice(
+		    "RESTART: %s changed since the interrupted run; starting the set again.",
 		    e->index);
 		bp->redo = true;
 		return err_set(err, E_GENERIC, "restart is unsafe");
@@ -783,10 +790,10 @@ run_pass(struct bpass *bp, struct dupc_err *err)
 		else
 			c = index_cmp(e->index, se.index);
 		bp->ghost = bp->o->dry_run ||
-		    before_resume(bp, c <= 0 ? e->index : se.index);
+			    before_resume(bp, c <= 0 ? e->index : se.index);
 		bp->skip_chunks = 0;
-		if (bp->rs != NULL && !bp->ghost && bp->rs->block >= 0 && c <= 0 &&
-		    strcmp(e->index, buf_str(&bp->rs->index)) == 0 &&
+		if (bp->rs != NULL && !bp->ghost && bp->rs->block >= 0 &&
+		    c <= 0 && strcmp(e->index, buf_str(&bp->rs->index)) == 0 &&
 		    resume_split_file(bp, e, c == 0 ? &se : NULL, err) < 0)
 			return -1;
 		if (c < 0) {
@@ -795,11 +802,13 @@ run_pass(struct bpass *bp, struct dupc_err *err)
 		} else if (c > 0) {
 			if (write_deleted(bp, &se, err) < 0)
 				return -1;
-		} else if (se.meta->type != OBJ_NONE && unchanged(&e->meta, &se)) {
+		} else if (se.meta->type != OBJ_NONE &&
+			   unchanged(&e->meta, &se)) {
 			bp->st.source_files++;
 			bp->st.source_file_size += e->meta.size;
 		} else if (write_changed(bp, e,
-			       se.meta->type == OBJ_NONE ? NULL : &se, err) < 0) {
+			       se.meta->type == OBJ_NONE ? NULL : &se,
+			       err) < 0) {
 			return -1;
 		}
 		if (c <= 0 && (have_e = walk_next(bp->w, &e, err)) < 0)
@@ -824,9 +833,9 @@ run_pass(struct bpass *bp, struct dupc_err *err)
  */
 struct encoded {
 	struct bpass *bp;
-	const char *path;      /* the plain file in the archive dir */
+	const char *path; /* the plain file in the archive dir */
 	enum remote_kind kind;
-	int fd;                /* the encoded temp file, or -1 */
+	int fd; /* the encoded temp file, or -1 */
 	uint64_t size;
 	int rc;
 	struct dupc_err err;
@@ -848,8 +857,7 @@ encode_to_temp(struct encoded *e)
 		goto out;
 	}
 	e->fd = tempfile_open("upload", NULL, &e->err);
-	if (e->fd < 0 ||
-	    wpipe_open(&wp, e->bp->o, e->kind, e->fd, &e->err) < 0)
+	if (e->fd < 0 || wpipe_open(&wp, e->bp->o, e->kind, e->fd, &e->err) < 0)
 		goto out;
 	wp_open = true;
 	src = fd_source_new(in, e->path);
@@ -1027,7 +1035,8 @@ finish_set(struct bpass *bp, struct dupc_err *err)
 	if (bp->filelist_count > 0) {
 		int fd = open(bp->f.man_path,
 		    O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-		struct sink *fs = fd >= 0 ? fd_sink_new(fd, bp->f.man_path) : NULL;
+		struct sink *fs =
+		    fd >= 0 ? fd_sink_new(fd, bp->f.man_path) : NULL;
 
 		if (fs == NULL || spill_copy_to(&bp->filelist, fs, err) < 0 ||
 		    fsync(fd) < 0) {
@@ -1105,8 +1114,8 @@ static int bgcheck_wait(void *, struct dupc_err *);
 
 static int
 run_backup(struct session *s, const struct name_info *set,
-    const struct sigchain *sc, const struct restart *rs,
-    struct bgcheck *check, bool *redo, struct dupc_err *err)
+    const struct sigchain *sc, const struct restart *rs, struct bgcheck *check,
+    bool *redo, struct dupc_err *err)
 {
 	struct bpass bp;
 	int rc = -1;
@@ -1155,8 +1164,8 @@ run_backup(struct session *s, const struct name_info *set,
 		log_notice("Restarting after volume %u, file %s, block %ld",
 		    rs->done, pretty, rs->block >= 0 ? rs->block : 0);
 	}
-	bp.vw = volwriter_new(s, set, rs ? rs->done + 1 : 1, on_volume, &bp,
-	    err);
+	bp.vw =
+	    volwriter_new(s, set, rs ? rs->done + 1 : 1, on_volume, &bp, err);
 	if (bp.vw == NULL)
 		goto out;
 	if (check != NULL)
@@ -1194,7 +1203,8 @@ check_last_manifest(struct session *s, struct dupc_err *err)
 
 	manifest_init(&local);
 	manifest_init(&remote);
-	have_local = session_manifest_from(s, last, MANIFEST_LOCAL, &local, err);
+	have_local =
+	    session_manifest_from(s, last, MANIFEST_LOCAL, &local, err);
 	if (have_local < 0)
 		goto out;
 	if (can_decrypt || have_local != 0) {
@@ -1344,7 +1354,8 @@ backup_once(struct session *s, enum backup_kind kind, bool *redo,
 				    "Fatal Error: Unable to start incremental backup.  Old signatures not found and incremental specified");
 				goto out;
 			}
-			log_warn("No signatures found, switching to full backup.");
+			log_warn(
+			    "No signatures found, switching to full backup.");
 			kind = BACKUP_FULL;
 		} else {
 			sc = &s->col.sigchains[s->col.matched_sig];

@@ -27,8 +27,8 @@ enum backup_kind {
 
 struct dupc_opts {
 	/* where */
-	const char *url;        /* target/source URL as typed */
-	const char *local;      /* source dir (backup) or restore target */
+	const char *url;   /* target/source URL as typed */
+	const char *local; /* source dir (backup) or restore target */
 	const char *archive_dir;
 	const char *name;
 	const char *tempdir;
@@ -36,12 +36,12 @@ struct dupc_opts {
 	struct backend_options be;
 
 	/* what */
-	bool encrypt;           /* false with --no-encryption */
-	bool compress;          /* false with --no-compression */
-	uint64_t volsize;       /* bytes */
+	bool encrypt;     /* false with --no-encryption */
+	bool compress;    /* false with --no-compression */
+	uint64_t volsize; /* bytes */
 	unsigned max_blocksize;
 	int compress_level;
-	struct selection *sel;  /* borrowed */
+	struct selection *sel; /* borrowed */
 	bool no_files_changed;
 
 	/* GnuPG */
@@ -54,13 +54,13 @@ struct dupc_opts {
 	size_t ngpg_options;
 	const char *gpg_binary;
 	bool use_agent;
-	char *passphrase;       /* owned by the command layer (wiped) */
+	char *passphrase; /* owned by the command layer (wiped) */
 	char *sign_passphrase;
 
 	/* when */
-	int64_t now;            /* --current-time, or the clock */
+	int64_t now; /* --current-time, or the clock */
 	bool have_time;
-	int64_t time;           /* -t / --time / --restore-time */
+	int64_t time;               /* -t / --time / --restore-time */
 	int64_t full_if_older_than; /* seconds, 0 = never */
 
 	/* how */
@@ -79,8 +79,8 @@ struct dupc_opts {
 	const char *const *rename_from;
 	const char *const *rename_to;
 	size_t nrenames;
-	const char *hostname;   /* for manifests and the source check */
-	const char *localdir;   /* source as given, canonicalised */
+	const char *hostname;    /* for manifests and the source check */
+	const char *localdir;    /* source as given, canonicalised */
 	unsigned fail_on_volume; /* testing: stop after writing volume N */
 
 	/* retention */

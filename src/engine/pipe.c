@@ -111,8 +111,7 @@ wpipe_open(struct wpipe *p, const struct dupc_opts *o, enum remote_kind kind,
 }
 
 int
-wpipe_finish(struct wpipe *p, uint64_t *size, char *sha1,
-    struct dupc_err *err)
+wpipe_finish(struct wpipe *p, uint64_t *size, char *sha1, struct dupc_err *err)
 {
 	if (sink_finish(p->head, err) < 0)
 		return -1;
@@ -150,8 +149,8 @@ wpipe_release(struct wpipe *p)
 }
 
 int
-rpipe_open(struct rpipe *p, const struct dupc_opts *o, const char *name,
-    int fd, struct dupc_err *err)
+rpipe_open(struct rpipe *p, const struct dupc_opts *o, const char *name, int fd,
+    struct dupc_err *err)
 {
 	struct name_info ni;
 	size_t n = strlen(name);

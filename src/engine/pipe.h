@@ -37,8 +37,8 @@ struct wpipe {
  * wpipe_open(p, o, kind, fd, err):
  * Build the writing chain into ${fd} (borrowed).
  */
-int wpipe_open(struct wpipe *, const struct dupc_opts *, enum remote_kind,
-    int, struct dupc_err *);
+int wpipe_open(struct wpipe *, const struct dupc_opts *, enum remote_kind, int,
+    struct dupc_err *);
 
 /*
  * wpipe_open_suffix(p, o, suffix, fd, err): the same for an explicit

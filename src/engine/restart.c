@@ -195,24 +195,26 @@ restart_plan(struct session *s, const struct cset *set, struct restart *r,
 	}
 	/* volumes 1..k listed in the manifest and present on the target */
 	for (i = 0; i < m.nvols && m.vols[i].number == k + 1 &&
-	     cset_find_volume(set, k + 1) != NULL;
+		    cset_find_volume(set, k + 1) != NULL;
 	     i++)
 		k++;
 	while (k > 0) {
 		const struct manifest_volume *mv = manifest_find(&m, k);
-		int c = check_last_volume(s, mv, cset_find_volume(set, k), r,
-		    err);
+		int c =
+		    check_last_volume(s, mv, cset_find_volume(set, k), r, err);
 
 		if (c < 0)
 			goto out_err;
 		if (c == 0)
 			break;
-		log_notice("RESTART: volume %u is damaged on the target; restarting before it.",
+		log_notice(
+		    "RESTART: volume %u is damaged on the target; restarting before it.",
 		    k);
 		k--;
 	}
 	if (k == 0) {
-		log_notice("RESTART: The first volume failed to upload before termination.\n         Restart is impossible...starting backup from beginning.");
+		log_notice(
+		    "RESTART: The first volume failed to upload before termination.\n         Restart is impossible...starting backup from beginning.");
 		goto out;
 	}
 	r->done = k;
@@ -229,7 +231,8 @@ restart_plan(struct session *s, const struct cset *set, struct restart *r,
 		if (manifest_write_volume(&r->manifest, &m.vols[i]) < 0)
 			goto nomem;
 	if (m.nvols > k)
-		log_notice("RESTART: Volumes %u to %zu failed to upload before termination.\n         Restarting backup at volume %u.",
+		log_notice(
+		    "RESTART: Volumes %u to %zu failed to upload before termination.\n         Restarting backup at volume %u.",
 		    k + 1, m.nvols, k + 1);
 	rc = 0;
 	goto out;
@@ -245,8 +248,7 @@ out:
 }
 
 int
-restart_discard(struct session *s, const struct cset *set,
-    struct dupc_err *err)
+restart_discard(struct session *s, const struct cset *set, struct dupc_err *err)
 {
 	size_t i;
 

@@ -23,13 +23,13 @@ struct dupc_err;
 struct session;
 
 struct restart {
-	struct name_info set;  /* type and times of the interrupted set */
-	unsigned done;         /* volumes 1..done are on the target */
-	struct buf index;      /* where volume ${done} ended */
-	long block;            /* its last chunk, or -1 (entry complete) */
-	bool span_diff;        /* that chunk was of a delta */
-	struct obj_meta span;  /* header of that chunk (mtime, mode...) */
-	struct buf manifest;   /* the partial manifest to continue */
+	struct name_info set; /* type and times of the interrupted set */
+	unsigned done;        /* volumes 1..done are on the target */
+	struct buf index;     /* where volume ${done} ended */
+	long block;           /* its last chunk, or -1 (entry complete) */
+	bool span_diff;       /* that chunk was of a delta */
+	struct obj_meta span; /* header of that chunk (mtime, mode...) */
+	struct buf manifest;  /* the partial manifest to continue */
 };
 
 /*

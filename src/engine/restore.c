@@ -44,8 +44,8 @@ struct rpass {
 	unsigned char *io;
 	uint64_t restored;
 	uint64_t errors;
-	struct buf renamed;   /* an index after --rename */
-	char qbuf[8192];      /* a quoted path for the machine log */
+	struct buf renamed; /* an index after --rename */
+	char qbuf[8192];    /* a quoted path for the machine log */
 };
 
 /*
@@ -86,8 +86,7 @@ rename_index(struct rpass *rp, const char *out)
 static const char *
 quoted(struct rpass *rp, const char *index)
 {
-	return log_quote_path(*index ? index : ".", rp->qbuf,
-	    sizeof(rp->qbuf));
+	return log_quote_path(*index ? index : ".", rp->qbuf, sizeof(rp->qbuf));
 }
 
 /* patchdir.py's extra for "Writing X of type T": "'X' T". */
@@ -125,7 +124,8 @@ check_dest(const struct dupc_opts *o, struct dupc_err *err)
 		return err_errno(err, E_RESTORE_DIR_EXISTS, "cannot read %s",
 		    o->local);
 	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			empty = false;
 	closedir(d);
 	if (!empty)
@@ -219,9 +219,9 @@ restore_path(struct rpass *rp, const char *index, struct setreader **at,
 		return 0;
 	}
 	out = *rp->prefix == '\0' ? index
-	    : index[strlen(rp->prefix)] == '\0'
-	    ? ""
-	    : index + strlen(rp->prefix) + 1;
+	      : index[strlen(rp->prefix)] == '\0'
+		  ? ""
+		  : index + strlen(rp->prefix) + 1;
 	out = rename_index(rp, out);
 	if (out == NULL)
 		return err_set(err, E_GENERIC,
@@ -247,8 +247,8 @@ restore_path(struct rpass *rp, const char *index, struct setreader **at,
 		if (meta_copy(&final, ents[n - 1].meta) < 0)
 			return err_set(err, E_GENERIC, "out of memory");
 		log_msg(LOG_INFO, INFO_PATCH_FILE_WRITING,
-		    writing_extra(rp, out, OBJ_REG),
-		    "Writing %s of type reg", *out ? out : ".");
+		    writing_extra(rp, out, OBJ_REG), "Writing %s of type reg",
+		    *out ? out : ".");
 		if (rp->t->need_data)
 			rc = restore_file(rp, out, at + base, n - base, &final,
 			    err);
@@ -301,7 +301,8 @@ run_merge(struct rpass *rp, struct dupc_err *err)
 			have[i] = setreader_peek(rp->rd[i], &cur[i], err);
 			if (have[i] < 0)
 				goto out;
-			if (have[i] && (min == NULL || index_cmp(cur[i].index, min) < 0))
+			if (have[i] &&
+			    (min == NULL || index_cmp(cur[i].index, min) < 0))
 				min = cur[i].index;
 		}
 		if (min == NULL)
@@ -389,8 +390,8 @@ open_sets(struct rpass *rp, const struct chain *ch, int64_t t,
 		manifest_init(&rp->mans[i]);
 		if (session_manifest(rp->s, set, &rp->mans[i], err) < 0)
 			return -1;
-		rp->rd[i] = setreader_new(rp->s, set, &rp->mans[i], rp->prefix,
-		    err);
+		rp->rd[i] =
+		    setreader_new(rp->s, set, &rp->mans[i], rp->prefix, err);
 		if (rp->rd[i] == NULL)
 			return -1;
 	}
@@ -421,7 +422,8 @@ restore_run(struct session *s, int64_t t, const char *prefix,
 		goto out;
 	}
 	if (ambiguous) {
-		err_set(err, E_GENERIC, "two backup chains cover the given time");
+		err_set(err, E_GENERIC,
+		    "two backup chains cover the given time");
 		goto out;
 	}
 	rp.io = malloc(IO_BLOCK);
@@ -469,8 +471,7 @@ disk_patch_begin(struct rtarget *t, int *basis, struct dupc_err *err)
 }
 
 static int
-disk_file_end(struct rtarget *t, const struct obj_meta *m,
-    struct dupc_err *err)
+disk_file_end(struct rtarget *t, const struct obj_meta *m, struct dupc_err *err)
 {
 	return rwriter_file_end(((struct disk_target *)t)->w, m, err);
 }
@@ -482,7 +483,10 @@ disk_file_abort(struct rtarget *t)
 }
 
 static const struct rtarget_ops disk_ops = {
-	disk_object, disk_file_begin, disk_patch_begin, disk_file_end,
+	disk_object,
+	disk_file_begin,
+	disk_patch_begin,
+	disk_file_end,
 	disk_file_abort,
 };
 

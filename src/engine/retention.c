@@ -56,10 +56,11 @@ local_delete_times(struct session *s, enum name_type type, int64_t time,
 
 		if (!names_parse(s->local[i], &s->o->pfx, &ni))
 			continue;
-		if (full ? ((ni.type == NAME_FULL || ni.type == NAME_FULL_SIG) &&
-				ni.time == time)
-			 : ((ni.type == NAME_INC || ni.type == NAME_NEW_SIG) &&
-			       ni.start == start && ni.end == end))
+		if (full
+			? ((ni.type == NAME_FULL || ni.type == NAME_FULL_SIG) &&
+			      ni.time == time)
+			: ((ni.type == NAME_INC || ni.type == NAME_NEW_SIG) &&
+			      ni.start == start && ni.end == end))
 			cache_remove(&s->cache, s->local[i], &e);
 	}
 }
@@ -161,7 +162,8 @@ engine_cleanup(const struct dupc_opts *o, struct dupc_err *err)
 	for (i = 0; i < s.col.nremote_orphan_sigs; i++)
 		push(&rem, &nrem, s.col.remote_orphan_sigs[i]);
 	if (nloc + nrem == 0) {
-		log_warn("No extraneous files found, nothing deleted in cleanup.");
+		log_warn(
+		    "No extraneous files found, nothing deleted in cleanup.");
 		rc = 0;
 		goto out;
 	}
@@ -170,7 +172,8 @@ engine_cleanup(const struct dupc_opts *o, struct dupc_err *err)
 	for (i = 0; i < nrem; i++)
 		buf_addf(&list, "\n%s", rem[i]);
 	if (!o->force) {
-		log_notice("%s%s\nRun duplicity again with the --force option to actually delete.",
+		log_notice(
+		    "%s%s\nRun duplicity again with the --force option to actually delete.",
 		    nloc + nrem == 1 ? "Found the following file to delete:"
 				     : "Found the following files to delete:",
 		    buf_str(&list));
@@ -220,20 +223,24 @@ remove_old(struct session *s, int64_t t, bool inc_only, struct dupc_err *err)
 			char p[DTIME_STR_MAX];
 
 			if (cset_time(set) < t)
-				buf_addf(&b, "\n%s", dtime_pretty(cset_time(set), p));
+				buf_addf(&b, "\n%s",
+				    dtime_pretty(cset_time(set), p));
 		}
 	}
 	if (b.len > 0)
-		log_warn("There are backup set(s) at time(s):%s\nWhich can't be deleted because newer sets depend on them.",
+		log_warn(
+		    "There are backup set(s) at time(s):%s\nWhich can't be deleted because newer sets depend on them.",
 		    buf_str(&b));
 	if (primary != NULL && primary->end < t)
-		log_warn("Current active backup chain is older than specified time.  However, it will not be deleted.  To remove all your backups, manually purge the repository.");
+		log_warn(
+		    "Current active backup chain is older than specified time.  However, it will not be deleted.  To remove all your backups, manually purge the repository.");
 	buf_reset(&b);
 	for (i = 0; i < c->nchains; i++) {
 		const struct chain *ch = &c->chains[i];
 		char p[DTIME_STR_MAX];
 
-		if (ch->end >= t || ch == primary || (inc_only && ch->ninc == 0))
+		if (ch->end >= t || ch == primary ||
+		    (inc_only && ch->ninc == 0))
 			continue;
 		nold++;
 		buf_addf(&b, "\n%s", dtime_pretty(ch->end, p));
@@ -244,9 +251,11 @@ remove_old(struct session *s, int64_t t, bool inc_only, struct dupc_err *err)
 		goto out;
 	}
 	if (!s->o->force) {
-		log_notice("%s%s\nRerun command with --force option to actually delete.",
-		    nold == 1 ? "Found old backup chain at the following time:"
-			      : "Found old backup chains at the following times:",
+		log_notice(
+		    "%s%s\nRerun command with --force option to actually delete.",
+		    nold == 1
+			? "Found old backup chain at the following time:"
+			: "Found old backup chains at the following times:",
 		    buf_str(&b));
 		rc = 0;
 		goto out;
@@ -265,7 +274,8 @@ remove_old(struct session *s, int64_t t, bool inc_only, struct dupc_err *err)
 		 * incrementals here; keep_full leaves them intact) */
 		if (sc->end >= t || (int)i == c->matched_sig)
 			continue;
-		log_notice(inc_only
+		log_notice(
+		    inc_only
 			? "Deleting any incremental signature chain rooted at %s"
 			: "Deleting complete signature chain %s",
 		    dtime_pretty(sc->end, p));
@@ -276,9 +286,11 @@ remove_old(struct session *s, int64_t t, bool inc_only, struct dupc_err *err)
 		const struct chain *ch = &c->chains[i];
 		char p[DTIME_STR_MAX];
 
-		if (ch->end >= t || ch == primary || (inc_only && ch->ninc == 0))
+		if (ch->end >= t || ch == primary ||
+		    (inc_only && ch->ninc == 0))
 			continue;
-		log_notice(inc_only
+		log_notice(
+		    inc_only
 			? "Deleting any incremental backup chain rooted at %s"
 			: "Deleting complete backup chain %s",
 		    dtime_pretty(ch->end, p));

@@ -22,8 +22,8 @@ struct rtarget_ops {
 	int (*object)(struct rtarget *, const char *, const struct obj_meta *,
 	    struct dupc_err *);
 	/* a regular file: its snapshot content goes to the returned sink */
-	struct sink *(*file_begin)(struct rtarget *, const char *,
-	    struct dupc_err *);
+	struct sink *(
+	    *file_begin)(struct rtarget *, const char *, struct dupc_err *);
 	/* the next delta: current content on *basis, new content to sink */
 	struct sink *(*patch_begin)(struct rtarget *, int *, struct dupc_err *);
 	int (*file_end)(struct rtarget *, const struct obj_meta *,

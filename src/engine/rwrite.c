@@ -33,27 +33,26 @@ struct dir_frame {
 struct rwriter {
 	char *dest;
 	struct rwrite_opts o;
-	bool root;            /* running as root: ownership and devices */
+	bool root; /* running as root: ownership and devices */
 	struct dir_frame *stack;
 	size_t depth, cap;
 	/* the regular file being written */
-	int parent_fd;        /* borrowed from the stack or dest_parent */
+	int parent_fd; /* borrowed from the stack or dest_parent */
 	char *name;
 	char *index;
-	int fd;               /* current content being written */
+	int fd; /* current content being written */
 	/* writes to fd, leaving holes for zero blocks */
 	struct sparse_writer sw;
-	char *tmp;            /* its temporary name when patching */
-	int basis_fd;         /* previous content, while patching */
+	char *tmp;    /* its temporary name when patching */
+	int basis_fd; /* previous content, while patching */
 	struct sink *sink;
-	int dest_parent;      /* parent of dest, when dest is a file */
-	bool dest_replaced;   /* dest itself was restored as a non-directory */
+	int dest_parent;    /* parent of dest, when dest is a file */
+	bool dest_replaced; /* dest itself was restored as a non-directory */
 	uint64_t count;
 };
 
 struct rwriter *
-rwriter_new(const char *dest, const struct rwrite_opts *o,
-    struct dupc_err *err)
+rwriter_new(const char *dest, const struct rwrite_opts *o, struct dupc_err *err)
 {
 	struct rwriter *w = calloc(1, sizeof(*w));
 
@@ -173,8 +172,7 @@ pop_frame(struct rwriter *w)
 }
 
 static int
-push_frame(struct rwriter *w, int fd, const char *index,
-    struct dupc_err *err)
+push_frame(struct rwriter *w, int fd, const char *index, struct dupc_err *err)
 {
 	struct dir_frame *f;
 
@@ -261,7 +259,7 @@ descend(struct rwriter *w, const char *index, int *dirfd, const char **name,
 	if (parent == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
 	while (w->depth > 1 &&
-	    !index_is_within(parent, w->stack[w->depth - 1].index))
+	       !index_is_within(parent, w->stack[w->depth - 1].index))
 		pop_frame(w);
 	while (strcmp(w->stack[w->depth - 1].index, parent) != 0) {
 		const char *top = w->stack[w->depth - 1].index;
@@ -305,7 +303,7 @@ descend(struct rwriter *w, const char *index, int *dirfd, const char **name,
 		}
 		free(cindex);
 		continue;
-fail:
+	fail:
 		free(cname);
 		free(cindex);
 		free(parent);
@@ -385,8 +383,8 @@ place(struct rwriter *w, const char *index, int *dirfd, const char **name,
 			slash[1] = '\0';
 		else if (slash != NULL)
 			*slash = '\0';
-		w->dest_parent = open(slash ? d : ".",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		w->dest_parent =
+		    open(slash ? d : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		free(d);
 		if (w->dest_parent < 0)
 			return err_errno(err, E_RESTORE_DIR_NOT_FOUND,
@@ -422,7 +420,8 @@ rwriter_object(struct rwriter *w, const char *index, const struct obj_meta *m,
 		case OBJ_CHR:
 		case OBJ_BLK:
 			if (!w->root) {
-				log_warn("Not restoring device %s: only root can create device nodes",
+				log_warn(
+				    "Not restoring device %s: only root can create device nodes",
 				    index);
 				return 0;
 			}
@@ -432,7 +431,8 @@ rwriter_object(struct rwriter *w, const char *index, const struct obj_meta *m,
 			break;
 		default:
 			return err_set(err, E_GENERIC,
-			    "cannot restore %s: unsupported object type", index);
+			    "cannot restore %s: unsupported object type",
+			    index);
 		}
 		if (rc < 0)
 			return err_errno(err, E_GENERIC, "cannot create %s",

@@ -22,9 +22,9 @@ struct rwriter;
 struct sink;
 
 struct rwrite_opts {
-	bool restore_owner;  /* chown (only effective as root) */
+	bool restore_owner; /* chown (only effective as root) */
 	bool numeric_owner;
-	bool force;          /* replace what is in the way */
+	bool force; /* replace what is in the way */
 };
 
 /*

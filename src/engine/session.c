@@ -35,8 +35,7 @@ struct listing {
 };
 
 static int
-collect_name(const char *name, uint64_t size, void *arg,
-    struct dupc_err *err)
+collect_name(const char *name, uint64_t size, void *arg, struct dupc_err *err)
 {
 	struct listing *l = arg;
 	char **p;
@@ -144,8 +143,7 @@ session_close(struct session *s)
 }
 
 int
-session_remote_size(const struct session *s, const char *name,
-    uint64_t *size)
+session_remote_size(const struct session *s, const char *name, uint64_t *size)
 {
 	size_t i;
 
@@ -337,7 +335,8 @@ session_log_last_full(const struct session *s)
 	char pretty[DTIME_STR_MAX];
 
 	if (t > 0)
-		log_notice("Last full backup date: %s", dtime_pretty(t, pretty));
+		log_notice("Last full backup date: %s",
+		    dtime_pretty(t, pretty));
 	else
 		log_notice("Last full backup date: none");
 	/* dup_main.py main: the collection status follows, at level 8 */
@@ -350,13 +349,12 @@ static bool
 is_metadata(const struct session *s, const char *name, struct name_info *ni)
 {
 	return names_parse(name, &s->o->pfx, ni) &&
-	    (ni->type == NAME_FULL_SIG || ni->type == NAME_NEW_SIG ||
-		ni->manifest);
+	       (ni->type == NAME_FULL_SIG || ni->type == NAME_NEW_SIG ||
+		   ni->manifest);
 }
 
 int
-session_local_name(const struct session *s, const char *remote,
-    struct buf *out)
+session_local_name(const struct session *s, const char *remote, struct buf *out)
 {
 	struct name_info ni;
 
@@ -523,7 +521,8 @@ drop_finished_partials(struct session *s, struct dupc_err *err)
 			continue;
 		log_info("Removing %s: the set is complete on the target",
 		    s->local[i]);
-		if (!s->o->dry_run && cache_remove(&s->cache, s->local[i], &e) == 0)
+		if (!s->o->dry_run &&
+		    cache_remove(&s->cache, s->local[i], &e) == 0)
 			any = true;
 	}
 	return any ? session_scan(s, err) : 0;
@@ -580,14 +579,16 @@ session_sync(struct session *s, int64_t t, struct dupc_err *err)
 
 		buf_init(&b, 1 << 24);
 		if (nmissing > 0) {
-			buf_addstr(&b, "Sync would copy the following from remote to local:");
+			buf_addstr(&b,
+			    "Sync would copy the following from remote to local:");
 			for (i = 0; i < nmissing; i++)
 				buf_addf(&b, "\n%s", missing[i]);
 			log_notice("%s", buf_str(&b));
 		}
 		buf_reset(&b);
 		if (nspurious > 0) {
-			buf_addstr(&b, "Sync would remove the following spurious local files:");
+			buf_addstr(&b,
+			    "Sync would remove the following spurious local files:");
 			for (i = 0; i < nspurious; i++)
 				buf_addf(&b, "\n%s", spurious[i]);
 			log_notice("%s", buf_str(&b));
@@ -715,8 +716,8 @@ out:
 }
 
 int
-session_manifest(struct session *s, const struct cset *set,
-    struct manifest *m, struct dupc_err *err)
+session_manifest(struct session *s, const struct cset *set, struct manifest *m,
+    struct dupc_err *err)
 {
 	return session_manifest_from(s, set, MANIFEST_PREFER_LOCAL, m, err);
 }

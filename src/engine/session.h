@@ -95,8 +95,8 @@ void session_prefetch(struct session *, const char *);
  * Load the manifest of ${set}: the archive dir's copy when there is one,
  * else the remote file (decrypted).  ${m} must be initialised.
  */
-int session_manifest(struct session *, const struct cset *,
-    struct manifest *, struct dupc_err *);
+int session_manifest(struct session *, const struct cset *, struct manifest *,
+    struct dupc_err *);
 
 enum manifest_source {
 	MANIFEST_PREFER_LOCAL, /* the archive dir's copy, else the target's */

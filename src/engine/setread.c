@@ -30,7 +30,7 @@ struct setreader {
 	const struct cset *set;
 	const struct manifest *m;
 	const char *prefix;
-	size_t vi;            /* next manifest volume to consider */
+	size_t vi; /* next manifest volume to consider */
 	/* the open volume */
 	int fd;
 	struct rpipe rp;
@@ -145,8 +145,10 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 			continue;
 		name = cset_find_volume(r->set, mv->number);
 		if (name == NULL) {
-			/* name the set by its manifest, which says the volume exists */
-			const char *man = r->set->manifest ? r->set->manifest : "?";
+			/* name the set by its manifest, which says the volume
+			 * exists */
+			const char *man =
+			    r->set->manifest ? r->set->manifest : "?";
 			const char *dot = strstr(man, ".manifest");
 			int mlen = dot ? (int)(dot - man) : (int)strlen(man);
 
@@ -154,7 +156,8 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 			    "volume %u of backup set %.*s is listed in its "
 			    "manifest but missing on the target; restore other "
 			    "paths with --file-to-restore, or start a new chain "
-			    "with a full backup", mv->number, mlen, man);
+			    "with a full backup",
+			    mv->number, mlen, man);
 		}
 		progress_download_begin(name);
 		faultpoint("volume-download");
@@ -265,7 +268,7 @@ static bool
 continues_outside(const struct setreader *r)
 {
 	return *r->prefix != '\0' && r->en.multivol && r->en.chunk != 1 &&
-	    !index_is_within(buf_str(&r->index), r->prefix);
+	       !index_is_within(buf_str(&r->index), r->prefix);
 }
 
 /*

@@ -37,7 +37,7 @@ struct sigmerge {
 	struct session *s;
 	struct sigstream *st; /* oldest first */
 	size_t n;
-	int winner;           /* index into st of the current entry, -1 */
+	int winner; /* index into st of the current entry, -1 */
 	bool numeric;
 };
 

@@ -23,10 +23,10 @@ struct sigmerge;
 
 struct sig_entry {
 	const char *index;
-	enum entry_kind kind;  /* EK_SIGNATURE, EK_SNAPSHOT or EK_DELETED */
+	enum entry_kind kind; /* EK_SIGNATURE, EK_SNAPSHOT or EK_DELETED */
 	const struct obj_meta *meta; /* type OBJ_NONE for deleted */
-	int64_t uid, gid;      /* owner resolved by name, as duplicity does */
-	int64_t time;          /* end time of the set it comes from */
+	int64_t uid, gid; /* owner resolved by name, as duplicity does */
+	int64_t time;     /* end time of the set it comes from */
 };
 
 /*

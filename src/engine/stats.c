@@ -82,7 +82,8 @@ stats_print(const struct stats *st)
 	    dtime_pretty((int64_t)st->end_time, t2));
 	buf_addf(&b, "ElapsedTime %.2f (%s)\n", elapsed,
 	    dtime_elapsed_pretty(elapsed, el, sizeof(el)));
-	buf_addf(&b, "SourceFiles %llu\n", (unsigned long long)st->source_files);
+	buf_addf(&b, "SourceFiles %llu\n",
+	    (unsigned long long)st->source_files);
 	add_bytes_line(&b, "SourceFileSize", (int64_t)st->source_file_size);
 	buf_addf(&b, "NewFiles %llu\n", (unsigned long long)st->new_files);
 	add_bytes_line(&b, "NewFileSize", (int64_t)st->new_file_size);

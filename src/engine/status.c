@@ -30,8 +30,8 @@ chain_text(struct buf *b, const struct chain *ch)
 	buf_addf(b, "Number of contained backup sets: %zu\n", ch->ninc + 1);
 	buf_addf(b, "Total number of contained volumes: %zu\n",
 	    chain_nvolumes(ch));
-	buf_addf(b, "%20s   %30s   %15s\n", "Type of backup set:", "Time:",
-	    "Num volumes:");
+	buf_addf(b, "%20s   %30s   %15s\n",
+	    "Type of backup set:", "Time:", "Num volumes:");
 	for (i = 0; i <= ch->ninc; i++) {
 		const struct cset *s = i == 0 ? ch->full : ch->incs[i - 1];
 
@@ -91,17 +91,20 @@ status_print(const struct session *s, bool force)
 		buf_addstr(&extra, "\nchain-complete");
 		chain_log_info(&extra, &c->chains[c->matched_chain]);
 	} else {
-		buf_addstr(&text, "\nNo backup chains with active signatures found");
+		buf_addstr(&text,
+		    "\nNo backup chains with active signatures found");
 	}
 	if (c->norphaned > 0 || c->nincomplete > 0) {
-		buf_addf(&text, "\nAlso found %zu backup set%s not part of any chain,",
+		buf_addf(&text,
+		    "\nAlso found %zu backup set%s not part of any chain,",
 		    c->norphaned, c->norphaned == 1 ? "" : "s");
 		buf_addf(&text, "\nand %zu incomplete backup set%s.",
 		    c->nincomplete, c->nincomplete == 1 ? "" : "s");
 		buf_addstr(&text,
 		    "\nThese may be deleted by running duplicity with the \"cleanup\" command.");
 	} else {
-		buf_addstr(&text, "\nNo orphaned or incomplete backup sets found.");
+		buf_addstr(&text,
+		    "\nNo orphaned or incomplete backup sets found.");
 	}
 	buf_addf(&extra, "\norphaned-sets-num %zu\nincomplete-sets-num %zu",
 	    c->norphaned, c->nincomplete);
@@ -135,17 +138,20 @@ status_warn(const struct session *s)
 	const struct collection *c = &s->col;
 	size_t i;
 
-	warn_names("Warning, found the following local orphaned signature file:",
+	warn_names(
+	    "Warning, found the following local orphaned signature file:",
 	    "Warning, found the following local orphaned signature files:",
 	    c->local_orphan_sigs, c->nlocal_orphan_sigs);
-	warn_names("Warning, found the following remote orphaned signature file:",
+	warn_names(
+	    "Warning, found the following remote orphaned signature file:",
 	    "Warning, found the following remote orphaned signature files:",
 	    c->remote_orphan_sigs, c->nremote_orphan_sigs);
 	if (c->nsigchains > 0 && c->matched_sig < 0)
 		log_msg(LOG_WARNING, WARN_UNMATCHED_SIG, NULL,
 		    "Warning, found signatures but no corresponding backup files");
 	if (c->discarded_last)
-		log_warn("Warning, discarding last backup set, because of missing signature file.");
+		log_warn(
+		    "Warning, discarding last backup set, because of missing signature file.");
 	if (c->nincomplete > 0)
 		log_msg(LOG_WARNING, WARN_INCOMPLETE_BACKUP, NULL,
 		    "Warning, found incomplete backup sets, probably left from aborted session");
@@ -153,7 +159,8 @@ status_warn(const struct session *s)
 		struct buf b;
 
 		buf_init(&b, 1 << 24);
-		buf_addstr(&b, c->norphaned == 1
+		buf_addstr(&b,
+		    c->norphaned == 1
 			? "Warning, found the following orphaned backup file:"
 			: "Warning, found the following orphaned backup files:");
 		for (i = 0; i < c->norphaned; i++) {

@@ -9,9 +9,9 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -84,7 +84,8 @@ local_advance(struct vtarget *v, struct dupc_err *err)
 static int
 catch_up(struct vtarget *v, const char *index, struct dupc_err *err)
 {
-	while (v->le != NULL && (index == NULL || index_cmp(v->le->index, index) < 0)) {
+	while (v->le != NULL &&
+	       (index == NULL || index_cmp(v->le->index, index) < 0)) {
 		v->compared++;
 		if (v->o->compare_data)
 			difference(v, "New file %s", show(v->le->index));
@@ -97,8 +98,7 @@ catch_up(struct vtarget *v, const char *index, struct dupc_err *err)
 static void
 perms_string(char *out, size_t n, int64_t uid, int64_t gid, uint32_t mode)
 {
-	snprintf(out, n, "%lld:%lld %o", (long long)uid, (long long)gid,
-	    mode);
+	snprintf(out, n, "%lld:%lld %o", (long long)uid, (long long)gid, mode);
 }
 
 static bool
@@ -164,7 +164,8 @@ compare(struct vtarget *v, const char *index, const struct obj_meta *m,
 	}
 	if ((m->type == OBJ_CHR || m->type == OBJ_BLK)) {
 		if (m->devmajor != l->devmajor || m->devminor != l->devminor)
-			difference(v, "Device file %s has numbers (%u, %u), expected (%u, %u)",
+			difference(v,
+			    "Device file %s has numbers (%u, %u), expected (%u, %u)",
 			    show(index), l->devmajor, l->devminor, m->devmajor,
 			    m->devminor);
 		return;
@@ -273,12 +274,15 @@ v_file_end(struct rtarget *t, const struct obj_meta *m, struct dupc_err *err)
 }
 
 static const struct rtarget_ops v_ops = {
-	v_object, v_file_begin, v_patch_begin, v_file_end, v_abort,
+	v_object,
+	v_file_begin,
+	v_patch_begin,
+	v_file_end,
+	v_abort,
 };
 
 int
-engine_verify(const struct dupc_opts *o, uint64_t *diffs,
-    struct dupc_err *err)
+engine_verify(const struct dupc_opts *o, uint64_t *diffs, struct dupc_err *err)
 {
 	struct vtarget v;
 	struct session s;
@@ -308,7 +312,8 @@ engine_verify(const struct dupc_opts *o, uint64_t *diffs,
 		&v.base, &restored, &errors, err) < 0 ||
 	    catch_up(&v, NULL, err) < 0)
 		goto out;
-	log_notice("Verify complete: %llu file%s compared, %llu difference%s found.",
+	log_notice(
+	    "Verify complete: %llu file%s compared, %llu difference%s found.",
 	    (unsigned long long)v.compared, v.compared == 1 ? "" : "s",
 	    (unsigned long long)v.diffs, v.diffs == 1 ? "" : "s");
 	*diffs = v.diffs;

@@ -64,7 +64,7 @@ struct volwriter {
 	bool thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool busy;        /* job holds a volume being uploaded */
+	bool busy; /* job holds a volume being uploaded */
 	bool stop;
 	struct vol_job job;
 	bool failed;
@@ -130,7 +130,8 @@ upload_volume(struct volwriter *vw, struct vol_job *j, struct dupc_err *err)
 		err_set(err, E_GENERIC, "manifest entry too long");
 		goto out;
 	}
-	if (vw->done != NULL && vw->done(vw->done_arg, buf_str(&block), err) < 0)
+	if (vw->done != NULL &&
+	    vw->done(vw->done_arg, buf_str(&block), err) < 0)
 		goto out;
 	vw->stored += j->size;
 	vw->count++;

@@ -51,8 +51,7 @@ void volwriter_set_gate(struct volwriter *, volwriter_gate_fn *, void *);
  * first when it is full.  The entry is then written with the tar writer
  * from volwriter_tar().
  */
-int volwriter_begin(struct volwriter *, const char *, long,
-    struct dupc_err *);
+int volwriter_begin(struct volwriter *, const char *, long, struct dupc_err *);
 
 /* volwriter_tar(vw): the current volume's tar writer. */
 struct tar_writer *volwriter_tar(struct volwriter *);

@@ -122,7 +122,8 @@ set_add_name(struct cset *s, const char *name, const struct name_info *ni,
 		if (s->manifest != NULL)
 			return 0;
 		s->manifest = strdup(name);
-		return s->manifest ? 0 : err_set(err, E_GENERIC, "out of memory");
+		return s->manifest ? 0
+				   : err_set(err, E_GENERIC, "out of memory");
 	}
 	/* in listing order; sort_volumes() orders them once all are in */
 	if (grow(&s->vols, s->nvols, sizeof(*s->vols)) < 0)
@@ -200,7 +201,7 @@ set_hash(const struct name_info *ni)
 		h ^= (uint64_t)ni->time * 0xbf58476d1ce4e5b9u;
 	else
 		h ^= (uint64_t)ni->start * 0xbf58476d1ce4e5b9u ^
-		    (uint64_t)ni->end * 0x94d049bb133111ebu;
+		     (uint64_t)ni->end * 0x94d049bb133111ebu;
 	return (size_t)(h ^ h >> 31);
 }
 
@@ -328,14 +329,15 @@ static bool
 chain_add_inc(struct chain *ch, struct cset *s)
 {
 	if (ch->end == s->start) {
-		struct cset **p = realloc(ch->incs, (ch->ninc + 1) * sizeof(*p));
+		struct cset **p =
+		    realloc(ch->incs, (ch->ninc + 1) * sizeof(*p));
 
 		if (p == NULL)
 			return false;
 		ch->incs = p;
 		p[ch->ninc++] = s;
 	} else if (ch->ninc > 0 && s->start == ch->incs[ch->ninc - 1]->start &&
-	    s->end > ch->incs[ch->ninc - 1]->end) {
+		   s->end > ch->incs[ch->ninc - 1]->end) {
 		/* "Preferring Backupset over previous one!" */
 		ch->incs[ch->ninc - 1] = s;
 	} else {
@@ -369,8 +371,8 @@ build_chains(struct collection *c, struct dupc_err *err)
 		struct cset *s = sorted[i];
 
 		if (s->type == NAME_FULL) {
-			struct chain *ch = realloc(c->chains,
-			    (c->nchains + 1) * sizeof(*ch));
+			struct chain *ch =
+			    realloc(c->chains, (c->nchains + 1) * sizeof(*ch));
 
 			if (ch == NULL)
 				goto nomem;
@@ -454,7 +456,8 @@ build_sigchains(struct collection *c, const char *const *names, size_t n,
 	struct signame *news = calloc(n ? n : 1, sizeof(*news));
 	size_t nnew = 0, nsig = 0, i, j, first = c->nsigchains;
 	char ***orph = local ? &c->local_orphan_sigs : &c->remote_orphan_sigs;
-	size_t *norph = local ? &c->nlocal_orphan_sigs : &c->nremote_orphan_sigs;
+	size_t *norph =
+	    local ? &c->nlocal_orphan_sigs : &c->nremote_orphan_sigs;
 
 	if (news == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
@@ -468,7 +471,8 @@ build_sigchains(struct collection *c, const char *const *names, size_t n,
 			free(news);
 			return err_set(err, E_GENERIC,
 			    "the %s holds more than %u signature files; refusing to read it",
-			    local ? "archive dir" : "target", COLLECTION_MAX_SETS);
+			    local ? "archive dir" : "target",
+			    COLLECTION_MAX_SETS);
 		}
 		if (ni.type == NAME_FULL_SIG) {
 			struct sigchain *sc = realloc(c->sigchains,
@@ -504,7 +508,8 @@ build_sigchains(struct collection *c, const char *const *names, size_t n,
 		if (!added) {
 			char *dup = strdup(news[i].name);
 
-			if (dup == NULL || push_ptr((void ***)orph, norph, dup) < 0) {
+			if (dup == NULL ||
+			    push_ptr((void ***)orph, norph, dup) < 0) {
 				free(dup);
 				goto fail;
 			}
@@ -545,7 +550,7 @@ match(struct collection *c)
 		if (sc->end == last->end) {
 			/* matches */
 		} else if (last->ninc >= 2 &&
-		    sc->end == last->incs[last->ninc - 2]->end) {
+			   sc->end == last->incs[last->ninc - 2]->end) {
 			/* (duplicity compares with the second-to-last set's
 			 * end_time, which a full set does not have, so a
 			 * chain of one inc is never trimmed) */

@@ -35,7 +35,7 @@ struct cset {
 	int64_t start, end;  /* inc: previous and this set's time */
 	bool partial;        /* its manifest is a local .part */
 	bool encrypted;
-	char *manifest;      /* manifest file name, or NULL (incomplete) */
+	char *manifest;           /* manifest file name, or NULL (incomplete) */
 	struct cset_volume *vols; /* sorted by number */
 	size_t nvols;
 };
@@ -79,8 +79,8 @@ struct collection {
 	size_t nlocal_orphan_sigs;
 	char **remote_orphan_sigs;
 	size_t nremote_orphan_sigs;
-	int matched_chain; /* index in chains of the primary chain, or -1 */
-	int matched_sig;   /* index in sigchains of its signatures, or -1 */
+	int matched_chain;   /* index in chains of the primary chain, or -1 */
+	int matched_sig;     /* index in sigchains of its signatures, or -1 */
 	bool discarded_last; /* "discarding last backup set" happened */
 };
 

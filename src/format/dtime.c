@@ -39,8 +39,7 @@ dtime_pretty(int64_t t, char *out)
 }
 
 /* Append to ${out} (${n} bytes) at *${o}; once full, *${o} stays at n. */
-static void
-append(char *out, size_t n, size_t *o, const char *fmt, ...)
+static void append(char *out, size_t n, size_t *o, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
@@ -113,8 +112,8 @@ static int
 valid_fields(int y, int mo, int d, int h, int mi, int se)
 {
 	return y > 1900 && y < 2100 && mo >= 1 && mo <= 12 && d >= 1 &&
-	    d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && se >= 0 &&
-	    se <= 61;
+	       d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && se >= 0 &&
+	       se <= 61;
 }
 
 static int64_t
@@ -225,9 +224,9 @@ parse_date(const char *s, int *y, int *mo, int *d)
 
 	if (n == 9 && s[8] == 'Z')
 		return digits(s, 4, y) < 0 || digits(s + 4, 2, mo) < 0 ||
-			    digits(s + 6, 2, d) < 0
-		    ? -1
-		    : 0;
+			       digits(s + 6, 2, d) < 0
+			   ? -1
+			   : 0;
 	for (p = s; *p; p++)
 		if (!isdigit((unsigned char)*p) && *p != '-' && *p != '/')
 			return -1;

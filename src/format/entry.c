@@ -50,8 +50,8 @@ entry_name_parse(const char *name, struct entry_name *out, struct buf *index,
 		const char *slash = strrchr(rest, '/');
 		uint64_t k;
 
-		if (slash == NULL ||
-		    parse_u64(slash + 1, &k) < 0 || k == 0 || k > 1u << 30)
+		if (slash == NULL || parse_u64(slash + 1, &k) < 0 || k == 0 ||
+		    k > 1u << 30)
 			return err_set(err, E_GENERIC,
 			    "bad multivol entry '%.200s'", name);
 		out->chunk = (long)k;

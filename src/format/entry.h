@@ -23,8 +23,8 @@ enum entry_kind {
 
 struct entry_name {
 	enum entry_kind kind;
-	bool multivol;  /* a multivol_* chunk */
-	long chunk;     /* chunk number (>= 1) when multivol */
+	bool multivol; /* a multivol_* chunk */
+	long chunk;    /* chunk number (>= 1) when multivol */
 };
 
 /*
@@ -42,7 +42,7 @@ int entry_name_parse(const char *, struct entry_name *, struct buf *,
  * "snapshot/./" in difftars and "snapshot/" in sigtars; ${chunk} > 0
  * makes a multivol chunk name.
  */
-int entry_name_build(struct buf *, enum entry_kind, const char *, bool,
-    bool, long);
+int entry_name_build(struct buf *, enum entry_kind, const char *, bool, bool,
+    long);
 
 #endif

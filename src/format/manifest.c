@@ -54,7 +54,7 @@ static bool
 is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v';
+	       c == '\v';
 }
 
 /* Does the line start with ${word} (case-insensitive) then whitespace? */
@@ -91,8 +91,8 @@ token_index(const char *tok, size_t len, char **out)
 	struct buf b;
 
 	buf_init(&b, MAX_INDEX);
-	if (unquote(tok, len, &b) < 0 || memchr(b.data ? b.data : "", '\0',
-					      b.len) != NULL) {
+	if (unquote(tok, len, &b) < 0 ||
+	    memchr(b.data ? b.data : "", '\0', b.len) != NULL) {
 		buf_release(&b);
 		return -1;
 	}
@@ -189,8 +189,8 @@ field_value(const char *line, size_t n, size_t skip, char **out)
 	struct buf b;
 
 	buf_init(&b, MAX_TOKEN);
-	if (unquote(line + (n < skip ? n : skip), n < skip ? 0 : n - skip,
-		&b) < 0) {
+	if (unquote(line + (n < skip ? n : skip), n < skip ? 0 : n - skip, &b) <
+	    0) {
 		buf_release(&b);
 		return -1;
 	}
@@ -271,8 +271,8 @@ sort_volumes(struct manifest *m, unsigned last)
 	qsort(ref, m->nvols, sizeof(*ref), vol_ref_cmp);
 	for (i = 0; i < m->nvols; i++) {
 		struct manifest_volume *v = &m->vols[ref[i].pos];
-		bool superseded = i + 1 < m->nvols &&
-		    ref[i + 1].number == ref[i].number;
+		bool superseded =
+		    i + 1 < m->nvols && ref[i + 1].number == ref[i].number;
 
 		if (superseded || v->number > last)
 			volume_release(v);
@@ -342,11 +342,11 @@ manifest_parse(struct manifest *m, const char *text, size_t len,
 			if (volume_line(&cur, p, n) < 0)
 				goto bad;
 		} else if (nl != NULL && m->hostname == NULL &&
-		    line_starts(p, n + 1, "hostname")) {
+			   line_starts(p, n + 1, "hostname")) {
 			if (field_value(p, n, 9, &m->hostname) < 0)
 				goto bad;
 		} else if (nl != NULL && m->localdir == NULL &&
-		    line_starts(p, n + 1, "localdir")) {
+			   line_starts(p, n + 1, "localdir")) {
 			if (field_value(p, n, 9, &m->localdir) < 0)
 				goto bad;
 		}
@@ -400,8 +400,7 @@ first_components(const char *idx, size_t depth)
 }
 
 bool
-manifest_volume_may_contain(const struct manifest_volume *v,
-    const char *prefix)
+manifest_volume_may_contain(const struct manifest_volume *v, const char *prefix)
 {
 	size_t depth = index_depth(prefix);
 	size_t n = first_components(v->start_index, depth);
@@ -411,7 +410,7 @@ manifest_volume_may_contain(const struct manifest_volume *v,
 	if (start == NULL)
 		return true; /* fetch rather than miss data */
 	ok = index_cmp(start, prefix) <= 0 &&
-	    index_cmp(prefix, v->end_index) <= 0;
+	     index_cmp(prefix, v->end_index) <= 0;
 	free(start);
 	return ok;
 }
@@ -504,7 +503,7 @@ manifest_equal(const struct manifest *a, const struct manifest *b)
 			return false;
 	}
 	return str_eq(a->hostname, b->hostname) &&
-	    str_eq(a->localdir, b->localdir);
+	       str_eq(a->localdir, b->localdir);
 }
 
 int

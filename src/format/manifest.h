@@ -30,8 +30,8 @@ struct manifest_volume {
 };
 
 struct manifest {
-	char *hostname; /* NULL when absent */
-	char *localdir; /* unquoted bytes, NULL when absent */
+	char *hostname;               /* NULL when absent */
+	char *localdir;               /* unquoted bytes, NULL when absent */
 	struct manifest_volume *vols; /* sorted by number, unique */
 	size_t nvols;
 	long filelist_count; /* -1 when absent */
@@ -50,19 +50,16 @@ void manifest_release(struct manifest *);
  * numbered above the last parsed volume are dropped (as duplicity does).
  * E_UNREADABLE_MANIFESTS on malformed input.
  */
-int manifest_parse(struct manifest *, const char *, size_t,
-    struct dupc_err *);
+int manifest_parse(struct manifest *, const char *, size_t, struct dupc_err *);
 
 /* manifest_find(m, number): the volume with that number, or NULL. */
-const struct manifest_volume *manifest_find(const struct manifest *,
-    unsigned);
+const struct manifest_volume *manifest_find(const struct manifest *, unsigned);
 
 /*
  * manifest_volume_may_contain(v, prefix):
  * duplicity's VolumeInfo.contains(prefix, recursive=1).
  */
-bool manifest_volume_may_contain(const struct manifest_volume *,
-    const char *);
+bool manifest_volume_may_contain(const struct manifest_volume *, const char *);
 
 /* manifest_write_header(out, hostname, localdir): the first lines. */
 int manifest_write_header(struct buf *, const char *, const char *);

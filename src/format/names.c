@@ -117,9 +117,11 @@ set_suffix_flags(const char *name, bool shortname, struct name_info *ni)
 {
 	size_t n = strlen(name);
 
-	ni->compressed = (n >= 2 && strcmp(name + n - 2, ".z") == 0) ||
+	ni->compressed =
+	    (n >= 2 && strcmp(name + n - 2, ".z") == 0) ||
 	    (!shortname && n >= 2 && strcmp(name + n - 2, "gz") == 0);
-	ni->encrypted = (n >= 2 && strcmp(name + n - 2, ".g") == 0) ||
+	ni->encrypted =
+	    (n >= 2 && strcmp(name + n - 2, ".g") == 0) ||
 	    (!shortname && n >= 4 && strcmp(name + n - 4, ".gpg") == 0);
 }
 
@@ -299,7 +301,8 @@ parse_long_sig(const char *s, const struct name_prefixes *pf,
 	}
 	if ((r = skip(s, pf->signature)) &&
 	    (r = skip(r, "duplicity-new-signatures.")) &&
-	    (t = time_then(r, ".to.", &a)) && (t = time_then(t, ".sigtar", &b))) {
+	    (t = time_then(r, ".to.", &a)) &&
+	    (t = time_then(t, ".sigtar", &b))) {
 		t = opt_part(t, ".part", &ni->partial);
 		if (at_boundary(t)) {
 			ni->type = NAME_NEW_SIG;
@@ -366,9 +369,9 @@ names_build(struct buf *out, const struct name_prefixes *pfx,
 	const char *all = pfx && pfx->all ? pfx->all : "";
 	const char *kind;
 	const char *part = ni->partial ? ".part" : "";
-	const char *suf = suffix == SUFFIX_GPG ? ".gpg"
-	    : suffix == SUFFIX_GZ		   ? ".gz"
-						   : "";
+	const char *suf = suffix == SUFFIX_GPG  ? ".gpg"
+			  : suffix == SUFFIX_GZ ? ".gz"
+						: "";
 
 	if (ni->type == NAME_FULL_SIG || ni->type == NAME_NEW_SIG)
 		kind = pfx && pfx->signature ? pfx->signature : "";
@@ -380,8 +383,9 @@ names_build(struct buf *out, const struct name_prefixes *pfx,
 	case NAME_FULL:
 		dtime_to_string(ni->time, t1);
 		if (ni->manifest)
-			return buf_addf(out, "%s%sduplicity-full.%s.manifest%s%s",
-			    all, kind, t1, part, suf);
+			return buf_addf(out,
+			    "%s%sduplicity-full.%s.manifest%s%s", all, kind, t1,
+			    part, suf);
 		return buf_addf(out, "%s%sduplicity-full.%s.vol%u.difftar%s%s",
 		    all, kind, t1, ni->volume, part, suf);
 	case NAME_INC:
@@ -389,15 +393,16 @@ names_build(struct buf *out, const struct name_prefixes *pfx,
 		dtime_to_string(ni->end, t2);
 		if (ni->manifest)
 			return buf_addf(out,
-			    "%s%sduplicity-inc.%s.to.%s.manifest%s%s", all, kind,
-			    t1, t2, part, suf);
+			    "%s%sduplicity-inc.%s.to.%s.manifest%s%s", all,
+			    kind, t1, t2, part, suf);
 		return buf_addf(out,
 		    "%s%sduplicity-inc.%s.to.%s.vol%u.difftar%s%s", all, kind,
 		    t1, t2, ni->volume, part, suf);
 	case NAME_FULL_SIG:
 		dtime_to_string(ni->time, t1);
-		return buf_addf(out, "%s%sduplicity-full-signatures.%s.sigtar%s%s",
-		    all, kind, t1, part, suf);
+		return buf_addf(out,
+		    "%s%sduplicity-full-signatures.%s.sigtar%s%s", all, kind,
+		    t1, part, suf);
 	case NAME_NEW_SIG:
 		dtime_to_string(ni->start, t1);
 		dtime_to_string(ni->end, t2);

@@ -31,14 +31,14 @@ struct name_prefixes {
 
 struct name_info {
 	enum name_type type;
-	bool manifest;    /* full/inc: the manifest, not a volume */
-	unsigned volume;  /* full/inc volume number (>= 1), else 0 */
-	int64_t time;     /* full, full-sig: the set time */
-	int64_t start;    /* inc, new-sig: previous set's time */
-	int64_t end;      /* inc, new-sig: this set's time */
-	bool encrypted;   /* ends with .gpg (or .g) */
-	bool compressed;  /* ends with gz (or .z) */
-	bool partial;     /* .part / .p infix (local archive dir only) */
+	bool manifest;   /* full/inc: the manifest, not a volume */
+	unsigned volume; /* full/inc volume number (>= 1), else 0 */
+	int64_t time;    /* full, full-sig: the set time */
+	int64_t start;   /* inc, new-sig: previous set's time */
+	int64_t end;     /* inc, new-sig: this set's time */
+	bool encrypted;  /* ends with .gpg (or .g) */
+	bool compressed; /* ends with gz (or .z) */
+	bool partial;    /* .part / .p infix (local archive dir only) */
 };
 
 /*
@@ -46,8 +46,7 @@ struct name_info {
  * Returns 1 and fills ${out} when ${name} is a duplicity file name, 0 when
  * it is not (${pfx} may be NULL for no prefixes).
  */
-int names_parse(const char *, const struct name_prefixes *,
-    struct name_info *);
+int names_parse(const char *, const struct name_prefixes *, struct name_info *);
 
 /* Suffix kinds for names_build. */
 enum name_suffix { SUFFIX_NONE, SUFFIX_GZ, SUFFIX_GPG };
@@ -65,7 +64,7 @@ static inline int64_t
 names_set_end(const struct name_info *ni)
 {
 	return (ni->type == NAME_FULL || ni->type == NAME_FULL_SIG) ? ni->time
-								   : ni->end;
+								    : ni->end;
 }
 
 /*

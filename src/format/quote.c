@@ -11,7 +11,7 @@ static int
 needs_escape(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	    c == '\v' || c == '\\' || c == '"' || c == '\'';
+	       c == '\v' || c == '\\' || c == '"' || c == '\'';
 }
 
 int

@@ -116,8 +116,8 @@ ae_type(enum obj_type t)
 }
 
 int
-tarw_header(struct tar_writer *tw, const char *name,
-    const struct obj_meta *m, uint64_t size, struct dupc_err *err)
+tarw_header(struct tar_writer *tw, const char *name, const struct obj_meta *m,
+    uint64_t size, struct dupc_err *err)
 {
 	struct archive_entry *e = tw->entry;
 	int r;
@@ -134,7 +134,8 @@ tarw_header(struct tar_writer *tw, const char *name,
 		archive_entry_set_size(e, 0);
 		archive_entry_set_mtime(e, 0, 0);
 	} else {
-		archive_entry_set_perm(e, m->type == OBJ_SYMLINK ? 0777 : m->mode);
+		archive_entry_set_perm(e,
+		    m->type == OBJ_SYMLINK ? 0777 : m->mode);
 		archive_entry_set_uid(e, m->uid);
 		archive_entry_set_gid(e, m->gid);
 		if (m->uname[0])
@@ -143,8 +144,8 @@ tarw_header(struct tar_writer *tw, const char *name,
 			archive_entry_copy_gname(e, m->gname);
 		/* Python's tarfile writes negative mtimes as 0 */
 		archive_entry_set_mtime(e, m->mtime < 0 ? 0 : m->mtime, 0);
-		archive_entry_set_size(e, m->type == OBJ_REG ? (la_int64_t)size
-							     : 0);
+		archive_entry_set_size(e,
+		    m->type == OBJ_REG ? (la_int64_t)size : 0);
 		if (m->type == OBJ_SYMLINK && m->linkname != NULL)
 			archive_entry_copy_symlink(e, m->linkname);
 		if (m->type == OBJ_CHR || m->type == OBJ_BLK) {
@@ -160,8 +161,7 @@ tarw_header(struct tar_writer *tw, const char *name,
 }
 
 int
-tarw_data(struct tar_writer *tw, const void *p, size_t n,
-    struct dupc_err *err)
+tarw_data(struct tar_writer *tw, const void *p, size_t n, struct dupc_err *err)
 {
 	const char *c = p;
 
@@ -238,8 +238,8 @@ tr_read_cb(struct archive *a, void *ud, const void **buf)
 	*buf = tr->block;
 	if (tr->failed)
 		return -1;
-	if (source_read(tr->in, tr->block, sizeof(tr->block), &got,
-		tr->err) < 0) {
+	if (source_read(tr->in, tr->block, sizeof(tr->block), &got, tr->err) <
+	    0) {
 		tr->failed = 1;
 		return -1;
 	}
@@ -266,7 +266,8 @@ tarr_new(struct source *in, const char *what, struct dupc_err *err)
 	if (tr->a == NULL ||
 	    archive_read_support_format_tar(tr->a) != ARCHIVE_OK ||
 	    archive_read_support_format_empty(tr->a) != ARCHIVE_OK ||
-	    archive_read_open(tr->a, tr, NULL, tr_read_cb, NULL) != ARCHIVE_OK) {
+	    archive_read_open(tr->a, tr, NULL, tr_read_cb, NULL) !=
+		ARCHIVE_OK) {
 		/* a failing source (a wrong passphrase...) said why already */
 		if (!tr->failed)
 			err_set(err, E_GENERIC,
@@ -325,8 +326,8 @@ fill_meta(struct tar_reader *tr, struct archive_entry *e, struct obj_meta *m)
 	copy_name(m->uname, sizeof(m->uname), archive_entry_uname(e));
 	copy_name(m->gname, sizeof(m->gname), archive_entry_gname(e));
 	m->mtime = archive_entry_mtime(e);
-	m->size = archive_entry_size(e) < 0 ? 0
-					    : (uint64_t)archive_entry_size(e);
+	m->size =
+	    archive_entry_size(e) < 0 ? 0 : (uint64_t)archive_entry_size(e);
 	m->devmajor = (uint32_t)archive_entry_rdevmajor(e);
 	m->devminor = (uint32_t)archive_entry_rdevminor(e);
 	if (m->type == OBJ_SYMLINK) {

@@ -82,8 +82,7 @@ int tarr_next(struct tar_reader *, struct tar_entry *, struct obj_meta *,
     struct dupc_err *);
 
 /* tarr_read(tr, p, cap, got, err): the current entry's data; *got 0 at end. */
-int tarr_read(struct tar_reader *, void *, size_t, size_t *,
-    struct dupc_err *);
+int tarr_read(struct tar_reader *, void *, size_t, size_t *, struct dupc_err *);
 
 /* tarr_free(tr): release (NULL is fine). */
 void tarr_free(struct tar_reader *);

@@ -38,8 +38,8 @@ struct frame {
 	int fd;
 	char **names;
 	size_t n, next;
-	char *index;       /* this directory's index */
-	bool pending;      /* not yet emitted (SEL_SCAN) */
+	char *index;  /* this directory's index */
+	bool pending; /* not yet emitted (SEL_SCAN) */
 	struct obj_meta meta;
 	uint64_t dev;
 	int parent_fd;
@@ -132,11 +132,12 @@ list_dir(int fd, char ***namesp, size_t *np)
 	}
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (n == cap) {
-			char **p = realloc(names, (cap ? cap * 2 : 64) *
-				sizeof(*names));
+			char **p = realloc(names,
+			    (cap ? cap * 2 : 64) * sizeof(*names));
 
 			if (p == NULL)
 				goto fail;
@@ -157,14 +158,13 @@ list_dir(int fd, char ***namesp, size_t *np)
 	*namesp = names;
 	*np = n;
 	return 0;
-fail:
-	{
-		int e = errno ? errno : ENOMEM;
+fail : {
+	int e = errno ? errno : ENOMEM;
 
-		closedir(d);
-		free_names(names, n);
-		errno = e;
-	}
+	closedir(d);
+	free_names(names, n);
+	errno = e;
+}
 	return -1;
 }
 
@@ -255,8 +255,7 @@ walk_new(const char *root, const struct selection *sel, struct dupc_err *err)
 
 static int
 push_frame(struct walker *w, int fd, const char *index, bool pending,
-    const struct obj_meta *meta, uint64_t dev, int parent_fd,
-    const char *name)
+    const struct obj_meta *meta, uint64_t dev, int parent_fd, const char *name)
 {
 	struct frame *f;
 
@@ -282,7 +281,8 @@ push_frame(struct walker *w, int fd, const char *index, bool pending,
 	f->dev = dev;
 	f->index = strdup(index);
 	f->name = strdup(name);
-	if (f->index == NULL || f->name == NULL || meta_copy(&f->meta, meta) < 0) {
+	if (f->index == NULL || f->name == NULL ||
+	    meta_copy(&f->meta, meta) < 0) {
 		free(f->index);
 		free(f->name);
 		return -1;
@@ -426,7 +426,8 @@ enter_dir(struct walker *w, int dirfd, const char *name, const char *index,
 		w->errors++;
 		return sel == SEL_SCAN ? 0 : 1;
 	}
-	if (push_frame(w, fd, index, sel == SEL_SCAN, m, dev, dirfd, name) < 0) {
+	if (push_frame(w, fd, index, sel == SEL_SCAN, m, dev, dirfd, name) <
+	    0) {
 		close(fd);
 		return err_set(err, E_GENERIC,
 		    "cannot descend into %s: out of memory or too deep", index);
@@ -437,8 +438,7 @@ enter_dir(struct walker *w, int dirfd, const char *name, const char *index,
 /* Examine one name of the top frame.  Returns 1 with an entry to emit
  * (possibly stashed behind pending parents), 0 to go on, -1 fatal. */
 static int
-visit(struct walker *w, struct frame *f, const char *name,
-    struct dupc_err *err)
+visit(struct walker *w, struct frame *f, const char *name, struct dupc_err *err)
 {
 	struct obj_meta m;
 	struct buf idx;
@@ -448,19 +448,19 @@ visit(struct walker *w, struct frame *f, const char *name,
 
 	meta_init(&m);
 	buf_init(&idx, MAX_INDEX);
-	if ((*f->index && (buf_addstr(&idx, f->index) < 0 ||
-			      buf_addch(&idx, '/') < 0)) ||
+	if ((*f->index &&
+		(buf_addstr(&idx, f->index) < 0 || buf_addch(&idx, '/') < 0)) ||
 	    buf_addstr(&idx, name) < 0) {
-		rc = err_set(err, E_GENERIC, "path too long under %s", f->index);
+		rc =
+		    err_set(err, E_GENERIC, "path too long under %s", f->index);
 		goto out;
 	}
 	if (!examine(w, parent, name, buf_str(&idx), &m, &dev, &sel))
 		goto out;
 	/* ${f} may move with the frame stack: not used below */
 	f = NULL;
-	if (m.type == OBJ_DIR &&
-	    (rc = enter_dir(w, parent, name, buf_str(&idx), &m, dev, sel,
-		 err)) <= 0)
+	if (m.type == OBJ_DIR && (rc = enter_dir(w, parent, name, buf_str(&idx),
+				      &m, dev, sel, err)) <= 0)
 		goto out;
 	/* stash it; the caller emits pending parents first */
 	buf_reset(&w->stash_index);

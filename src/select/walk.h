@@ -24,8 +24,8 @@ struct walker;
 struct walk_entry {
 	const char *index; /* "" for the root; borrowed until the next call */
 	struct obj_meta meta;
-	int parent_fd;     /* directory holding it (-1 for the root) */
-	const char *name;  /* its name in parent_fd */
+	int parent_fd;    /* directory holding it (-1 for the root) */
+	const char *name; /* its name in parent_fd */
 	uint64_t dev;
 };
 

@@ -25,7 +25,7 @@ struct asink {
 	size_t len[SLOTS];
 	unsigned head, count; /* queue: slots head .. head+count-1 */
 	bool stop;
-	bool failed;          /* the attached sink failed; err says why */
+	bool failed; /* the attached sink failed; err says why */
 	struct dupc_err err;
 };
 

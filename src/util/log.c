@@ -112,9 +112,16 @@ log_parse_verbosity(const char *s, int *out)
 		const char *name;
 		int level;
 	} names[] = {
-		{ "e", 0 }, { "error", 0 }, { "w", 2 }, { "warning", 2 },
-		{ "n", 3 }, { "notice", 3 }, { "i", 5 }, { "info", 5 },
-		{ "d", 9 }, { "debug", 9 },
+		{ "e", 0 },
+		{ "error", 0 },
+		{ "w", 2 },
+		{ "warning", 2 },
+		{ "n", 3 },
+		{ "notice", 3 },
+		{ "i", 5 },
+		{ "info", 5 },
+		{ "d", 9 },
+		{ "debug", 9 },
 	};
 	size_t i;
 	int v = 0;
@@ -361,7 +368,7 @@ log_vmsgf(int level, int code, const char *extra, unsigned flags,
 	pthread_mutex_lock(&lock);
 	pass = muted == 0 && (level <= verbosity || (flags & LOG_F_FORCE));
 	console = pass && !(flags & LOG_F_MACHINE_ONLY) &&
-	    (!(flags & LOG_F_QUIET_CONSOLE) || verbosity >= LOG_INFO);
+		  (!(flags & LOG_F_QUIET_CONSOLE) || verbosity >= LOG_INFO);
 	machine = pass && nmachine > 0;
 	if (!console && !machine)
 		goto out;
@@ -469,12 +476,12 @@ log_quote_path(const char *path, char *out, size_t outsz)
 	size_t avail = strlen(path);
 	size_t o = 0;
 
-#define PUT(...)                                                          \
-	do {                                                              \
-		int put_n = snprintf(out + o, outsz - o, __VA_ARGS__);    \
-		if (put_n < 0 || (size_t)put_n >= outsz - o)              \
-			goto full;                                        \
-		o += (size_t)put_n;                                       \
+#define PUT(...)                                                       \
+	do {                                                           \
+		int put_n = snprintf(out + o, outsz - o, __VA_ARGS__); \
+		if (put_n < 0 || (size_t)put_n >= outsz - o)           \
+			goto full;                                     \
+		o += (size_t)put_n;                                    \
 	} while (0)
 
 	if (outsz < 3) {

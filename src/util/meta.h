@@ -22,17 +22,17 @@ enum obj_type {
 	OBJ_SOCK,
 };
 
-#define META_NAME_MAX 256       /* user/group names */
-#define META_LINK_MAX 65536     /* symlink targets */
+#define META_NAME_MAX 256   /* user/group names */
+#define META_LINK_MAX 65536 /* symlink targets */
 
 struct obj_meta {
 	enum obj_type type;
-	uint32_t mode;  /* permission bits, setuid/setgid/sticky included */
+	uint32_t mode; /* permission bits, setuid/setgid/sticky included */
 	int64_t uid, gid;
 	char uname[META_NAME_MAX]; /* "" when unknown */
 	char gname[META_NAME_MAX];
-	int64_t mtime;  /* whole seconds */
-	uint64_t size;  /* st_size (regular files; others as duplicity) */
+	int64_t mtime; /* whole seconds */
+	uint64_t size; /* st_size (regular files; others as duplicity) */
 	uint32_t devmajor, devminor;
 	char *linkname; /* symlink target (owned), else NULL */
 };

@@ -15,7 +15,7 @@
 
 struct id_name {
 	bool used;
-	int64_t id;     /* -1 when the name is unknown here */
+	int64_t id; /* -1 when the name is unknown here */
 	char name[META_NAME_MAX];
 };
 

@@ -39,7 +39,7 @@ sparse_reader_init(struct sparse_reader *r, int fd)
 	r->fd = fd;
 	/* a file with a block for every byte has no hole worth seeking */
 	r->plain = fstat(fd, &st) < 0 || st.st_size <= 0 ||
-	    (uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size;
+		   (uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size;
 }
 
 /* Find out what is at r->pos: a hole (hole_end), data (data_end), or

@@ -107,7 +107,8 @@ spill_copy_to(struct spill *s, struct sink *out, struct dupc_err *err)
 		ssize_t r = pread(s->fd, buf, sizeof(buf), off);
 
 		if (r < 0)
-			return err_errno(err, E_GENERIC, "reading temporary file");
+			return err_errno(err, E_GENERIC,
+			    "reading temporary file");
 		if (r == 0)
 			return 0;
 		if (sink_write(out, buf, (size_t)r, err) < 0)

@@ -19,7 +19,7 @@ struct spill {
 	struct sink base; /* write bytes into it as a sink */
 	unsigned char *mem;
 	size_t len, cap, threshold;
-	int fd;           /* -1 while in memory */
+	int fd; /* -1 while in memory */
 	uint64_t total;
 };
 

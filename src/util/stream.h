@@ -93,8 +93,7 @@ int source_read_full(struct source *, void *, size_t, size_t *,
  * Pump ${src} into ${dst} until end of stream (does not finish ${dst}).
  * Sets *copied (may be NULL) to the byte count.
  */
-int source_copy(struct source *, struct sink *, uint64_t *,
-    struct dupc_err *);
+int source_copy(struct source *, struct sink *, uint64_t *, struct dupc_err *);
 
 /*
  * fd_sink_new(fd, what):

@@ -9,8 +9,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +44,8 @@ rm_rf_at(int atfd, const char *name)
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (rm_rf_at(dirfd(d), de->d_name) < 0)
 			rc = -1;
@@ -95,7 +96,8 @@ reap_stale(const char *base)
 		if (end == de->d_name + 5 || *end != '-' || pid <= 0 ||
 		    strlen(end) != 7 || pid == (long)getpid())
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			0 ||
 		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
 			continue;
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
@@ -215,8 +217,8 @@ atomic_file_open(struct atomic_file *af, const char *path, int mode,
 		return err_set(err, E_GENERIC, "out of memory");
 	}
 	snprintf(af->tmp, n, "%s.tmp%ld", path, (long)getpid());
-	af->fd = open(af->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    mode);
+	af->fd = open(af->tmp,
+	    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (af->fd < 0) {
 		err_errno(err, E_GENERIC, "cannot create %s", af->tmp);
 		atomic_file_abort(af);

@@ -40,8 +40,8 @@ url_percent_decode(const char *s)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
 		    hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(s[i + 1]) * 16 +
-			    hexval(s[i + 2]));
+			out[o++] =
+			    (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = s[i];

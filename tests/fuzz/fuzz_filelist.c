@@ -117,7 +117,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((opt & 4 && selection_add(sel, "null-separator", NULL, &err) < 0) ||
 	    (opt & 8 &&
 		selection_add(sel, "filter-ignorecase", NULL, &err) < 0) ||
-	    (opt & 16 && selection_add(sel, "filter-literal", NULL, &err) < 0) ||
+	    (opt & 16 &&
+		selection_add(sel, "filter-literal", NULL, &err) < 0) ||
 	    (opt & 32 && selection_add(sel, "filter-regexp", NULL, &err) < 0) ||
 	    selection_add(sel, kinds[opt & 3], list_path, &err) < 0 ||
 	    ((opt & 3) == 3 && selection_add(sel, "exclude", "**", &err) < 0))

@@ -49,15 +49,16 @@ check_round_trip(const struct manifest *m)
 	manifest_init(&back);
 	err_clear(&err);
 	if (out.len <= MANIFEST_MAX_BYTES) {
-		FUZZ_ASSERT(manifest_parse(&back, buf_str(&out), out.len,
-				&err) == 0);
+		FUZZ_ASSERT(
+		    manifest_parse(&back, buf_str(&out), out.len, &err) == 0);
 		FUZZ_ASSERT(back.nvols == m->nvols);
 		for (i = 0; i < m->nvols; i++) {
 			const struct manifest_volume *a = &m->vols[i];
 			const struct manifest_volume *b = &back.vols[i];
 
 			FUZZ_ASSERT(a->number == b->number);
-			FUZZ_ASSERT(strcmp(a->start_index, b->start_index) == 0);
+			FUZZ_ASSERT(
+			    strcmp(a->start_index, b->start_index) == 0);
 			FUZZ_ASSERT(strcmp(a->end_index, b->end_index) == 0);
 			FUZZ_ASSERT(a->start_block == b->start_block);
 			FUZZ_ASSERT(a->end_block == b->end_block);

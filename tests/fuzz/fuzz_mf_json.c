@@ -49,9 +49,9 @@ listing(const struct mf_reply *r)
 		(void)mf_json_str(it, "filename");
 	}
 	for (i = 0; i < mf_json_size(folders); i++)
-		(void)mf_valid_key(mf_json_str(mf_json_at(folders, i),
-				       "folderkey"),
-		    13, MF_FOLDERKEY_MAX);
+		(void)mf_valid_key(
+		    mf_json_str(mf_json_at(folders, i), "folderkey"), 13,
+		    MF_FOLDERKEY_MAX);
 	(void)mf_json_yes(fc, "more_chunks");
 	(void)mf_json_u64(fc, "chunk_size", &u);
 }
@@ -78,19 +78,18 @@ units(const struct mf_reply *r)
 		uint64_t last = l.count - 1;
 
 		FUZZ_ASSERT(mf_unit_offset(&l, (uint32_t)last) +
-			mf_unit_len(&l, (uint32_t)last) == l.size);
+				mf_unit_len(&l, (uint32_t)last) ==
+			    l.size);
 		for (i = 0; i < l.count; i++)
 			FUZZ_ASSERT(mf_unit_len(&l, i) > 0);
 	}
 	have = calloc(l.count ? l.count : 1, sizeof(*have));
 	if (have == NULL)
 		return;
-	n = mf_bitmap_from_json(mf_json_obj(ru, "bitmap"), l.count, have,
-	    &err);
+	n = mf_bitmap_from_json(mf_json_obj(ru, "bitmap"), l.count, have, &err);
 	FUZZ_ASSERT(n <= (long)l.count);
 	free(have);
-	(void)mf_valid_key(mf_json_str(ru, "upload_key"), 8,
-	    MF_UPLOADKEY_MAX);
+	(void)mf_valid_key(mf_json_str(ru, "upload_key"), 8, MF_UPLOADKEY_MAX);
 }
 
 static void

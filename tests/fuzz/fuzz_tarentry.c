@@ -55,9 +55,9 @@ check_name(const char *name, const struct obj_meta *m)
 		FUZZ_ASSERT(index_valid(idx));
 		FUZZ_ASSERT(idx[0] != '/');
 		FUZZ_ASSERT(!en.multivol || en.chunk >= 1);
-		FUZZ_ASSERT(entry_name_build(&rebuilt, en.kind, idx,
-				m->type == OBJ_DIR, false,
-				en.multivol ? en.chunk : 0) == 0);
+		FUZZ_ASSERT(
+		    entry_name_build(&rebuilt, en.kind, idx, m->type == OBJ_DIR,
+			false, en.multivol ? en.chunk : 0) == 0);
 		FUZZ_ASSERT(entry_name_parse(buf_str(&rebuilt), &back, &index2,
 				&err) == 0);
 		FUZZ_ASSERT(back.kind == en.kind);
@@ -93,7 +93,7 @@ read_entries(struct source *in, size_t limit)
 		FUZZ_ASSERT(m.type != OBJ_SYMLINK || m.linkname != NULL);
 		check_name(te.name, &m);
 		while (tarr_read(tr, block, sizeof(block), &got, &err) == 0 &&
-		    got > 0) {
+		       got > 0) {
 			total += got;
 			/* data comes from the stream, never from thin air */
 			FUZZ_ASSERT(total <= limit);

@@ -37,9 +37,9 @@ check_round_trip(const struct name_prefixes *pfx, const struct name_info *ni)
 {
 	struct name_info back;
 	struct buf b;
-	enum name_suffix suf = ni->encrypted ? SUFFIX_GPG
-	    : ni->compressed		     ? SUFFIX_GZ
-					     : SUFFIX_NONE;
+	enum name_suffix suf = ni->encrypted    ? SUFFIX_GPG
+			       : ni->compressed ? SUFFIX_GZ
+						: SUFFIX_NONE;
 
 	if (!sane_time(ni->time) || !sane_time(ni->start) ||
 	    !sane_time(ni->end))
@@ -59,8 +59,8 @@ check_round_trip(const struct name_prefixes *pfx, const struct name_info *ni)
 }
 
 static void
-walk_collection(const char *const *remote, size_t nr,
-    const char *const *local, size_t nl, const struct name_prefixes *pfx)
+walk_collection(const char *const *remote, size_t nr, const char *const *local,
+    size_t nl, const struct name_prefixes *pfx)
 {
 	struct collection c;
 	struct dupc_err err;

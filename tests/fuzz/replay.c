@@ -36,11 +36,11 @@ on_alarm(int sig)
 	int n;
 
 	(void)sig;
-	n = snprintf(line, sizeof(line), "not ok %lu - %s (timed out)\n",
-	    count, current ? current : "?");
-	if (n > 0 && write(STDOUT_FILENO, line,
-			 (size_t)n < sizeof(line) ? (size_t)n
-						  : sizeof(line) - 1) < 0)
+	n = snprintf(line, sizeof(line), "not ok %lu - %s (timed out)\n", count,
+	    current ? current : "?");
+	if (n > 0 &&
+	    write(STDOUT_FILENO, line,
+		(size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
 		_exit(2);
 	_exit(1);
 }

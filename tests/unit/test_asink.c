@@ -46,8 +46,9 @@ test_order_across_streams(void **state)
 	assert_non_null(a);
 	for (round = 0; round < 20; round++) {
 		/* sizes from empty to several times the whole queue */
-		size_t n = round == 0 ? 0 :
-		    (size_t)(unit_rand(&seed) % (3u << 20)) + 1;
+		size_t n = round == 0
+			       ? 0
+			       : (size_t)(unit_rand(&seed) % (3u << 20)) + 1;
 		unsigned char *data = malloc(n + 1);
 		struct unit_sink out;
 		struct sink *s;

@@ -595,16 +595,17 @@ big_listing(size_t nvols, size_t nfulls, size_t *n)
 	assert_non_null(v);
 	dtime_to_string(T(0), t);
 	for (i = 0; i < nvols; i++)
-		assert_true(asprintf(&v[i], "duplicity-full.%s.vol%zu.difftar.gz",
-				t, i + 1) > 0);
+		assert_true(
+		    asprintf(&v[i], "duplicity-full.%s.vol%zu.difftar.gz", t,
+			i + 1) > 0);
 	for (i = 0; i < nfulls; i++) {
 		dtime_to_string(T(1) + 60 * (int64_t)i, t);
 		assert_true(asprintf(&v[nvols + i],
 				"duplicity-full.%s.manifest", t) > 0);
 	}
 	dtime_to_string(T(0), t);
-	assert_true(asprintf(&v[nvols + nfulls], "duplicity-full.%s.manifest",
-			t) > 0);
+	assert_true(
+	    asprintf(&v[nvols + nfulls], "duplicity-full.%s.manifest", t) > 0);
 	*n = nvols + nfulls + 1;
 	for (i = *n - 1; i > 0; i--) {
 		size_t j = unit_rand(&seed) % (i + 1);
@@ -628,8 +629,8 @@ test_big_listings(void **state)
 	/* 300000 volumes of one set and 20000 other sets, shuffled */
 	v = big_listing(300000, 20000, &n);
 	err_clear(&err);
-	CHECK_INT(collection_build(&c, (const char *const *)v, n, NULL, 0,
-		      NULL, &err),
+	CHECK_INT(collection_build(&c, (const char *const *)v, n, NULL, 0, NULL,
+		      &err),
 	    0, "big listing");
 	CHECK_U64(c.nsets, 20001, "sets");
 	CHECK_U64(c.nchains, 20001, "chains");
@@ -650,8 +651,8 @@ test_big_listings(void **state)
 	free(v);
 	/* one set too many */
 	v = big_listing(0, COLLECTION_MAX_SETS, &n);
-	CHECK_INT(collection_build(&c, (const char *const *)v, n, NULL, 0,
-		      NULL, &err),
+	CHECK_INT(collection_build(&c, (const char *const *)v, n, NULL, 0, NULL,
+		      &err),
 	    -1, "too many sets");
 	CHECK(strstr(err.msg, "backup sets") != NULL, "message");
 	CHECK_INT(c.nsets, 0, "released");

@@ -227,13 +227,14 @@ check_body(const unsigned char *p, size_t n, const char *name)
 		if (off + 8 > z.len)
 			break;
 		crc = (uint32_t)z.data[off] | (uint32_t)z.data[off + 1] << 8 |
-		    (uint32_t)z.data[off + 2] << 16 |
-		    (uint32_t)z.data[off + 3] << 24;
+		      (uint32_t)z.data[off + 2] << 16 |
+		      (uint32_t)z.data[off + 3] << 24;
 		isize = (uint32_t)z.data[off + 4] |
-		    (uint32_t)z.data[off + 5] << 8 |
-		    (uint32_t)z.data[off + 6] << 16 |
-		    (uint32_t)z.data[off + 7] << 24;
-		CHECK_INT(crc, (uint32_t)crc32(0, back + got, (uInt)part), name);
+			(uint32_t)z.data[off + 5] << 8 |
+			(uint32_t)z.data[off + 6] << 16 |
+			(uint32_t)z.data[off + 7] << 24;
+		CHECK_INT(crc, (uint32_t)crc32(0, back + got, (uInt)part),
+		    name);
 		CHECK_INT(isize, (uint32_t)part, name);
 		got += part;
 		off += 8;
@@ -399,8 +400,8 @@ zlib_member(const unsigned char *p, size_t n, size_t *outn)
 	unsigned char *o = malloc(cap);
 
 	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8,
-			     Z_DEFAULT_STRATEGY),
+	assert_int_equal(
+	    deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY),
 	    Z_OK);
 	zs.next_in = (Bytef *)(uintptr_t)p;
 	zs.avail_in = (uInt)n;
@@ -456,8 +457,8 @@ test_fast_path_and_handover(void **state)
 		snprintf(name, sizeof(name), "mixed stream, %zu-byte reads",
 		    caps[i]);
 		unit_sink_init(&back);
-		CHECK_INT(gunzip(all.data, caps[i] == 1 ? ours.len + oursr.len
-							: all.len,
+		CHECK_INT(gunzip(all.data,
+			      caps[i] == 1 ? ours.len + oursr.len : all.len,
 			      caps[i], &back, &err),
 		    0, name);
 		if (caps[i] == 1)

@@ -394,9 +394,10 @@ test_parse_many_volumes(void **state)
 	}
 	buf_init(&text, MANIFEST_MAX_BYTES);
 	for (i = 0; i < N - 1; i++)
-		assert_int_equal(buf_addf(&text,
-				     "Volume %u:\n StartingPath a\n EndingPath a%u\n",
-				     order[i], order[i]),
+		assert_int_equal(
+		    buf_addf(&text,
+			"Volume %u:\n StartingPath a\n EndingPath a%u\n",
+			order[i], order[i]),
 		    0);
 	assert_int_equal(buf_addf(&text,
 			     "Volume %u:\n StartingPath a\n EndingPath old\n"
@@ -476,8 +477,9 @@ test_parse_path_limit(void **state)
 		char name[48];
 
 		buf_init(&text, MANIFEST_MAX_BYTES);
-		assert_int_equal(buf_addstr(&text,
-				     "Volume 1:\n StartingPath a\n EndingPath "),
+		assert_int_equal(
+		    buf_addstr(&text,
+			"Volume 1:\n StartingPath a\n EndingPath "),
 		    0);
 		while (text.len < 38 + n)
 			assert_int_equal(buf_addch(&text, 'p'), 0);

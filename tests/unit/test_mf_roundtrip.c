@@ -299,9 +299,9 @@ test_purge(void **state)
 	backend_close(be);
 	/* --mf-purge deletes for good */
 	err_clear(&err);
-	assert_int_equal(backend_open_raw(mfemu_url(&emu, "purge", url,
-					      sizeof(url)),
-			     &purge, &be, &err),
+	assert_int_equal(
+	    backend_open_raw(mfemu_url(&emu, "purge", url, sizeof(url)), &purge,
+		&be, &err),
 	    0);
 	assert_int_equal(backend_remove(be, "to-purge", &err), 0);
 	assert_int_equal(mfemu_count(&emu, "file/purge", NULL), 1);

@@ -23,8 +23,8 @@
  * valid so far but not ended, -1 on damage or bytes after the end.
  */
 static int
-inflate_raw(const unsigned char *in, size_t n, unsigned char *out,
-    size_t cap, size_t *outn)
+inflate_raw(const unsigned char *in, size_t n, unsigned char *out, size_t cap,
+    size_t *outn)
 {
 	z_stream zs;
 	int r;
@@ -63,7 +63,7 @@ make_data(size_t n, enum kind kind, uint64_t *rs)
 	case TEXT:
 		for (i = 0; i < n; i++)
 			p[i] = (unsigned char)("dupc makes backups "[i % 19] +
-			    (i / 997) % 3);
+					       (i / 997) % 3);
 		break;
 	case RANDOM:
 		unit_fill_random(p, n, rs);
@@ -85,8 +85,8 @@ make_data(size_t n, enum kind kind, uint64_t *rs)
 		/* statistics that change along the way: several blocks per
 		 * piece, the last one of any type */
 		for (i = 0; i < n;) {
-			const char *w = words[unit_rand(rs) %
-			    ((i / 50000) % 8 + 1)];
+			const char *w =
+			    words[unit_rand(rs) % ((i / 50000) % 8 + 1)];
 			size_t k = strlen(w);
 
 			if (k > n - i)
@@ -107,8 +107,8 @@ make_data(size_t n, enum kind kind, uint64_t *rs)
  * about every ${sync_every} bytes (0: never); check each sync's output.
  */
 static void
-check_stream(const unsigned char *data, size_t n, int level,
-    size_t sync_every, uint64_t *rs, const char *name)
+check_stream(const unsigned char *data, size_t n, int level, size_t sync_every,
+    uint64_t *rs, const char *name)
 {
 	struct dupc_err err;
 	struct unit_sink out;
@@ -117,8 +117,8 @@ check_stream(const unsigned char *data, size_t n, int level,
 	size_t off = 0, got = 0, since = 0;
 	char what[160];
 
-	snprintf(what, sizeof(what), "%s, %zu bytes, level %d, sync %zu",
-	    name, n, level, sync_every);
+	snprintf(what, sizeof(what), "%s, %zu bytes, level %d, sync %zu", name,
+	    n, level, sync_every);
 	err_clear(&err);
 	unit_sink_init(&out);
 	pd = pdeflate_new(level, &out.base, &err);
@@ -137,8 +137,9 @@ check_stream(const unsigned char *data, size_t n, int level,
 			since = 0;
 			CHECK_INT(pdeflate_sync(pd, &err), 0, what);
 			CHECK_INT(pdeflate_pending(pd), 0, what);
-			CHECK_INT(inflate_raw(out.data, out.len, back, n + 1,
-			    &got), 0, what);
+			CHECK_INT(
+			    inflate_raw(out.data, out.len, back, n + 1, &got),
+			    0, what);
 			CHECK_MEM(back, got, data, off, what);
 		}
 	}

@@ -832,12 +832,13 @@ test_sig_cap(void **state)
 		char name[64];
 		uint64_t z = sizes[i];
 
-		snprintf(name, sizeof(name), "size %llu", (unsigned long long)z);
+		snprintf(name, sizeof(name), "size %llu",
+		    (unsigned long long)z);
 		CHECK(delta_sig_max(z, 0) >=
-			delta_sig_size(z, delta_block_len(z, 0)),
+			  delta_sig_size(z, delta_block_len(z, 0)),
 		    name);
 		CHECK(delta_sig_max(z, 100) >=
-			delta_sig_size(z, delta_block_len(z, 100)),
+			  delta_sig_size(z, delta_block_len(z, 100)),
 		    name);
 		CHECK(delta_sig_max(z, 0) <= z / 20 + (2u << 20), name);
 	}

@@ -1040,7 +1040,7 @@ test_sparse_refused(void **state)
 	(void)state;
 	memset(tar, 0, sizeof(tar));
 	ustar_header(tar, "snapshot/sparse", 'S', 1, NULL);
-	memcpy(tar + 257, "ustar  ", 8); /* old GNU magic */
+	memcpy(tar + 257, "ustar  ", 8);      /* old GNU magic */
 	memcpy(tar + 386, "00000000000", 11); /* map: offset 0 */
 	memcpy(tar + 398, "00000000001", 11); /* 1 byte */
 	memcpy(tar + 483, "77777777777", 11); /* real size 8 GiB */

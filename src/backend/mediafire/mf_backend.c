@@ -188,8 +188,8 @@ static int
 get_password(struct mf_backend *be, const struct url *u,
     const struct backend_options *opts, struct dupc_err *err)
 {
-	const char *env = opts && opts->password ? opts->password
-						 : getenv("FTP_PASSWORD");
+	const char *env =
+	    opts && opts->password ? opts->password : getenv("FTP_PASSWORD");
 
 	if (u->password != NULL)
 		be->s.password = secret_dup(u->password);
