@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 static volatile sig_atomic_t got_signal;
 
@@ -33,4 +34,20 @@ int
 interrupted(void)
 {
 	return (int)got_signal;
+}
+
+int
+interrupt_sleep(double seconds)
+{
+	struct timespec ts;
+
+	while (seconds > 0 && !interrupted()) {
+		double step = seconds > 0.2 ? 0.2 : seconds;
+
+		ts.tv_sec = (time_t)step;
+		ts.tv_nsec = (long)((step - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		seconds -= step;
+	}
+	return interrupted();
 }

@@ -13,4 +13,11 @@ void interrupt_install(void);
 /* interrupted(): the signal number received, or 0. */
 int interrupted(void);
 
+/*
+ * interrupt_sleep(seconds):
+ * Sleep ${seconds} (fractions allowed), waking early when a signal is
+ * recorded.  Returns interrupted().
+ */
+int interrupt_sleep(double);
+
 #endif
