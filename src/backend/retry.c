@@ -189,9 +189,7 @@ put_once(struct retry_backend *rb, void *p, struct dupc_err *err)
 	if (rb->inner->ops->put(rb->inner, pa->name, pa->src, pa->size, err) <
 	    0)
 		return -1;
-	if (rb->inner->ops->size == NULL)
-		return 0;
-	if (rb->inner->ops->size(rb->inner, pa->name, &got, err) < 0) {
+	if (backend_size(rb->inner, pa->name, &got, err) < 0) {
 		/* the object must exist right after a successful put */
 		if (err->cls == ERR_NOT_FOUND)
 			err->cls = ERR_TRANSIENT;
@@ -259,7 +257,7 @@ size_once(struct retry_backend *rb, void *p, struct dupc_err *err)
 {
 	struct size_arg *sa = p;
 
-	return rb->inner->ops->size(rb->inner, sa->name, sa->size, err);
+	return backend_size(rb->inner, sa->name, sa->size, err);
 }
 
 static int
@@ -282,7 +280,7 @@ sha_once(struct retry_backend *rb, void *p, struct dupc_err *err)
 {
 	struct sha_arg *sa = p;
 
-	return rb->inner->ops->sha256(rb->inner, sa->name, sa->hex, err);
+	return backend_sha256(rb->inner, sa->name, sa->hex, err);
 }
 
 static int
@@ -292,7 +290,7 @@ retry_sha256(struct backend *be, const char *name, char *hex,
 	struct retry_backend *rb = (struct retry_backend *)be;
 	struct sha_arg sa = { name, hex };
 
-	if (rb->inner->ops->sha256 == NULL)
+	if (!(be->flags & BACKEND_HASHES))
 		return err_set(err, E_BACKEND_ERROR,
 		    "backend cannot report object hashes");
 	return with_retries(rb, sha_once, &sa, "sha256", name, err);
@@ -316,10 +314,10 @@ retry_open_read(struct backend *be, const char *name, int *fdp,
 	    err);
 }
 
+static const char *const retry_schemes[] = { "retry", NULL };
+
 static const struct backend_ops retry_ops = {
-	.scheme = "retry",
-	.flags = 0,
-	.open = NULL,
+	.schemes = retry_schemes,
 	.list = retry_list,
 	.put = retry_put,
 	.get = retry_get,
@@ -341,19 +339,11 @@ retry_wrap(struct backend *inner, const struct backend_options *opts,
 		return err_set(err, E_GENERIC, "out of memory");
 	}
 	rb->base.ops = &retry_ops;
+	rb->base.flags = inner->flags;
 	rb->inner = inner;
 	rb->attempts = opts && opts->num_retries ? opts->num_retries : 5;
 	rb->delay = opts && opts->retry_delay > 0 ? opts->retry_delay : 30;
 	rb->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	*bep = &rb->base;
 	return 0;
-}
-
-/* The retry layer reports the inner backend's flags. */
-unsigned
-backend_flags(const struct backend *be)
-{
-	if (be->ops == &retry_ops)
-		return ((const struct retry_backend *)be)->inner->ops->flags;
-	return be->ops->flags;
 }

@@ -54,6 +54,8 @@ struct cli {
 	char **rename_from, **rename_to;
 	char *file_to_restore;
 	char *localdir;
+	struct backend_opt *beopts; /* backends' options, in order */
+	size_t nbeopts;
 	char gio_name[DIGEST_HEX_MAX]; /* --name from a gio+file:// URL */
 	char hostname[256];
 	struct selection *sel;
@@ -92,6 +94,14 @@ int cli_passphrases(struct cli *, enum cmd_id, struct dupc_err *);
 void cli_take_secrets(void);
 const char *cli_ftp_password(void);
 void cli_drop_secrets(void);
+
+/*
+ * cli_ask_secret(arg, prompt):
+ * A backend's question for a password or a key's passphrase, asked on the
+ * terminal without echo (a backend_ask_fn; ${arg} unused).  Returns a
+ * secret string, or NULL.
+ */
+char *cli_ask_secret(void *, const char *);
 
 /* cli_usage(f): the short grouped --help text. */
 void cli_usage(void);

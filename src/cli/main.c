@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "delta/rsync.h"
 #include "engine/progress.h"
 #include "engine/stats.h"
@@ -171,15 +172,16 @@ static int
 map_gio_url(struct cli *c, struct dupc_err *err)
 {
 	const char *u = c->o.url;
-	char safe[1024];
+	char safe[1024], list[256];
 
 	if (strncmp(u, "gio+", 4) != 0)
 		return 0;
 	if (strncmp(u + 4, "file://", 7) != 0)
 		return err_set(err, E_BAD_URL,
-		    "unsupported backend scheme '%.*s' in '%s'; dupc supports gio+file://, file:// and mf://",
+		    "unsupported backend scheme '%.*s' in '%s'; dupc supports gio+file:// and %s",
 		    (int)(strstr(u, "://") - u), u,
-		    url_redact(u, safe, sizeof(safe)));
+		    url_redact(u, safe, sizeof(safe)),
+		    backend_schemes_line(list, sizeof(list)));
 	if (c->o.name == NULL) {
 		digest_hex(DIGEST_MD5, u, strlen(u), c->gio_name);
 		c->o.name = c->gio_name;
@@ -227,8 +229,8 @@ resolve_args(struct cli *c, struct dupc_err *err)
 	}
 	if (!url_looks_like(o->url))
 		return err_set(err, E_BAD_URL,
-		    "'%s' is not a URL; use file:///path or mf://user%%40example.com@mediafire.com/folder",
-		    o->url);
+		    "'%s' is not a URL; use file:///path or another scheme of '%s help backends'",
+		    o->url, cli_progname);
 	return map_gio_url(c, err);
 }
 
@@ -430,8 +432,7 @@ add_hint(struct dupc_err *err, const char *hint)
 static void
 explain(const struct cli *c, struct dupc_err *err)
 {
-	const char *url = c->o.url ? c->o.url : "";
-	bool mf = strncmp(url, "mf://", 5) == 0;
+	const char *hint;
 
 	if (err->code != E_BACKEND_NO_SPACE &&
 	    (err->errnum == ENOSPC || err->errnum == EDQUOT)) {
@@ -443,17 +444,18 @@ explain(const struct cli *c, struct dupc_err *err)
 			    "a local disk is full: free space in the temporary directory (--tempdir) and the archive dir (--archive-dir)");
 		return;
 	}
+	/* the scheme knows its own fixes (credentials, endpoints) */
+	hint = c->o.url != NULL ? backend_hint(c->o.url, err) : NULL;
+	if (hint != NULL) {
+		add_hint(err, hint);
+		return;
+	}
 	switch (err->code) {
 	case E_CONNECTION_FAILED:
-		add_hint(err,
-		    mf && getenv("DUPC_MF_API_ROOT") != NULL
-			? "check the network connection and DUPC_MF_API_ROOT"
-			: "check the network connection");
+		add_hint(err, "check the network connection");
 		break;
 	case E_BACKEND_PERMISSION_DENIED:
-		add_hint(err,
-		    mf ? "check FTP_PASSWORD and the account in the URL"
-		       : "check the permissions of the target");
+		add_hint(err, "check the permissions of the target");
 		break;
 	case E_BACKEND_NO_SPACE:
 		add_hint(err,
@@ -564,7 +566,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	c.o.be.password = cli_ftp_password();
-	c.o.be.interactive = isatty(STDIN_FILENO);
+	if (isatty(STDIN_FILENO))
+		c.o.be.ask = cli_ask_secret;
 	if (run(&c, &err) < 0)
 		rc = fail(&c, &err);
 out:

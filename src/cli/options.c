@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/backend.h"
 #include "format/dtime.h"
 #include "select/select.h"
 #include "util/err.h"
@@ -118,7 +119,7 @@ enum opt_id {
 	O_LOG_FILE,
 	O_LOG_TIMESTAMP,
 	O_MAX_BLOCKSIZE,
-	O_MF_PURGE,
+	O_BACKEND,
 	O_NAME,
 	O_NO_COMPRESSION,
 	O_NO_ENCRYPTION,
@@ -182,7 +183,6 @@ static const struct opt {
 	{ "log-timestamp", NOARG, O_LOG_TIMESTAMP },
 	{ "max-blocksize", ARG, O_MAX_BLOCKSIZE },
 	{ "metadata-sync-mode", ARG, O_METADATA_SYNC_MODE },
-	{ "mf-purge", NOARG, O_MF_PURGE },
 	{ "name", ARG, O_NAME },
 	{ "no-compression", NOARG, O_NO_COMPRESSION },
 	{ "no-encryption", NOARG, O_NO_ENCRYPTION },
@@ -234,8 +234,6 @@ static const struct opt {
 	{ "gio", NOARG, O_IGNORED_FLAG },
 	{ "ssh-askpass", NOARG, O_IGNORED_FLAG },
 	{ "ssh-options", ARG, O_IGNORED_ARG },
-	{ "ssl-cacert-file", ARG, O_IGNORED_ARG },
-	{ "ssl-cacert-path", ARG, O_IGNORED_ARG },
 };
 
 static int
@@ -272,6 +270,27 @@ num_arg(const char *opt, const char *val, uint64_t lo, uint64_t hi,
 		    (unsigned long long)lo, (unsigned long long)hi);
 		return bad_value(err, opt, val, want);
 	}
+	return 0;
+}
+
+/*
+ * A backend's option (declared in its folder, found through the
+ * registry): kept as a name/value pair for backend_opt_get, in
+ * command-line order.
+ */
+static int
+add_backend_opt(struct cli *c, const char *name, const char *val,
+    struct dupc_err *err)
+{
+	struct backend_opt *p;
+
+	p = realloc(c->beopts, (c->nbeopts + 1) * sizeof(*p));
+	if (p == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	c->beopts = p;
+	p[c->nbeopts].name = name;
+	p[c->nbeopts].value = val;
+	c->nbeopts++;
 	return 0;
 }
 
@@ -401,9 +420,6 @@ apply(struct cli *c, const struct opt *op, const char *val,
 		if (strcmp(val, "full") != 0 && strcmp(val, "partial") != 0)
 			return bad_value(err, op->name, val, "full or partial");
 		break;
-	case O_MF_PURGE:
-		o->be.mf_purge = true;
-		break;
 	case O_NAME:
 		o->name = val;
 		break;
@@ -514,6 +530,9 @@ apply(struct cli *c, const struct opt *op, const char *val,
 	case O_RENAME:
 		/* two values: handled by long_option() */
 		break;
+	case O_BACKEND:
+		return add_backend_opt(c, op->name,
+		    op->arg == NOARG ? NULL : val, err);
 	case O_IGNORED_ARG:
 	case O_IGNORED_FLAG:
 		break;
@@ -521,6 +540,43 @@ apply(struct cli *c, const struct opt *op, const char *val,
 	return 0;
 nomem:
 	return err_set(err, E_GENERIC, "out of memory");
+}
+
+/* The backends' options, as entries of the table above (built once). */
+#define BACKEND_OPTS_MAX 128
+static struct opt backend_opts[BACKEND_OPTS_MAX];
+static size_t nbackend_opts;
+
+static void
+load_backend_opts(void)
+{
+	const struct backend_option_group *g;
+	const struct backend_option_spec *sp;
+	size_t i;
+
+	if (nbackend_opts > 0)
+		return;
+	for (i = 0; (g = backend_option_group_at(i)) != NULL; i++)
+		for (sp = g->specs; sp->name != NULL; sp++) {
+			if (nbackend_opts == BACKEND_OPTS_MAX)
+				return;
+			backend_opts[nbackend_opts].name = sp->name;
+			backend_opts[nbackend_opts].arg =
+			    sp->takes_value ? ARG : NOARG;
+			backend_opts[nbackend_opts].id = O_BACKEND;
+			nbackend_opts++;
+		}
+}
+
+/* The i-th option of dupc's table followed by the backends'; NULL past. */
+static const struct opt *
+option_at(size_t i)
+{
+	size_t n = sizeof(options) / sizeof(options[0]);
+
+	if (i < n)
+		return &options[i];
+	return i - n < nbackend_opts ? &backend_opts[i - n] : NULL;
 }
 
 /*
@@ -531,24 +587,24 @@ nomem:
 static const struct opt *
 find_option(const char *name, size_t n, struct dupc_err *err)
 {
-	const struct opt *hit = NULL;
+	const struct opt *hit = NULL, *o;
 	char cands[256];
 	size_t i, used = 0, hits = 0;
 
-	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-		if (strlen(options[i].name) == n &&
-		    strncmp(options[i].name, name, n) == 0)
-			return &options[i];
+	load_backend_opts();
+	for (i = 0; (o = option_at(i)) != NULL; i++)
+		if (strlen(o->name) == n && strncmp(o->name, name, n) == 0)
+			return o;
 	cands[0] = '\0';
-	for (i = 0; n > 0 && i < sizeof(options) / sizeof(options[0]); i++) {
-		if (strncmp(options[i].name, name, n) != 0)
+	for (i = 0; n > 0 && (o = option_at(i)) != NULL; i++) {
+		if (strncmp(o->name, name, n) != 0)
 			continue;
-		hit = &options[i];
+		hit = o;
 		hits++;
 		if (used < sizeof(cands))
 			used +=
 			    (size_t)snprintf(cands + used, sizeof(cands) - used,
-				"%s--%s", used ? ", " : "", options[i].name);
+				"%s--%s", used ? ", " : "", o->name);
 	}
 	if (hits == 1)
 		return hit;
@@ -714,6 +770,8 @@ cli_parse(struct cli *c, int argc, char **argv, struct dupc_err *err)
 	c->o.file_to_restore = c->file_to_restore;
 	c->o.rename_from = (const char *const *)c->rename_from;
 	c->o.rename_to = (const char *const *)c->rename_to;
+	c->o.be.opts = c->beopts;
+	c->o.be.nopts = c->nbeopts;
 	return 0;
 }
 
@@ -737,6 +795,7 @@ cli_release(struct cli *c)
 	free_strs(c->rename_to);
 	free(c->file_to_restore);
 	free(c->localdir);
+	free(c->beopts);
 	secret_free(c->o.passphrase);
 	secret_free(c->o.sign_passphrase);
 	selection_free(c->sel);

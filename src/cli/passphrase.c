@@ -111,6 +111,13 @@ out:
 	return out;
 }
 
+char *
+cli_ask_secret(void *arg, const char *question)
+{
+	(void)arg;
+	return prompt(question);
+}
+
 static bool
 is_recipient(const struct cli *c, const char *key)
 {

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend/backend.h"
+
 static const char usage_text[] =
     "Usage:\n"
     "  @P@ [full|incremental] [options] SOURCE_DIR TARGET_URL\n"
@@ -20,8 +22,9 @@ static const char usage_text[] =
     "  @P@ remove-all-but-n-full COUNT [--force] [options] TARGET_URL\n"
     "  @P@ remove-all-inc-of-but-n-full COUNT [--force] [options] TARGET_URL\n"
     "\n"
-    "URLs: file:///path, mf://user%40example.com@mediafire.com/folder\n"
-    "      (MediaFire password in FTP_PASSWORD; GnuPG passphrase in PASSPHRASE)\n"
+    "URLs ('@P@ help SCHEME' for each; passwords in FTP_PASSWORD, GnuPG's in\n"
+    "PASSPHRASE):\n"
+    "@U@"
     "\n"
     "Encryption:\n"
     "  --no-encryption          store gzip volumes instead of GnuPG ones\n"
@@ -43,17 +46,38 @@ static const char usage_text[] =
     "Other:\n"
     "  --archive-dir DIR        metadata cache (default ~/.cache/duplicity)\n"
     "  --tempdir DIR            temporary files (default $TMPDIR or /tmp)\n"
-    "  --version, --help        '@P@ help COMMAND' for details; 'man dupc' for all\n";
+    "  --version, --help        '@P@ help COMMAND|SCHEME' for details; 'man dupc' for all\n";
 
-/* Write ${t} with every "@P@" replaced by the program's name. */
+/* An example URL of every scheme, one per line. */
+static void
+put_examples(void)
+{
+	const struct backend_ops *ops;
+	size_t i;
+
+	for (i = 0; (ops = backend_scheme_at(i)) != NULL; i++)
+		if (ops->example != NULL)
+			printf("  %s\n", ops->example);
+}
+
+/* Write ${t} with every "@P@" replaced by the program's name and "@U@"
+ * by the registered schemes' examples. */
 static void
 put_text(const char *t)
 {
 	const char *at;
 
-	while ((at = strstr(t, "@P@")) != NULL) {
+	while ((at = strchr(t, '@')) != NULL) {
 		fwrite(t, 1, (size_t)(at - t), stdout);
-		fputs(cli_progname, stdout);
+		if (strncmp(at, "@P@", 3) == 0)
+			fputs(cli_progname, stdout);
+		else if (strncmp(at, "@U@", 3) == 0)
+			put_examples();
+		else {
+			fputc('@', stdout);
+			t = at + 1;
+			continue;
+		}
 		t = at + 3;
 	}
 	fputs(t, stdout);
@@ -125,11 +149,65 @@ static const struct {
 	    "  else full.\n" },
 };
 
-/* A command name, or a unique prefix of one, as on the command line. */
+/* The options a backend declares, one per line. */
+static void
+put_options(const struct backend_option_group *g)
+{
+	const struct backend_option_spec *sp;
+	char name[64];
+
+	printf("  Options (%s):\n", g->title);
+	for (sp = g->specs; sp->name != NULL; sp++) {
+		snprintf(name, sizeof(name), "--%s%s", sp->name,
+		    sp->takes_value ? " X" : "");
+		printf("    %-28s %s\n", name, sp->help);
+	}
+}
+
+/* "help backends": every scheme with its example URL, then every
+ * backend option. */
+static void
+put_backends(void)
+{
+	const struct backend_option_group *g;
+	const struct backend_ops *ops;
+	size_t i;
+
+	printf("Backends (%s help SCHEME for one):\n", cli_progname);
+	for (i = 0; (ops = backend_scheme_at(i)) != NULL; i++)
+		if (ops->example != NULL)
+			printf("  %-8s %s\n", ops->schemes[0], ops->example);
+	for (i = 0; (g = backend_option_group_at(i)) != NULL; i++)
+		put_options(g);
+}
+
+/* "help SCHEME": the backend's own text and options. */
+static int
+put_backend_help(const char *name)
+{
+	const struct backend_ops *ops = backend_lookup(name);
+
+	if (ops == NULL || ops->example == NULL || ops->help == NULL)
+		return -1;
+	fputs(ops->help, stdout);
+	if (ops->options != NULL)
+		put_options(ops->options);
+	return 0;
+}
+
+/* A command name, or a unique prefix of one, as on the command line; a
+ * backend's scheme; or "backends". */
 int
 cli_help_command(const char *name)
 {
 	size_t i, n = strlen(name), hit = 0, hits = 0;
+
+	if (strcmp(name, "backends") == 0) {
+		put_backends();
+		return 0;
+	}
+	if (put_backend_help(name) == 0)
+		return 0;
 
 	for (i = 0; i < sizeof(details) / sizeof(details[0]); i++) {
 		if (strcmp(details[i].name, name) == 0) {

@@ -133,6 +133,9 @@ test_expect_success 'the manual page documents every long option dupc accepts' '
 	sed -n "/^} options\[\] = {/,/^};/p" "$TEST_TOP/src/cli/options.c" |
 		sed -n "s/^	{ \"\\([a-z0-9-]*\\)\",.*/\\1/p" >opts &&
 	test $(wc -l <opts) -gt 60 &&
+	"$DUPC" help backends | sed -n "s/^    --\\([a-z0-9-]*\\).*/\\1/p" >beopts &&
+	grep -qx "ssl-cacert-file" beopts && grep -qx "mf-purge" beopts &&
+	cat beopts >>opts &&
 	MANWIDTH=200 man -l "$TEST_TOP/docs/dupc.1" 2>/dev/null | col -b >man.txt &&
 	while read -r o; do
 		grep -q -- "--$o\\b" man.txt || { echo "--$o undocumented"; return 1; }

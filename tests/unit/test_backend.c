@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "backend/mem.h"
+#include "backend/mem/mem.h"
 #include "util/err.h"
 #include "util/stream.h"
 

@@ -282,10 +282,12 @@ test_resume_bitmap(void **state)
 static void
 test_purge(void **state)
 {
+	static const struct backend_opt purge_opt[] = { { "mf-purge", NULL } };
 	static const struct backend_options purge = { .num_retries = 3,
 		.retry_delay = 0.01,
 		.timeout = 10,
-		.mf_purge = true };
+		.opts = purge_opt,
+		.nopts = 1 };
 	struct backend *be = open_raw("purge");
 	struct dupc_err err;
 	char url[256];

@@ -21,22 +21,12 @@
 #include "util/stream.h"
 #include "util/url.h"
 
+extern const struct backend_ops file_backend_ops;
+
 struct file_backend {
 	struct backend base;
 	char *dir;
 };
-
-/* Names come from the engine, but a backend checks anyway: one flat
- * folder, no separators, no dot names. */
-static int
-check_name(const char *name, struct dupc_err *err)
-{
-	if (*name == '\0' || strchr(name, '/') != NULL ||
-	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return err_set(err, E_BACKEND_ERROR, "invalid remote name '%s'",
-		    name);
-	return 0;
-}
 
 static int
 classify_errno(int e)
@@ -182,8 +172,6 @@ file_put(struct backend *be, const char *name, struct source *src,
 	size_t tl;
 
 	(void)size;
-	if (check_name(name, err) < 0)
-		return -1;
 	if (make_dirs(fb->dir, err) < 0)
 		return -1;
 	final = join(fb, name);
@@ -251,8 +239,6 @@ file_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 	int src = -1, rc = -1;
 	uint64_t n = 0;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	path = join(fb, name);
 	if (path == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
@@ -293,8 +279,6 @@ file_open_read(struct backend *be, const char *name, int *fdp,
 	char *path;
 	int fd;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	path = join(fb, name);
 	if (path == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
@@ -325,8 +309,6 @@ file_remove(struct backend *be, const char *name, struct dupc_err *err)
 	char *path;
 	int rc = 0;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	path = join(fb, name);
 	if (path == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
@@ -345,8 +327,6 @@ file_size(struct backend *be, const char *name, uint64_t *size,
 	char *path;
 	int rc = 0;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	path = join(fb, name);
 	if (path == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
@@ -367,9 +347,29 @@ file_close(struct backend *be)
 	free(fb);
 }
 
+static const char *const file_schemes[] = { "file", NULL };
+
+static const char file_help[] =
+    "file:///absolute/path, file://relative/path\n"
+    "  A folder on a local or mounted file system.  Each object is written\n"
+    "  under a hidden temporary name, flushed to disk and renamed into\n"
+    "  place, so a listing never shows a partial volume.  A missing folder\n"
+    "  is created.\n";
+
+static const char *
+file_hint(const struct dupc_err *err)
+{
+	if (err->code == E_BACKEND_PERMISSION_DENIED)
+		return "check the permissions of the target folder and the user dupc runs as";
+	return NULL;
+}
+
 const struct backend_ops file_backend_ops = {
-	.scheme = "file",
-	.flags = BACKEND_ATOMIC_PUT,
+	.schemes = file_schemes,
+	.flags = BACKEND_ATOMIC_PUT | BACKEND_CONCURRENT | BACKEND_LOCAL,
+	.example = "file:///path",
+	.help = file_help,
+	.hint = file_hint,
 	.open = file_open,
 	.list = file_list,
 	.put = file_put,

@@ -2,7 +2,7 @@
  * The mf:// backend: duplicity's MediaFire backend, in C.  The URL is
  * mf://EMAIL@HOST/path/to/folder, the e-mail percent-encoded (%40); the
  * host is ignored, as duplicity ignores it.  The password comes from the
- * URL, else FTP_PASSWORD, else a prompt on the terminal.  Opening does no
+ * URL, else FTP_PASSWORD, else the cli's prompt (backend_ask).  Opening does no
  * network traffic: the first operation logs in, and a missing folder lists
  * as empty until a put creates it.
  *
@@ -17,6 +17,13 @@
  *   DUPC_MF_POLL_INTERVAL seconds between upload polls (1)
  *   DUPC_MF_POLL_MAX      polls before an upload counts as stuck (120)
  *   DUPC_MF_CALL_TRIES    attempts per API call (6)
+ *
+ * The service breaks its own protocol state often enough (a key chain
+ * lost after an answer that never arrived, error 127, stuck polls, lost
+ * upload units) that repairing it is part of one operation, as backend.h
+ * allows: a call gets DUPC_MF_CALL_TRIES attempts, a put 4 upload/check
+ * restarts, a resumable unit 5 sends, a download 6 requests without
+ * progress.  Everything else returns to the retry layer.
  */
 #define _DEFAULT_SOURCE
 #include "backend/mediafire/mf_internal.h"
@@ -25,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "backend/backend_internal.h"
@@ -34,6 +40,8 @@
 #include "util/parse.h"
 #include "util/secret.h"
 #include "util/url.h"
+
+extern const struct backend_ops mf_backend_ops;
 
 #define DEFAULT_ROOT "https://www.mediafire.com"
 #define DEFAULT_VERSION "1.3"
@@ -109,7 +117,7 @@ read_config(struct mf_backend *be, const struct backend_options *opts,
 	c->put_tries = 4;
 	c->unit_tries = 5;
 	c->get_tries = 6;
-	c->purge = opts != NULL && opts->mf_purge;
+	c->purge = backend_opt_flag(opts, "mf-purge");
 	/* pauses between attempts inside a call follow --backend-retry-delay
 	 * down, never up: the retry wrapper does the long waits */
 	be->s.pause = 0.1;
@@ -155,35 +163,6 @@ split_path(struct mf_backend *be, const char *path, struct dupc_err *err)
 	return 0;
 }
 
-/* The password typed at the terminal, without echo. */
-static char *
-prompt_password(const char *email)
-{
-	struct termios old, quiet;
-	char line[1024], esc[256];
-	char *pw = NULL;
-	size_t n;
-
-	if (tcgetattr(STDIN_FILENO, &old) < 0)
-		return NULL;
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	quiet.c_lflag |= ECHONL;
-	fprintf(stderr,
-	    "MediaFire password for %s: ", mf_escape(email, esc, sizeof(esc)));
-	fflush(stderr);
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
-		return NULL;
-	if (fgets(line, sizeof(line), stdin) != NULL) {
-		n = strcspn(line, "\r\n");
-		line[n] = '\0';
-		pw = secret_dup(line);
-	}
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-	secret_wipe(line, sizeof(line));
-	return pw;
-}
-
 static int
 get_password(struct mf_backend *be, const struct url *u,
     const struct backend_options *opts, struct dupc_err *err)
@@ -195,9 +174,13 @@ get_password(struct mf_backend *be, const struct url *u,
 		be->s.password = secret_dup(u->password);
 	else if (env != NULL && *env != '\0')
 		be->s.password = secret_dup(env);
-	else if (opts != NULL && opts->interactive && isatty(STDIN_FILENO))
-		be->s.password = prompt_password(be->s.email);
-	else
+	else if (opts != NULL && opts->ask != NULL) {
+		char prompt[300], esc[256];
+
+		snprintf(prompt, sizeof(prompt), "MediaFire password for %s: ",
+		    mf_escape(be->s.email, esc, sizeof(esc)));
+		be->s.password = backend_ask(opts, prompt);
+	} else
 		return err_set(err, E_BACKEND_PERMISSION_DENIED,
 		    "no MediaFire password: set FTP_PASSWORD");
 	if (be->s.password == NULL || *be->s.password == '\0')
@@ -258,34 +241,15 @@ mf_open(struct backend **bep, const struct url *u,
 	if (split_path(be, u->path, err) < 0 ||
 	    read_config(be, opts, err) < 0 ||
 	    get_password(be, u, opts, err) < 0 ||
-	    mf_http_init(&be->s.http, opts != NULL ? opts->timeout : 0, err) <
-		0)
+	    http_init(&be->s.http, opts, err) < 0)
 		goto fail;
+	be->s.http.tries = be->cfg.get_tries;
+	be->s.http.pause = be->s.pause;
 	*bep = &be->base;
 	return 0;
 fail:
 	mf_close(&be->base);
 	return -1;
-}
-
-/* Names come from the engine; still, nothing that could break a header
- * or a path goes out. */
-static int
-check_name(const char *name, struct dupc_err *err)
-{
-	const unsigned char *p = (const unsigned char *)name;
-	size_t n = strlen(name);
-
-	if (n == 0 || n >= MF_NAME_MAX || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
-		goto bad;
-	for (; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '/')
-			goto bad;
-	return 0;
-bad:
-	return err_set(err, E_BACKEND_ERROR,
-	    "invalid remote name for MediaFire");
 }
 
 static int
@@ -308,8 +272,6 @@ mf_put(struct backend *b, const char *name, struct source *src, uint64_t size,
 {
 	struct mf_backend *be = (struct mf_backend *)b;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	if (mf_upload(be, name, src, size, err) < 0) {
 		err_prefix(err, "uploading %s", name);
 		return -1;
@@ -322,8 +284,6 @@ mf_get(struct backend *b, const char *name, int fd, struct dupc_err *err)
 {
 	struct mf_backend *be = (struct mf_backend *)b;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	return mf_download(be, name, fd, err);
 }
 
@@ -366,8 +326,6 @@ mf_remove(struct backend *b, const char *name, struct dupc_err *err)
 	bool unsure = false, was_unsure;
 	int pass, rc;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	/* an earlier attempt that may have deleted it already */
 	was_unsure =
 	    be->unsure_delete != NULL && strcmp(be->unsure_delete, name) == 0;
@@ -403,8 +361,6 @@ mf_size(struct backend *b, const char *name, uint64_t *size,
 	struct mf_entry e;
 	int rc;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	rc = mf_stat(be, name, &e, err);
 	if (rc < 0)
 		return -1;
@@ -421,8 +377,6 @@ mf_sha256(struct backend *b, const char *name, char *hex, struct dupc_err *err)
 	struct mf_entry e;
 	int rc;
 
-	if (check_name(name, err) < 0)
-		return -1;
 	rc = mf_stat(be, name, &e, err);
 	if (rc < 0)
 		return -1;
@@ -450,9 +404,51 @@ mf_close(struct backend *b)
 	free(be);
 }
 
+static const char *const mf_schemes[] = { "mf", NULL };
+
+static const struct backend_option_spec mf_specs[] = {
+	{ "mf-purge", false,
+	    "delete files for good instead of moving them to the Trash" },
+	{ NULL, false, NULL },
+};
+
+static const struct backend_option_group mf_options = { "MediaFire", mf_specs };
+
+static const char mf_help[] =
+    "mf://EMAIL@mediafire.com/path/to/folder\n"
+    "  A folder of a MediaFire account, as duplicity's mf:// backend names\n"
+    "  it: the e-mail address percent-encoded (user%40example.com), the\n"
+    "  host ignored.  The password comes from the URL, FTP_PASSWORD, or a\n"
+    "  prompt on the terminal.  Uploads are checked by SHA-256, large ones\n"
+    "  go in resumable units, downloads are verified and resumed; the\n"
+    "  service's known faults (lost answers, broken key chains, stuck\n"
+    "  polls) are retried.  Deleted files go to the Trash unless\n"
+    "  --mf-purge is given.\n"
+    "  Environment: DUPC_MF_API_ROOT (https://www.mediafire.com),\n"
+    "  DUPC_MF_APP_ID (45593), DUPC_MF_API_KEY, DUPC_MF_API_VERSION (1.3).\n";
+
+static const char *
+mf_hint(const struct dupc_err *err)
+{
+	switch (err->code) {
+	case E_CONNECTION_FAILED:
+		return getenv("DUPC_MF_API_ROOT") != NULL
+			   ? "check the network connection and DUPC_MF_API_ROOT"
+			   : NULL;
+	case E_BACKEND_PERMISSION_DENIED:
+		return "check FTP_PASSWORD and the account in the URL";
+	default:
+		return NULL;
+	}
+}
+
 const struct backend_ops mf_backend_ops = {
-	.scheme = "mf",
+	.schemes = mf_schemes,
 	.flags = BACKEND_FLAKY | BACKEND_HASHES,
+	.example = "mf://user%40example.com@mediafire.com/folder",
+	.help = mf_help,
+	.options = &mf_options,
+	.hint = mf_hint,
 	.open = mf_open,
 	.list = mf_list,
 	.put = mf_put,

@@ -12,8 +12,6 @@
  *   mf_reply.c     response envelopes and JSON field readers (pure)
  *   mf_errors.c    API error codes -> retry class and duplicity code (pure)
  *   mf_units.c     resumable-upload unit layout and bitmaps (pure)
- *   mf_http.c      libcurl: one handle, capped bodies, streamed uploads and
- *                  downloads, timeouts, interruption
  *   mf_session.c   login, the signed-call state machine, action tokens
  *   mf_folder.c    path resolution and creation, paged listings, the cache
  *   mf_upload.c    upload/check -> instant | simple | resumable -> poll
@@ -29,6 +27,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
+#include "backend/http.h"
 
 struct buf;
 struct digest;
@@ -310,93 +309,6 @@ long mf_bitmap_from_json(const struct json_t *, uint32_t, bool *,
     struct dupc_err *);
 
 /* ------------------------------------------------------------------ */
-/* mf_http.c */
-
-/* One libcurl handle, reused so connections stay open. */
-struct mf_http {
-	void *curl;   /* CURL * */
-	long timeout; /* seconds: connect, and longest stall mid-transfer */
-	bool ready;
-};
-
-/*
- * A request body: ${len} bytes at ${mem}, or ${len} bytes streamed from
- * ${src} (borrowed; read from its current position).  When ${tee} is set,
- * every streamed byte is also fed to it.  ${sent} counts bytes handed to
- * libcurl; ${src_failed} and ${src_err} record a failure of ${src}.
- */
-struct mf_body {
-	const char *mem;
-	uint64_t len;
-	struct source *src;
-	struct digest *tee;
-	uint64_t sent;
-	bool src_failed;
-	char src_msg[256];
-};
-
-/* A buffered answer; ${body} is capped at MF_BODY_MAX. */
-struct mf_http_resp {
-	long status;
-	char ctype[128];
-	char *body;
-	size_t len;
-	size_t cap;
-};
-
-/*
- * Callbacks of a streamed download.  ${head} runs once per response before
- * its first byte (and once at the end if the body was empty), with the
- * status, Content-Type ("" when absent), Content-Length (-1 when absent)
- * and Content-Range ("" when absent); ${data} runs per block.  Either
- * returns -1 to abort the transfer.
- */
-struct mf_dl {
-	int (*head)(void *, long, const char *, int64_t, const char *);
-	int (*data)(void *, const void *, size_t);
-	void *arg;
-};
-
-/*
- * mf_http_init(h, timeout, err):
- * Set up ${h} with a per-stall ${timeout} in seconds (0: 30).  Initialises
- * libcurl on first use.
- */
-int mf_http_init(struct mf_http *, unsigned, struct dupc_err *);
-
-/* mf_http_release(h): close connections and free; safe on a zeroed h. */
-void mf_http_release(struct mf_http *);
-
-/* mf_http_resp_init(r) / mf_http_resp_release(r, wipe): an empty answer;
- * release frees it, wiping the bytes first when ${wipe}. */
-void mf_http_resp_init(struct mf_http_resp *);
-void mf_http_resp_release(struct mf_http_resp *, bool);
-
-/*
- * mf_http_post(h, url, what, headers, body, resp, err):
- * POST ${body} to ${url} with the NULL-terminated ${headers} ("Name: v")
- * and buffer the answer in ${resp}, whatever its status.  ${url} may hold
- * secrets and never reaches a message: ${what} names the request instead.
- * Returns 0 once an answer was read whole; -1 on a transport failure,
- * a stall past the timeout, an answer over MF_BODY_MAX or an interrupt,
- * classed transient except for configuration faults (bad URL, TLS
- * verification) and interrupts, which are permanent.
- */
-int mf_http_post(struct mf_http *, const char *, const char *,
-    const char *const *, struct mf_body *, struct mf_http_resp *,
-    struct dupc_err *);
-
-/*
- * mf_http_get(h, url, what, from, dl, err):
- * GET ${url}, asking for bytes from ${from} on (Range) when non-zero, and
- * feed the answer to ${dl}.  Redirects are followed (http and https only).
- * Returns 0 when the transfer ended normally (any status), -1 otherwise;
- * when a callback aborted, the error says so and the caller knows why.
- */
-int mf_http_get(struct mf_http *, const char *, const char *, uint64_t,
-    const struct mf_dl *, struct dupc_err *);
-
-/* ------------------------------------------------------------------ */
 /* mf_session.c */
 
 /*
@@ -415,7 +327,7 @@ enum mf_key_state {
 };
 
 struct mf_session {
-	struct mf_http http;
+	struct http http;
 	char *api_root; /* "https://www.mediafire.com", no final '/' */
 	char *version;  /* "1.3"; "" for unversioned paths */
 	char *email;
@@ -484,14 +396,11 @@ void mf_action_token_drop(struct mf_session *);
  * failure or malformed answer.  A 105 drops the action token.
  */
 int mf_upload_post(struct mf_session *, const char *, const struct mf_params *,
-    const char *const *, struct mf_body *, struct mf_reply *,
+    const char *const *, struct http_body *, struct mf_reply *,
     struct dupc_err *);
 
 /* mf_backoff(s, attempt): the pause before attempt ${attempt} (2, 3...). */
 double mf_backoff(const struct mf_session *, unsigned);
-
-/* mf_sleep(seconds): sleep, waking early on an interrupt. */
-void mf_sleep(double);
 
 /* ------------------------------------------------------------------ */
 /* the backend instance (mf_backend.c, mf_folder.c, mf_upload.c,

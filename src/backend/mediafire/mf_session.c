@@ -58,7 +58,7 @@ mf_session_release(struct mf_session *s)
 {
 	mf_session_forget(s);
 	mf_action_token_drop(s);
-	mf_http_release(&s->http);
+	http_release(&s->http);
 	free(s->api_root);
 	free(s->version);
 	free(s->email);
@@ -77,21 +77,6 @@ mf_backoff(const struct mf_session *s, unsigned attempt)
 	for (i = 2; i < attempt && d < 2.0; i++)
 		d *= 2;
 	return d > 2.0 ? 2.0 : d;
-}
-
-void
-mf_sleep(double seconds)
-{
-	struct timespec ts;
-
-	while (seconds > 0 && !interrupted()) {
-		double step = seconds > 0.2 ? 0.2 : seconds;
-
-		ts.tv_sec = (time_t)step;
-		ts.tv_nsec = (long)((step - (double)ts.tv_sec) * 1e9);
-		nanosleep(&ts, NULL);
-		seconds -= step;
-	}
 }
 
 /* "/api/1.3/folder/get_content.php" (or without the version); caller
@@ -172,12 +157,13 @@ static int
 post_form(struct mf_session *s, const char *api, const char *body, size_t len,
     bool secret_answer, struct mf_reply *r, struct dupc_err *err)
 {
-	struct mf_http_resp resp;
-	struct mf_body b;
+	struct http_resp resp;
+	struct http_body b;
+	struct http_req req;
 	char *path = api_path(s, api), *url = NULL;
 	int rc = -1;
 
-	mf_http_resp_init(&resp);
+	http_resp_init(&resp);
 	memset(&b, 0, sizeof(b));
 	b.mem = body;
 	b.len = len;
@@ -186,7 +172,15 @@ post_form(struct mf_session *s, const char *api, const char *body, size_t len,
 		goto out;
 	}
 	s->n_calls++;
-	if (mf_http_post(&s->http, url, api, form_headers, &b, &resp, err) < 0)
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.what = api;
+	req.headers = form_headers;
+	req.body = &b;
+	req.answer_max = MF_BODY_MAX;
+	req.secret_answer = secret_answer;
+	if (http_perform(&s->http, &req, &resp, err) < 0)
 		goto out;
 	if (mf_reply_parse(r, resp.body ? resp.body : "", resp.len, api, err) <
 	    0) {
@@ -195,7 +189,7 @@ post_form(struct mf_session *s, const char *api, const char *body, size_t len,
 	}
 	rc = 0;
 out:
-	mf_http_resp_release(&resp, secret_answer);
+	http_resp_release(&resp, secret_answer);
 	free(path);
 	free(url);
 	return rc;
@@ -336,7 +330,7 @@ mf_call(struct mf_session *s, const char *api, const struct mf_params *in,
 	while (calls < s->tries && logins < s->tries) {
 		if (n++ > 0) {
 			log_debug("mediafire: %s: %s", api, e.msg);
-			mf_sleep(mf_backoff(s, n));
+			interrupt_sleep(mf_backoff(s, n));
 		}
 		if (interrupted())
 			return err_class_set(err, ERR_PERMANENT, E_GENERIC,
@@ -431,9 +425,10 @@ mf_action_token_drop(struct mf_session *s)
 int
 mf_upload_post(struct mf_session *s, const char *api,
     const struct mf_params *query, const char *const *headers,
-    struct mf_body *body, struct mf_reply *r, struct dupc_err *err)
+    struct http_body *body, struct mf_reply *r, struct dupc_err *err)
 {
-	struct mf_http_resp resp;
+	struct http_resp resp;
+	struct http_req req;
 	struct mf_params p;
 	const char *tok;
 	char *path = NULL, *q = NULL, *url = NULL;
@@ -441,7 +436,7 @@ mf_upload_post(struct mf_session *s, const char *api,
 	int rc = -1;
 
 	mf_reply_init(r);
-	mf_http_resp_init(&resp);
+	http_resp_init(&resp);
 	mf_params_init(&p);
 	if (mf_action_token(s, &tok, err) < 0)
 		return -1;
@@ -462,7 +457,14 @@ mf_upload_post(struct mf_session *s, const char *api,
 	url[strlen(s->api_root) + strlen(path)] = '?';
 	memcpy(url + strlen(s->api_root) + strlen(path) + 1, q, strlen(q) + 1);
 	s->n_calls++;
-	if (mf_http_post(&s->http, url, api, headers, body, &resp, err) < 0)
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.what = api;
+	req.headers = headers;
+	req.body = body;
+	req.answer_max = MF_BODY_MAX;
+	if (http_perform(&s->http, &req, &resp, err) < 0)
 		goto out;
 	if (mf_reply_parse(r, resp.body ? resp.body : "", resp.len, api, err) <
 	    0) {
@@ -481,7 +483,7 @@ mf_upload_post(struct mf_session *s, const char *api,
 nomem:
 	err_set(err, E_GENERIC, "out of memory");
 out:
-	mf_http_resp_release(&resp, false);
+	http_resp_release(&resp, false);
 	if (q != NULL)
 		mf_wipe_free(q);
 	if (url != NULL)

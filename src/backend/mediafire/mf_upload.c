@@ -27,6 +27,7 @@
 
 #include "util/digest.h"
 #include "util/err.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 #include "util/stream.h"
 
@@ -321,7 +322,7 @@ send_body(struct up *u, const char *api, const char *const *headers,
 {
 	struct mf_backend *be = u->be;
 	struct mf_params q;
-	struct mf_body b;
+	struct http_body b;
 	char got[DIGEST_HEX_MAX];
 	uint64_t start = u->pos;
 	int rc = -1;
@@ -410,7 +411,7 @@ send_unit(struct up *u, uint32_t i, struct dupc_err *err)
 		if (t > 1) {
 			log_debug("mediafire: unit %" PRIu32 " of %s: %s", i,
 			    u->name, e.msg);
-			mf_sleep(mf_backoff(&u->be->s, t));
+			interrupt_sleep(mf_backoff(&u->be->s, t));
 		}
 		if (src_seek(u, off, err) < 0)
 			return -1;
@@ -551,7 +552,7 @@ poll(struct up *u, bool resum, struct dupc_err *err)
 
 	for (n = 0; n < cfg->poll_max; n++) {
 		if (n > 0)
-			mf_sleep(cfg->poll_interval);
+			interrupt_sleep(cfg->poll_interval);
 		if (poll_once(u, resum, &state, err) < 0)
 			return -1;
 		if (state == POLL_DONE)
@@ -713,7 +714,7 @@ mf_upload(struct mf_backend *be, const char *name, struct source *src,
 		if (n > 1) {
 			log_debug("mediafire: upload of %s, attempt %u: %s",
 			    name, n - 1, e.msg);
-			mf_sleep(mf_backoff(&be->s, n));
+			interrupt_sleep(mf_backoff(&be->s, n));
 		}
 		u.qk[0] = '\0';
 		err_clear(&e);

@@ -4,7 +4,7 @@
  * way that matters (mem:// stores vanish with the process).
  */
 #define _DEFAULT_SOURCE
-#include "backend/mem.h"
+#include "backend/mem/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,8 @@
 #include "backend/backend_internal.h"
 #include "util/stream.h"
 #include "util/url.h"
+
+extern const struct backend_ops mem_backend_ops;
 
 struct mem_object {
 	char *name;
@@ -311,8 +313,11 @@ mem_close(struct backend *be)
 	free(mb);
 }
 
+static const char *const mem_schemes[] = { "mem", NULL };
+
+/* No example: a test scheme, left out of help and listings. */
 const struct backend_ops mem_backend_ops = {
-	.scheme = "mem",
+	.schemes = mem_schemes,
 	.flags = BACKEND_ATOMIC_PUT,
 	.open = mem_open,
 	.list = mem_list,

@@ -1,5 +1,5 @@
-#ifndef DUPC_BACKEND_MEM_H
-#define DUPC_BACKEND_MEM_H
+#ifndef DUPC_BACKEND_MEM_MEM_H
+#define DUPC_BACKEND_MEM_MEM_H
 
 /*
  * The mem:// backend keeps objects in process memory, for engine and retry

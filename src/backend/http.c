@@ -1,0 +1,599 @@
+/*
+ * The shared libcurl transport (see http.h).  One easy handle per struct
+ * http, reset before each request and reused so that keep-alive
+ * connections survive.  Buffered answers are capped; request bodies and
+ * streamed answers move in libcurl's own blocks, so memory does not grow
+ * with the size of a volume.  TLS peers are verified unless the user said
+ * --ssl-no-check-certificate, only the protocols the backend chose are
+ * spoken (redirects included), a stall longer than the per-attempt timeout
+ * aborts the transfer, and an interrupt (SIGINT/SIGTERM) aborts it at once.
+ */
+#define _DEFAULT_SOURCE
+#include "backend/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <pthread.h>
+
+#include "backend/backend.h"
+#include "util/digest.h"
+#include "util/err.h"
+#include "util/interrupt.h"
+#include "util/secret.h"
+#include "util/stream.h"
+
+static const struct backend_option_spec tls_specs[] = {
+	{ "ssl-cacert-file", true,
+	    "trust the CA certificates in FILE (PEM) for TLS connections" },
+	{ "ssl-cacert-path", true,
+	    "trust the CA certificates in DIR (hashed, as c_rehash makes)" },
+	{ "ssl-no-check-certificate", false,
+	    "do not verify the server's TLS certificate (dangerous)" },
+	{ NULL, false, NULL },
+};
+
+const struct backend_option_group http_option_group = { "TLS (mf://, s3://, webdavs://, ftps://)",
+	tls_specs };
+
+/* curl_global_init is not thread-safe in libcurl 7.88: once, locked. */
+static pthread_mutex_t global_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned users;
+
+static int
+global_take(void)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&global_mu);
+	if (users == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		rc = -1;
+	else
+		users++;
+	pthread_mutex_unlock(&global_mu);
+	return rc;
+}
+
+static void
+global_drop(void)
+{
+	pthread_mutex_lock(&global_mu);
+	if (users > 0 && --users == 0)
+		curl_global_cleanup();
+	pthread_mutex_unlock(&global_mu);
+}
+
+static char *
+opt_dup(const struct backend_options *opts, const char *name)
+{
+	const char *v = backend_opt_get(opts, name);
+
+	return v != NULL && *v != '\0' ? strdup(v) : NULL;
+}
+
+int
+http_init(struct http *h, const struct backend_options *opts,
+    struct dupc_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	if (global_take() < 0)
+		return err_set(err, E_BACKEND_ERROR, "cannot initialise libcurl");
+	h->curl = curl_easy_init();
+	if (h->curl == NULL) {
+		global_drop();
+		return err_set(err, E_BACKEND_ERROR, "cannot initialise libcurl");
+	}
+	h->timeout = opts != NULL && opts->timeout ? (long)opts->timeout : 30;
+	h->ca_file = opt_dup(opts, "ssl-cacert-file");
+	h->ca_path = opt_dup(opts, "ssl-cacert-path");
+	h->insecure = backend_opt_flag(opts, "ssl-no-check-certificate");
+	snprintf(h->protocols, sizeof(h->protocols), "http,https");
+	h->pause = 0.1;
+	if (opts != NULL && opts->retry_delay > 0 && opts->retry_delay < 0.1)
+		h->pause = opts->retry_delay;
+	h->tries = opts != NULL && opts->num_retries ? opts->num_retries : 5;
+	h->ready = true;
+	return 0;
+}
+
+void
+http_release(struct http *h)
+{
+	if (!h->ready)
+		return;
+	curl_easy_cleanup(h->curl);
+	global_drop();
+	free(h->ca_file);
+	free(h->ca_path);
+	memset(h, 0, sizeof(*h));
+}
+
+void
+http_set_protocols(struct http *h, const char *list)
+{
+	snprintf(h->protocols, sizeof(h->protocols), "%s", list);
+}
+
+void
+http_resp_init(struct http_resp *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void
+http_resp_release(struct http_resp *r, bool wipe)
+{
+	const char *const *want = r->want;
+
+	if (wipe && r->body != NULL)
+		secret_wipe(r->body, r->cap);
+	free(r->body);
+	http_resp_init(r);
+	r->want = want;
+}
+
+/* Stall detection: no byte moved either way for ${timeout} seconds. */
+struct watch {
+	long timeout;
+	curl_off_t dn, up;
+	struct timespec last;
+	bool stalled;
+};
+
+/* State shared with the callbacks of one transfer. */
+struct xfer {
+	struct watch w;
+	CURL *c;
+	const struct http_req *req;
+	struct http_body *body;
+	struct http_resp *resp;
+	size_t answer_max;
+	bool overflow;
+	bool aborted; /* a sink callback said stop */
+	bool head_done;
+	char crange[128];
+};
+
+/* Copy ${src} (NULL: "") into ${dst}, cut to fit. */
+static void
+copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = src != NULL ? strlen(src) : 0;
+
+	if (n >= size)
+		n = size - 1;
+	if (n > 0)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static size_t
+read_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	struct http_body *b = x->body;
+	struct dupc_err e;
+	uint64_t left = b->len - b->sent;
+	size_t want = size * nmemb, got;
+
+	if (want > left)
+		want = (size_t)left;
+	if (want == 0)
+		return 0;
+	if (b->src == NULL) {
+		memcpy(p, b->mem + b->sent, want);
+		got = want;
+	} else {
+		err_clear(&e);
+		if (source_read(b->src, p, want, &got, &e) < 0 || got == 0) {
+			b->src_failed = true;
+			copy_str(b->src_msg, sizeof(b->src_msg),
+			    got == 0 && e.code == 0
+				? "the file to upload is shorter than its size"
+				: e.msg);
+			return CURL_READFUNC_ABORT;
+		}
+		if (b->tee != NULL)
+			digest_update(b->tee, p, got);
+	}
+	b->sent += got;
+	return got;
+}
+
+static size_t
+buffer_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	struct http_resp *r = x->resp;
+	size_t n = size * nmemb;
+
+	if (n > x->answer_max - r->len) {
+		x->overflow = true;
+		return 0;
+	}
+	if (r->len + n + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap : 4096;
+		char *q;
+
+		while (cap < r->len + n + 1)
+			cap *= 2;
+		q = malloc(cap);
+		if (q == NULL) {
+			x->overflow = true;
+			return 0;
+		}
+		/* copy rather than realloc: the old block may be wiped
+		 * (answers to a login carry a session token) */
+		if (r->len > 0)
+			memcpy(q, r->body, r->len);
+		if (r->body != NULL && x->req->secret_answer)
+			secret_wipe(r->body, r->cap);
+		free(r->body);
+		r->body = q;
+		r->cap = cap;
+	}
+	memcpy(r->body + r->len, p, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+	return n;
+}
+
+/* Hand the status line and headers to the sink, once. */
+static int
+sink_head(struct xfer *x)
+{
+	long status = 0;
+	char *ct = NULL;
+	curl_off_t cl = -1;
+
+	if (x->head_done)
+		return 0;
+	x->head_done = true;
+	curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(x->c, CURLINFO_CONTENT_TYPE, &ct);
+	curl_easy_getinfo(x->c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+	if (x->req->sink->head != NULL &&
+	    x->req->sink->head(x->req->sink->arg, status, ct ? ct : "",
+		(int64_t)cl, x->crange) < 0) {
+		x->aborted = true;
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+sink_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n = size * nmemb;
+
+	if (sink_head(x) < 0)
+		return 0;
+	if (x->req->sink->data(x->req->sink->arg, p, n) < 0) {
+		x->aborted = true;
+		return 0;
+	}
+	return n;
+}
+
+/* The value of header line ${p} (${n} bytes) if it is ${name}, trimmed. */
+static bool
+header_value(const char *p, size_t n, const char *name, char *out,
+    size_t outsz)
+{
+	size_t k = strlen(name);
+	const char *v;
+	size_t l;
+
+	if (n <= k || p[k] != ':' || strncasecmp(p, name, k) != 0)
+		return false;
+	v = p + k + 1;
+	l = n - k - 1;
+	while (l > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		l--;
+	}
+	while (l > 0 &&
+	    (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
+		l--;
+	if (l >= outsz)
+		l = outsz - 1;
+	memcpy(out, v, l);
+	out[l] = '\0';
+	return true;
+}
+
+/* Keep Content-Range and the wanted headers of the last response
+ * (redirects and 100 Continue come first). */
+static size_t
+header_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	struct http_resp *r = x->resp;
+	size_t n = size * nmemb, i;
+
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		x->crange[0] = '\0';
+		for (i = 0; i < HTTP_HEADERS_MAX; i++)
+			r->hval[i][0] = '\0';
+	}
+	if (header_value(p, n, "content-range", x->crange, sizeof(x->crange)))
+		return n;
+	for (i = 0; r->want != NULL && i < HTTP_HEADERS_MAX && r->want[i];
+	     i++)
+		if (header_value(p, n, r->want[i], r->hval[i],
+			sizeof(r->hval[i])))
+			break;
+	return n;
+}
+
+static int
+progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	struct watch *w = arg;
+	struct timespec now;
+
+	(void)dt;
+	(void)ut;
+	if (interrupted())
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (dn != w->dn || un != w->up || w->last.tv_sec == 0) {
+		w->dn = dn;
+		w->up = un;
+		w->last = now;
+		return 0;
+	}
+	/* libcurl's own low-speed check averages over seconds of history,
+	 * so a request body sent at once would hide a silent server */
+	if ((double)(now.tv_sec - w->last.tv_sec) +
+		(double)(now.tv_nsec - w->last.tv_nsec) / 1e9 >=
+	    (double)w->timeout) {
+		w->stalled = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Options common to every request. */
+static void
+common_opts(struct http *h, const struct http_req *req, char *errbuf,
+    struct xfer *x)
+{
+	CURL *c = h->curl;
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, h->protocols);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, h->protocols);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
+	if (h->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+	if (h->ca_path != NULL)
+		curl_easy_setopt(c, CURLOPT_CAPATH, h->ca_path);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "dupc");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->timeout);
+	/* a stall, not a slow transfer, is what ends an attempt */
+	x->w.timeout = h->timeout;
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x->w);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	if (req->user != NULL) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, req->user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD,
+		    req->password ? req->password : "");
+		if (req->aws_sigv4 == NULL)
+			curl_easy_setopt(c, CURLOPT_HTTPAUTH,
+			    (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
+	}
+	if (req->aws_sigv4 != NULL)
+		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+	if (req->follow) {
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+		/* a redirect elsewhere must not carry the credentials */
+		curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+	}
+}
+
+/* The method and the body. */
+static void
+method_opts(CURL *c, const struct http_req *req, struct xfer *x)
+{
+	const char *m = req->method;
+
+	if (req->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		if (m != NULL && strcmp(m, "PUT") == 0) {
+			/* PUT over HTTP, STOR over FTP */
+			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+			curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+			    (curl_off_t)req->body->len);
+		} else {
+			curl_easy_setopt(c, CURLOPT_POST, 1L);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)req->body->len);
+			if (m != NULL && strcmp(m, "POST") != 0)
+				curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+		}
+	} else if (m != NULL && strcmp(m, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (m != NULL && strcmp(m, "GET") != 0) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+}
+
+/* Turn a libcurl failure into a classed error. */
+static int
+transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
+    const char *errbuf, const struct watch *w)
+{
+	enum err_class cls = ERR_TRANSIENT;
+	int code = E_BACKEND_ERROR;
+
+	switch (rc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		if (interrupted())
+			return err_class_set(err, ERR_PERMANENT, E_GENERIC,
+			    "%s: interrupted", what);
+		if (w->stalled)
+			return err_class_set(err, ERR_TRANSIENT,
+			    E_BACKEND_ERROR, "%s: no data for %ld seconds",
+			    what, w->timeout);
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_TOO_MANY_REDIRECTS:
+	case CURLE_LOGIN_DENIED:
+		cls = ERR_PERMANENT;
+		if (rc == CURLE_LOGIN_DENIED)
+			code = E_BACKEND_PERMISSION_DENIED;
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_USE_SSL_FAILED:
+		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
+		    "%s: %s; if the server's certificate comes from a private CA, give it with --ssl-cacert-file",
+		    what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		code = E_CONNECTION_FAILED;
+		break;
+	default:
+		break;
+	}
+	return err_class_set(err, cls, code, "%s: %s", what,
+	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+}
+
+static int
+nomem(struct dupc_err *err)
+{
+	return err_set(err, E_GENERIC, "out of memory");
+}
+
+int
+http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
+    struct dupc_err *err)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hl = NULL, *t;
+	const char *const *hp;
+	const char *what = req->what ? req->what : "request";
+	char range[48];
+	struct xfer x;
+	char *ct = NULL;
+	CURLcode rc;
+	int ret = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.c = h->curl;
+	x.req = req;
+	x.body = req->body;
+	x.resp = resp;
+	x.answer_max = req->answer_max ? req->answer_max : HTTP_ANSWER_MAX;
+	if (req->body != NULL) {
+		req->body->sent = 0;
+		req->body->src_failed = false;
+	}
+	for (hp = req->headers; hp != NULL && *hp != NULL; hp++) {
+		if ((t = curl_slist_append(hl, *hp)) == NULL)
+			goto nomem;
+		hl = t;
+	}
+	/* no 100-continue round trip: it doubles the latency of small
+	 * uploads and some proxies mishandle it */
+	if ((t = curl_slist_append(hl, "Expect:")) == NULL)
+		goto nomem;
+	hl = t;
+	common_opts(h, req, errbuf, &x);
+	method_opts(h->curl, req, &x);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hl);
+	if (req->from > 0) {
+		snprintf(range, sizeof(range), "%llu-",
+		    (unsigned long long)req->from);
+		curl_easy_setopt(h->curl, CURLOPT_RANGE, range);
+	}
+	if (req->sink != NULL) {
+		curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, sink_cb);
+	} else {
+		/* a buffered answer is an API reply: let it be compressed */
+		curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, buffer_cb);
+	}
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &x);
+	if (req->setup != NULL)
+		req->setup(h->curl, req->setup_arg);
+	rc = curl_easy_perform(h->curl);
+	if (req->body != NULL && req->body->src_failed) {
+		err_set(err, E_BACKEND_ERROR, "%s: %s", what,
+		    req->body->src_msg);
+		goto out;
+	}
+	if (x.overflow) {
+		err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "%s: answer larger than %zu bytes", what, x.answer_max);
+		goto out;
+	}
+	if (x.aborted) {
+		err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "%s: transfer stopped", what);
+		goto out;
+	}
+	if (rc != CURLE_OK) {
+		transport_fail(err, what, rc, errbuf, &x.w);
+		goto out;
+	}
+	/* a body-less answer still has a status the sink must see */
+	if (req->sink != NULL && sink_head(&x) < 0) {
+		err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "%s: transfer stopped", what);
+		goto out;
+	}
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct);
+	copy_str(resp->ctype, sizeof(resp->ctype), ct);
+	ret = 0;
+out:
+	curl_slist_free_all(hl);
+	return ret;
+nomem:
+	curl_slist_free_all(hl);
+	return nomem(err);
+}
+
+int
+http_status_error(struct dupc_err *err, const char *what, long status)
+{
+	if (status == 404 || status == 410)
+		return err_class_set(err, ERR_NOT_FOUND, E_BACKEND_NOT_FOUND,
+		    "%s: HTTP %ld (not found)", what, status);
+	if (status == 401 || status == 403)
+		return err_class_set(err, ERR_PERMANENT,
+		    E_BACKEND_PERMISSION_DENIED, "%s: HTTP %ld (access denied)",
+		    what, status);
+	if (status == 507 || status == 413)
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
+		    "%s: HTTP %ld (no space on the server)", what, status);
+	if (status == 408 || status == 429 ||
+	    (status >= 500 && status != 501 && status != 505))
+		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "%s: HTTP %ld", what, status);
+	return err_class_set(err, ERR_PERMANENT, E_BACKEND_ERROR,
+	    "%s: HTTP %ld", what, status);
+}
