@@ -110,6 +110,16 @@ struct backend_opt {
 	const char *value; /* NULL for a flag */
 };
 
+/*
+ * What the engine knows of an object before it is fetched: a volume's
+ * SHA-1 and size from its manifest.  Wrappers that can choose between
+ * copies or repair one (multi://, par2+) ask through this; 0 with
+ * ${sha1} (41 bytes, lower-case hex) and *${size} set, 1 when nothing is
+ * known of ${name}.
+ */
+typedef int backend_expect_fn(void *arg, const char *name, char *sha1,
+    uint64_t *size);
+
 /* Options every backend may use; zero means the default. */
 struct backend_options {
 	unsigned num_retries; /* --num-retries (default 5) */
@@ -122,6 +132,13 @@ struct backend_options {
 	/* scheme options in command-line order (borrowed) */
 	const struct backend_opt *opts;
 	size_t nopts;
+	/* environment entries for this backend alone, before the process's
+	 * ("NAME", "VALUE" pairs; multi:// gives each store its own) */
+	const struct backend_opt *env;
+	size_t nenv;
+	bool writes; /* the command writes or deletes on the target */
+	backend_expect_fn *expect; /* NULL: nothing is known */
+	void *expect_arg;
 };
 
 /*
@@ -278,6 +295,25 @@ bool backend_opt_flag(const struct backend_options *, const char *);
  */
 const char *backend_opt_next(const struct backend_options *, const char *,
     size_t *);
+
+/*
+ * backend_env(opts, name):
+ * The environment variable ${name} as this backend sees it: its own entry
+ * in ${opts}->env first, else the process's (NULL: unset).  Backends read
+ * every variable through this (AWS_ACCESS_KEY_ID, HOME, RCLONE_CONFIG_*),
+ * never with getenv(), so that each store of multi:// gets its own.
+ */
+const char *backend_env(const struct backend_options *, const char *);
+
+/*
+ * backend_env_list(opts, prefix, fn, arg):
+ * Call ${fn}(arg, "NAME=VALUE") for each variable this backend sees whose
+ * name starts with ${prefix} ("" for all): its own entries, then the
+ * process's not shadowed by them.  Stops at and returns ${fn}'s first
+ * non-zero result.
+ */
+int backend_env_list(const struct backend_options *, const char *,
+    int (*)(void *, const char *, const char *), void *);
 
 /*
  * backend_ask(opts, prompt):
