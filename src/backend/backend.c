@@ -70,7 +70,8 @@ backend_open_raw(const char *s, const struct backend_options *opts,
 	url_release(&u);
 	if (rc < 0)
 		return -1;
-	be->flags = ops->flags;
+	/* a wrapper sets the flags of what it wraps itself */
+	be->flags |= ops->flags;
 	*bep = be;
 	return 0;
 }

@@ -102,6 +102,8 @@ enum backend_flags {
 	BACKEND_HASHES = 1 << 2,     /* the remote reports SHA-256 */
 	BACKEND_CONCURRENT = 1 << 3, /* calls may overlap (no lock needed) */
 	BACKEND_LOCAL = 1 << 4,      /* the objects are local files */
+	BACKEND_NO_RETRY = 1 << 5,   /* a wrapper of backends that retry
+				      * themselves: no retry layer of its own */
 };
 
 /* One scheme option as given on the command line (--name or --name=value). */

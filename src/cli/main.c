@@ -566,6 +566,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	c.o.be.password = cli_ftp_password();
+	c.o.be.writes = is_backup(c.cmd) || c.cmd == CMD_CLEANUP ||
+			c.cmd == CMD_REMOVE_OLDER_THAN ||
+			c.cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
+			c.cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL;
 	if (isatty(STDIN_FILENO))
 		c.o.be.ask = cli_ask_secret;
 	if (run(&c, &err) < 0)
