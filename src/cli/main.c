@@ -232,16 +232,21 @@ resolve_args(struct cli *c, struct dupc_err *err)
 	return map_gio_url(c, err);
 }
 
+/*
+ * The backup source or the verify target: any existing object, as
+ * duplicity's process_local_dir accepts (a file, a symlink, not followed,
+ * or a directory).
+ */
 static int
 resolve_source(struct cli *c, int code, struct dupc_err *err)
 {
 	struct stat st;
 
-	if (stat(c->o.local, &st) < 0 || !S_ISDIR(st.st_mode))
-		return err_set(err, code,
-		    "%s directory %s does not exist or is not a directory",
-		    code == E_BACKUP_DIR_DOESNT_EXIST ? "Backup source"
-						      : "Verify",
+	if (lstat(c->o.local, &st) < 0)
+		return err_set(err, code, "%s %s does not exist",
+		    code == E_BACKUP_DIR_DOESNT_EXIST
+			? "Backup source directory"
+			: "Verify directory",
 		    c->o.local);
 	/* rules are compiled against the root, after the last option */
 	if (selection_set_root(c->sel, c->o.local, &st, err) < 0)

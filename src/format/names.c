@@ -321,8 +321,10 @@ int
 names_parse(const char *name, const struct name_prefixes *pfx,
     struct name_info *out)
 {
-	static const struct name_prefixes none = { "", "", "", "",
-		NAME_STYLE_LONG };
+	static const struct name_prefixes none = { .all = "",
+		.manifest = "",
+		.archive = "",
+		.signature = "" };
 	struct name_prefixes pf;
 	struct name_info ni;
 	const char *s;
