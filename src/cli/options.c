@@ -37,6 +37,7 @@ static const struct {
 	{ "remove-older-than", CMD_REMOVE_OLDER_THAN },
 	{ "remove-all-but-n-full", CMD_REMOVE_ALL_BUT_N_FULL },
 	{ "remove-all-inc-of-but-n-full", CMD_REMOVE_ALL_INC_OF_BUT_N_FULL },
+	{ "replicate", CMD_REPLICATE },
 	{ "backup", CMD_BACKUP },
 	{ "help", CMD_HELP },
 };
