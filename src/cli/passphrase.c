@@ -249,7 +249,9 @@ cli_passphrases(struct cli *c, enum cmd_id cmd, struct dupc_err *err)
 		if (symmetric && o->passphrase != NULL) {
 			o->sign_passphrase = secret_dup(o->passphrase);
 		} else if (can_ask) {
-			o->sign_passphrase = ask("signing key", true, err);
+			/* dup_main.py: get_passphrase(1, action, True),
+			 * asked once */
+			o->sign_passphrase = ask("signing key", false, err);
 			if (o->sign_passphrase == NULL)
 				return -1;
 		}
