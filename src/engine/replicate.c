@@ -88,7 +88,8 @@ file_sha1(int fd, char *hex, struct dupc_err *err)
 	digest_final_hex(d, hex);
 	digest_free(d);
 	if (n < 0 || lseek(fd, 0, SEEK_SET) < 0)
-		return err_errno(err, E_GENERIC, "cannot read a downloaded file");
+		return err_errno(err, E_GENERIC,
+		    "cannot read a downloaded file");
 	return 0;
 }
 
@@ -166,8 +167,7 @@ out:
 
 /* One signature file of a chain. */
 static int
-copy_sig(struct repl *r, const char *name, struct buf *to,
-    struct dupc_err *err)
+copy_sig(struct repl *r, const char *name, struct buf *to, struct dupc_err *err)
 {
 	struct name_info ni;
 
@@ -237,8 +237,8 @@ copy_set(struct repl *r, const struct cset *set, struct dupc_err *err)
 		struct name_info vi;
 		char sha1[DIGEST_HEX_MAX];
 
-		if (mv == NULL || !names_parse(set->vols[i].name, &r->o->pfx,
-				      &vi)) {
+		if (mv == NULL ||
+		    !names_parse(set->vols[i].name, &r->o->pfx, &vi)) {
 			err_set(err, E_UNREADABLE_MANIFESTS,
 			    "the manifest %s does not list volume %u",
 			    set->manifest, set->vols[i].number);
