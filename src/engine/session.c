@@ -435,7 +435,10 @@ session_local_name(const struct session *s, const char *remote, struct buf *out)
 	buf_reset(out);
 	if (buf_add(out, remote, names_base_len(remote)) < 0)
 		return -1;
-	if (!ni.manifest && buf_addstr(out, ".gz") < 0)
+	/* dup_main.py resolve_basename: get_suffix(False, True) */
+	if (!ni.manifest &&
+	    buf_addstr(out,
+		s->o->pfx.style == NAME_STYLE_SHORT ? ".z" : ".gz") < 0)
 		return -1;
 	return 0;
 }

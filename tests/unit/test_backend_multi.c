@@ -42,8 +42,7 @@ mirror_url(char *buf, size_t size, unsigned serial, void *arg)
 {
 	(void)arg;
 	write_config(serial);
-	snprintf(buf, size, "multi://%s/m%u.json?mode=mirror", scratch,
-	    serial);
+	snprintf(buf, size, "multi://%s/m%u.json?mode=mirror", scratch, serial);
 }
 
 static void
@@ -207,8 +206,7 @@ test_mirror_fill_in(void **state)
 	f = fopen(path, "w"); /* store b cannot be a folder */
 	assert_non_null(f);
 	fclose(f);
-	snprintf(url, sizeof(url), "multi://%s/m900.json?mode=mirror",
-	    scratch);
+	snprintf(url, sizeof(url), "multi://%s/m900.json?mode=mirror", scratch);
 	err_clear(&err);
 	assert_int_equal(backend_open(url, &w, &be, &err), 0);
 	assert_int_equal(bt_list(be, got, sizeof(got)), 0);

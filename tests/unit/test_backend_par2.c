@@ -37,8 +37,7 @@ par2_subfolder(const char *url, void *arg)
 	char path[600];
 
 	(void)arg;
-	snprintf(path, sizeof(path), "%s/subdir",
-	    url + strlen("par2+file://"));
+	snprintf(path, sizeof(path), "%s/subdir", url + strlen("par2+file://"));
 	mkdir(url + strlen("par2+file://"), 0700);
 	assert_int_equal(mkdir(path, 0700), 0);
 }

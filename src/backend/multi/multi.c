@@ -101,8 +101,8 @@ add_entry(const char *name, uint64_t size, void *arg, struct dupc_err *err)
 	struct entry *p;
 
 	if (st->nlist >= 10000000)
-		return err_set(err, E_BACKEND_ERROR, "store %s lists too many files",
-		    st->label);
+		return err_set(err, E_BACKEND_ERROR,
+		    "store %s lists too many files", st->label);
 	p = realloc(st->list, (st->nlist + 1) * sizeof(*p));
 	if (p == NULL)
 		return nomem(err);
@@ -198,7 +198,8 @@ static void
 store_failed(struct store *st, const char *what, const struct dupc_err *e)
 {
 	st->failed = true;
-	log_warn("Warning: MultiBackend: %s failed on store %s: %s; it is left out for the rest of this run",
+	log_warn(
+	    "Warning: MultiBackend: %s failed on store %s: %s; it is left out for the rest of this run",
 	    what, st->label, e->msg);
 }
 
@@ -251,7 +252,8 @@ holder(struct multi_backend *mb, const char *name)
 
 	for (i = 0; i < mb->n; i++) {
 		err_clear(&e);
-		if (!mb->stores[i].failed && list_store(&mb->stores[i], &e) == 0 &&
+		if (!mb->stores[i].failed &&
+		    list_store(&mb->stores[i], &e) == 0 &&
 		    find(&mb->stores[i], name) != NULL)
 			return &mb->stores[i];
 	}
@@ -355,7 +357,8 @@ intact(const struct multi_backend *mb, const struct store *st,
 		    "%s on store %s has %lld bytes, %llu listed", name,
 		    st->label, (long long)sb.st_size,
 		    (unsigned long long)en->size);
-	if (o->expect != NULL && o->expect(o->expect_arg, name, want, &size) == 0 &&
+	if (o->expect != NULL &&
+	    o->expect(o->expect_arg, name, want, &size) == 0 &&
 	    !sha1_is(fd, want))
 		return err_class_set(e, ERR_TRANSIENT, E_MISMATCHED_HASH,
 		    "%s on store %s does not match its manifest", name,
@@ -388,7 +391,8 @@ multi_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 		if (backend_get(st->be, name, fd, &e) == 0 &&
 		    intact(mb, st, en, name, fd, &e) == 0) {
 			if (tried > 1)
-				log_warn("Warning: MultiBackend: %s read from store %s",
+				log_warn(
+				    "Warning: MultiBackend: %s read from store %s",
 				    name, st->label);
 			return 0;
 		}
@@ -474,7 +478,8 @@ fill_in(struct multi_backend *mb, struct dupc_err *err)
 			}
 		}
 		if (copied > 0)
-			log_notice("MultiBackend: copied %zu files that store %s lacked",
+			log_notice(
+			    "MultiBackend: copied %zu files that store %s lacked",
 			    copied, to->label);
 	}
 	return 0;
@@ -528,9 +533,9 @@ multi_list(struct backend *be, backend_list_fn *fn, void *arg,
 
 			for (j = 0; j < i && !seen; j++)
 				seen = mb->stores[j].listed &&
-				    find(&mb->stores[j], st->list[k].name);
-			if (!seen &&
-			    fn(st->list[k].name, st->list[k].size, arg, err) != 0)
+				       find(&mb->stores[j], st->list[k].name);
+			if (!seen && fn(st->list[k].name, st->list[k].size, arg,
+					 err) != 0)
 				return -1;
 		}
 	}
@@ -709,8 +714,8 @@ multi_open(struct backend **bep, const struct url *u,
 		flags &= mb->stores[i].be->flags | ~BACKEND_ATOMIC_PUT;
 		flags |= mb->stores[i].be->flags & BACKEND_FLAKY;
 	}
-	mb->base.flags = (flags & (BACKEND_ATOMIC_PUT | BACKEND_FLAKY)) |
-	    BACKEND_NO_RETRY;
+	mb->base.flags =
+	    (flags & (BACKEND_ATOMIC_PUT | BACKEND_FLAKY)) | BACKEND_NO_RETRY;
 	*bep = &mb->base;
 	return 0;
 fail:

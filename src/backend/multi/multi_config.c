@@ -109,8 +109,8 @@ multi_url_parse(struct multi_url *mu, const char *raw, struct dupc_err *err)
 		return err_set(err, E_BAD_URL,
 		    "multi:// needs the path of its configuration file, as in multi:///etc/dupc/multi.json?mode=mirror");
 	}
-	for (p = q ? q + 1 : NULL; p != NULL && *p != '\0'; p = amp ? amp + 1
-								    : NULL) {
+	for (p = q ? q + 1 : NULL; p != NULL && *p != '\0';
+	     p = amp ? amp + 1 : NULL) {
 		amp = strchr(p, '&');
 		if (query_pair(mu, p, amp ? (size_t)(amp - p) : strlen(p),
 			&seen, err) < 0) {
@@ -141,8 +141,8 @@ bad(struct dupc_err *err, size_t i, const char *what)
 
 /* A list of strings: "prefixes". */
 static int
-string_list(const json_t *a, char ***vp, size_t *np, size_t i,
-    const char *name, struct dupc_err *err)
+string_list(const json_t *a, char ***vp, size_t *np, size_t i, const char *name,
+    struct dupc_err *err)
 {
 	size_t k, n;
 	char msg[96];
@@ -160,8 +160,8 @@ string_list(const json_t *a, char ***vp, size_t *np, size_t i,
 		const char *s = json_string_value(json_array_get(a, k));
 
 		if (s == NULL) {
-			snprintf(msg, sizeof(msg), "has a \"%s\" entry that is not a string",
-			    name);
+			snprintf(msg, sizeof(msg),
+			    "has a \"%s\" entry that is not a string", name);
 			return bad(err, i, msg);
 		}
 		if (((*vp)[k] = strdup(s)) == NULL)
@@ -179,20 +179,23 @@ env_list(const json_t *a, struct multi_store_config *sc, size_t i,
 	size_t k, n;
 
 	if (!json_is_array(a) || (n = json_array_size(a)) > MULTI_LIST_MAX)
-		return bad(err, i, "has \"env\" that is not a list of {\"name\", \"value\"} objects");
+		return bad(err, i,
+		    "has \"env\" that is not a list of {\"name\", \"value\"} objects");
 	sc->env_names = calloc(n + 1, sizeof(char *));
 	sc->env_values = calloc(n + 1, sizeof(char *));
 	if (sc->env_names == NULL || sc->env_values == NULL)
 		return nomem(err);
 	for (k = 0; k < n; k++) {
 		const json_t *e = json_array_get(a, k);
-		const char *name = json_string_value(json_object_get(e, "name"));
+		const char *name =
+		    json_string_value(json_object_get(e, "name"));
 		const char *value =
 		    json_string_value(json_object_get(e, "value"));
 
 		if (name == NULL || value == NULL || *name == '\0' ||
 		    strchr(name, '=') != NULL)
-			return bad(err, i, "has an \"env\" entry without a string \"name\" and \"value\"");
+			return bad(err, i,
+			    "has an \"env\" entry without a string \"name\" and \"value\"");
 		sc->env_names[k] = strdup(name);
 		sc->env_values[k] = secret_dup(value);
 		if (sc->env_names[k] == NULL || sc->env_values[k] == NULL)
@@ -218,17 +221,18 @@ one_store(const json_t *o, struct multi_store_config *sc, size_t i,
 	if ((sc->url = strdup(url)) == NULL)
 		return nomem(err);
 	if (desc != NULL && !json_is_string(desc))
-		return bad(err, i, "has a \"description\" that is not a string");
+		return bad(err, i,
+		    "has a \"description\" that is not a string");
 	if (desc != NULL &&
 	    (sc->description = strdup(json_string_value(desc))) == NULL)
 		return nomem(err);
 	if (env != NULL && env_list(env, sc, i, err) < 0)
 		return -1;
 	if (pre != NULL && mode == MULTI_STRIPE)
-		return bad(err, i, "has \"prefixes\", which only mode=mirror can use (as duplicity says)");
-	if (pre != NULL &&
-	    string_list(pre, &sc->prefixes, &sc->nprefixes, i, "prefixes",
-		err) < 0)
+		return bad(err, i,
+		    "has \"prefixes\", which only mode=mirror can use (as duplicity says)");
+	if (pre != NULL && string_list(pre, &sc->prefixes, &sc->nprefixes, i,
+			       "prefixes", err) < 0)
 		return -1;
 	return 0;
 }

@@ -44,8 +44,8 @@
 
 extern const struct backend_ops par2_backend_ops;
 
-#define PAR2_ARGS_MAX 32  /* words of --par2-options */
-#define PAR2_STALL 600    /* seconds par2 may think without output */
+#define PAR2_ARGS_MAX 32 /* words of --par2-options */
+#define PAR2_STALL 600   /* seconds par2 may think without output */
 
 struct par2_backend {
 	struct backend base;
@@ -53,7 +53,7 @@ struct par2_backend {
 	const struct backend_options *opts; /* borrowed for the open's life */
 	char redundancy[12];
 	char volumes[12];
-	char *optwords;              /* --par2-options, split in place */
+	char *optwords; /* --par2-options, split in place */
 	const char *extra[PAR2_ARGS_MAX];
 	size_t nextra;
 	/* recovery files of the last put, kept for its retries */
@@ -243,7 +243,8 @@ make_recovery(struct par2_backend *pb, const char *name, struct source *src,
 	st = run_par2(pb, pb->made_dir, "c", args, line, sizeof(line), err);
 	if (st > 0 && strcmp(pb->volumes, "-n1") != 0) {
 		/* duplicity's fallback when par2 refuses the volume count */
-		log_warn("Warning: par2 could not make %s recovery volumes for %s; trying one",
+		log_warn(
+		    "Warning: par2 could not make %s recovery volumes for %s; trying one",
 		    pb->volumes + 2, name);
 		snprintf(pb->volumes, sizeof(pb->volumes), "-n1");
 		st = run_par2(pb, pb->made_dir, "c", args, line, sizeof(line),
@@ -251,7 +252,8 @@ make_recovery(struct par2_backend *pb, const char *name, struct source *src,
 	}
 	if (st != 0) {
 		if (st > 0)
-			err_class_set(err, ERR_PERMANENT, E_BACKEND_COMMAND_ERROR,
+			err_class_set(err, ERR_PERMANENT,
+			    E_BACKEND_COMMAND_ERROR,
 			    "par2 could not make recovery files for %s (exit %d): %s",
 			    name, st, line);
 		goto fail;
@@ -340,7 +342,7 @@ static bool
 protectable(const char *name, uint64_t size)
 {
 	return size > 0 && strlen(name) >= 2 && name[0] != '-' &&
-	    strpbrk(name, "*?\\") == NULL;
+	       strpbrk(name, "*?\\") == NULL;
 }
 
 static int
@@ -351,7 +353,8 @@ par2_put(struct backend *be, const char *name, struct source *src,
 
 	if (!protectable(name, size)) {
 		if (size > 0)
-			log_warn("Warning: par2 cannot make recovery files for a file named %s; it is stored without them",
+			log_warn(
+			    "Warning: par2 cannot make recovery files for a file named %s; it is stored without them",
 			    name);
 		pb->have_listing = false;
 		return backend_put(pb->inner, name, src, size, err);
@@ -566,7 +569,8 @@ check_and_repair(struct par2_backend *pb, const char *dir, const char *name,
 		return err_class_set(err, ERR_PERMANENT, E_MISMATCHED_HASH,
 		    "%s is damaged beyond what its %zu PAR2 recovery volumes can repair: %s",
 		    name, nvol, line);
-	log_warn("Warning: %s was damaged; repaired from its PAR2 recovery files",
+	log_warn(
+	    "Warning: %s was damaged; repaired from its PAR2 recovery files",
 	    name);
 	return 0;
 }
@@ -605,7 +609,8 @@ par2_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 		goto out;
 	}
 	if (missing)
-		log_warn("Warning: %s was missing; rebuilt from its PAR2 recovery files",
+		log_warn(
+		    "Warning: %s was missing; rebuilt from its PAR2 recovery files",
 		    name);
 	rc = copy_out(dir, name, fd, err);
 out:
@@ -790,7 +795,7 @@ par2_open(struct backend **bep, const struct url *u,
 	/* what the inner backend promises holds for the objects; its
 	 * objects can no longer be read in place (they are checked) */
 	pb->base.flags = pb->inner->flags &
-	    (BACKEND_ATOMIC_PUT | BACKEND_FLAKY | BACKEND_HASHES);
+			 (BACKEND_ATOMIC_PUT | BACKEND_FLAKY | BACKEND_HASHES);
 	*bep = &pb->base;
 	return 0;
 fail:
@@ -809,8 +814,7 @@ static const struct backend_option_spec par2_specs[] = {
 	{ NULL, false, NULL },
 };
 
-static const struct backend_option_group par2_options = { "PAR2",
-	par2_specs };
+static const struct backend_option_group par2_options = { "PAR2", par2_specs };
 
 static const char par2_help[] =
     "par2+URL (par2+file:///path, par2+sftp://host/path, ...)\n"
