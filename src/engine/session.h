@@ -22,6 +22,7 @@ struct backend;
 struct dupc_err;
 struct dupc_opts;
 struct manifest;
+struct rlock;
 
 #define PREFETCH_MAX 4
 
@@ -44,6 +45,7 @@ struct expected {
 struct session {
 	const struct dupc_opts *o;
 	struct backend *be;
+	struct rlock *rlock;        /* the lock on the target, when taken */
 	struct backend_options beo; /* o->be, with the expect hook */
 	pthread_mutex_t ex_mu;
 	struct expected ex[EXPECTED_MAX]; /* a ring, newest last */
@@ -69,7 +71,8 @@ struct session {
 /*
  * session_open(s, o, lock, err):
  * Open the backend of o->url and the archive dir (locked when ${lock}),
- * then list both sides and build the collection.
+ * take the lock on the target when ${lock} and o->remote_lock, then list
+ * both sides and build the collection.
  */
 int session_open(struct session *, const struct dupc_opts *, bool,
     struct dupc_err *);
@@ -146,6 +149,16 @@ int session_remote_size(const struct session *, const char *, uint64_t *);
 
 /* session_has_remote(s, name) */
 bool session_has_remote(const struct session *, const char *);
+
+/*
+ * session_record_stored(s, name, size, fd):
+ * Note in the archive dir's record of stored files (format/checksums.h)
+ * that ${name} was stored with ${size} bytes, and its SHA-256 read from
+ * ${fd} (not moved) when the backend reports content hashes and ${fd} is
+ * not -1, so `check` can find it truncated or altered without a
+ * download.  Best effort: a failure is only logged.
+ */
+void session_record_stored(struct session *, const char *, uint64_t, int);
 
 /* session_log_last_full(s): "Last full backup date: ..." */
 void session_log_last_full(const struct session *);

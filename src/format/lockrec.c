@@ -21,6 +21,7 @@ enum key {
 	K_HOST,
 	K_USER,
 	K_COMMAND,
+	K_INSTANCE,
 	K_PID,
 	K_STARTED,
 	K_REFRESHED,
@@ -29,8 +30,8 @@ enum key {
 	K_N,
 };
 
-static const char *const key_names[K_N] = { "host", "user", "command", "pid",
-	"started", "refreshed", "interval", "token" };
+static const char *const key_names[K_N] = { "host", "user", "command",
+	"instance", "pid", "started", "refreshed", "interval", "token" };
 
 /* Copy ${s} to ${out} with control bytes made '?'. */
 static int
@@ -60,7 +61,8 @@ lockrec_format(const struct lockrec *r, struct buf *out)
 	    add_text(out, "host", r->host) < 0 ||
 	    add_text(out, "user", r->user) < 0 ||
 	    buf_addf(out, "pid: %llu\n", (unsigned long long)r->pid) < 0 ||
-	    add_text(out, "command", r->command) < 0)
+	    add_text(out, "command", r->command) < 0 ||
+	    add_text(out, "instance", r->instance[0] ? r->instance : "-") < 0)
 		return -1;
 	return buf_addf(out,
 	    "started: %s\nrefreshed: %s\ninterval: %u\ntoken: %s\n",
@@ -125,10 +127,12 @@ set_value(struct lockrec *r, enum key k, const char *v, size_t n)
 	switch (k) {
 	case K_HOST:
 	case K_USER:
-	case K_COMMAND: {
-		char *dst = k == K_HOST ? r->host
-			    : k == K_USER ? r->user
-					  : r->command;
+	case K_COMMAND:
+	case K_INSTANCE: {
+		char *dst = k == K_HOST      ? r->host
+			    : k == K_USER    ? r->user
+			    : k == K_COMMAND ? r->command
+					     : r->instance;
 
 		if (!text_ok(v, n))
 			return false;

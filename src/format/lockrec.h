@@ -12,11 +12,15 @@
  *   user: root
  *   pid: 4242
  *   command: backup
+ *   instance: 6a1f...-...-... pid:[4026531836]
  *   started: 20240101T020000Z
  *   refreshed: 20240101T021500Z
  *   interval: 60
  *   token: 3f0a...(32 hex digits)
  *
+ * "instance" tells which running system the pid belongs to (the kernel's
+ * boot id and the pid namespace, or "-" when unknown), so a run on the
+ * same one can tell that the holder's process is gone.
  * The record comes from the target, written by any run of any version,
  * so parsing is strict and bounded: unknown keys are passed over (a later
  * version may add some), known keys must appear once with a valid value.
@@ -36,6 +40,7 @@ struct lockrec {
 	char host[LOCKREC_TEXT_MAX];
 	char user[LOCKREC_TEXT_MAX];
 	char command[LOCKREC_TEXT_MAX];
+	char instance[LOCKREC_TEXT_MAX]; /* "-": unknown */
 	uint64_t pid;
 	int64_t started;   /* seconds since the epoch */
 	int64_t refreshed; /* likewise */

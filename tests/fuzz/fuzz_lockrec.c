@@ -46,6 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(strcmp(r.host, back.host) == 0);
 	FUZZ_ASSERT(strcmp(r.user, back.user) == 0);
 	FUZZ_ASSERT(strcmp(r.command, back.command) == 0);
+	FUZZ_ASSERT(strcmp(r.instance, back.instance) == 0);
 	FUZZ_ASSERT(strcmp(r.token, back.token) == 0);
 	FUZZ_ASSERT(r.pid == back.pid && r.interval == back.interval);
 	FUZZ_ASSERT(r.started == back.started && r.refreshed == back.refreshed);

@@ -313,7 +313,8 @@ def seeds_filelist(v):
 # --- lock records ----------------------------------------------------------
 
 LOCK = (b"dupc lock 1\nhost: backup1.example.org\nuser: root\npid: 4242\n"
-        b"command: backup\nstarted: 20240101T020000Z\n"
+        b"command: backup\ninstance: 0f1e-2d3c pid:[4026531836]\n"
+        b"started: 20240101T020000Z\n"
         b"refreshed: 20240101T021500Z\ninterval: 60\n"
         b"token: 0123456789abcdef0123456789abcdef\n")
 

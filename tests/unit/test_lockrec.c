@@ -15,7 +15,8 @@
 
 #define GOOD                                                              \
 	"dupc lock 1\nhost: backup1.example.org\nuser: root\npid: 4242\n" \
-	"command: backup\nstarted: 20240101T020000Z\n"                    \
+	"command: backup\ninstance: 0f1e-2d3c pid:[4026531836]\n"         \
+	"started: 20240101T020000Z\n"                                     \
 	"refreshed: 20240101T021500Z\ninterval: 60\n"                     \
 	"token: 0123456789abcdef0123456789abcdef\n"
 
@@ -26,6 +27,8 @@ sample(struct lockrec *r)
 	snprintf(r->host, sizeof(r->host), "backup1.example.org");
 	snprintf(r->user, sizeof(r->user), "root");
 	snprintf(r->command, sizeof(r->command), "backup");
+	snprintf(r->instance, sizeof(r->instance),
+	    "0f1e-2d3c pid:[4026531836]");
 	r->pid = 4242;
 	r->started = 1704074400;   /* 20240101T020000Z */
 	r->refreshed = 1704075300; /* 20240101T021500Z */
@@ -117,6 +120,8 @@ test_parse_bad(void **state)
 		{ "dupc lock 1\n", "dupc lock 2\n", "version 1" },
 		{ "dupc lock 1\n", "", "version 1" },
 		{ "pid: 4242\n", "", "no 'pid' line" },
+		{ "instance: 0f1e-2d3c pid:[4026531836]\n", "",
+		    "no 'instance' line" },
 		{ "pid: 4242\n", "pid: 4242\npid: 1\n", "given twice" },
 		{ "pid: 4242", "pid: 0", "not valid" },
 		{ "pid: 4242", "pid: -1", "not valid" },
