@@ -106,9 +106,9 @@ same_set(const struct item *it, const struct name_info *ni)
 {
 	if (it->type != ni->type)
 		return false;
-	return it->type == NAME_FULL ? it->time == ni->time
-				     : it->start == ni->start &&
-					   it->end == ni->end;
+	return it->type == NAME_FULL
+		   ? it->time == ni->time
+		   : it->start == ni->start && it->end == ni->end;
 }
 
 static int
@@ -149,7 +149,8 @@ gather(struct check *ck, struct dupc_err *err)
 		const struct cset *set = s->col.sets[i];
 
 		if (set->partial) {
-			log_notice("The backup set of %s was interrupted; the next backup resumes it",
+			log_notice(
+			    "The backup set of %s was interrupted; the next backup resumes it",
 			    dtime_pretty(cset_time(set), when));
 			continue;
 		}
@@ -163,17 +164,19 @@ gather(struct check *ck, struct dupc_err *err)
 		it->remote = set;
 	}
 	for (i = 0; i < s->nlocal; i++) {
-		if (!names_parse(s->local[i], &s->o->pfx, &ni) || !ni.manifest ||
-		    ni.partial)
+		if (!names_parse(s->local[i], &s->o->pfx, &ni) ||
+		    !ni.manifest || ni.partial)
 			continue;
-		for (k = 0; k < ck->nitems && !same_set(&ck->items[k], &ni); k++)
+		for (k = 0; k < ck->nitems && !same_set(&ck->items[k], &ni);
+		     k++)
 			;
 		if (k < ck->nitems) {
 			ck->items[k].local = s->local[i];
 			continue;
 		}
 		/* nothing of it left on the target: removed, not damaged */
-		log_info("%s is in the archive dir, but its set is no longer on the target",
+		log_info(
+		    "%s is in the archive dir, but its set is no longer on the target",
 		    s->local[i]);
 	}
 	qsort(ck->items, ck->nitems, sizeof(*ck->items), cmp_item);
@@ -218,13 +221,18 @@ broken_sets(const struct check *ck, size_t i, struct buf *b)
 	char when[DTIME_STR_MAX];
 
 	for (k = i; k < ck->nitems; k++)
-		if (k == i || (at->chain >= 0 && ck->items[k].chain == at->chain))
+		if (k == i ||
+		    (at->chain >= 0 && ck->items[k].chain == at->chain))
 			n++;
 	buf_addstr(b, n == 1 ? "the backup of " : "the backups of ");
 	for (k = i; k < ck->nitems && shown < BROKEN_SHOWN; k++) {
-		if (k != i && (at->chain < 0 || ck->items[k].chain != at->chain))
+		if (k != i &&
+		    (at->chain < 0 || ck->items[k].chain != at->chain))
 			continue;
-		buf_addf(b, "%s%s", shown == 0 ? "" : shown + 1 == n ? " and " : ", ",
+		buf_addf(b, "%s%s",
+		    shown == 0       ? ""
+		    : shown + 1 == n ? " and "
+				     : ", ",
 		    dtime_pretty(item_time(&ck->items[k]), when));
 		shown++;
 	}
@@ -257,9 +265,9 @@ find_rec(const struct check *ck, const char *name)
 {
 	struct rec key = { name, 0, "", false };
 
-	return ck->nrecs == 0 ? NULL
-			      : bsearch(&key, ck->recs, ck->nrecs,
-				    sizeof(key), cmp_rec);
+	return ck->nrecs == 0
+		   ? NULL
+		   : bsearch(&key, ck->recs, ck->nrecs, sizeof(key), cmp_rec);
 }
 
 /* A line of the record: kept when it names a listed file. */
@@ -343,9 +351,9 @@ check_signature(struct check *ck, size_t i)
 		if (!names_parse(s->remote[k], &s->o->pfx, &ni) ||
 		    ni.type != (it->type == NAME_FULL ? NAME_FULL_SIG
 						      : NAME_NEW_SIG) ||
-		    (it->type == NAME_FULL ? ni.time != it->time
-					   : ni.start != it->start ||
-						 ni.end != it->end))
+		    (it->type == NAME_FULL
+			    ? ni.time != it->time
+			    : ni.start != it->start || ni.end != it->end))
 			continue;
 		check_size(ck, i, s->remote[k]);
 		return;
@@ -410,9 +418,10 @@ set_manifest(struct check *ck, size_t i, struct manifest *m,
 	if (it->remote != NULL && it->remote->manifest != NULL &&
 	    names_parse(it->remote->manifest, &ck->s->o->pfx, &ni) &&
 	    !ni.encrypted)
-		return session_manifest_from(ck->s, it->remote,
-		    MANIFEST_REMOTE, m, err);
-	log_warn("The manifest of the backup of %s is encrypted and not in the archive dir: its volumes are checked by name only (run a backup or collection-status with the key to copy it)",
+		return session_manifest_from(ck->s, it->remote, MANIFEST_REMOTE,
+		    m, err);
+	log_warn(
+	    "The manifest of the backup of %s is encrypted and not in the archive dir: its volumes are checked by name only (run a backup or collection-status with the key to copy it)",
 	    dtime_pretty(item_time(it), when));
 	return 1;
 }
@@ -456,7 +465,7 @@ volume_name(const struct check *ck, size_t i, unsigned n, char *out,
 	if (set != NULL &&
 	    names_parse(set->nvols > 0 ? set->vols[0].name : set->manifest,
 		&ck->s->o->pfx, &ni))
-		suffix = ni.encrypted ? SUFFIX_GPG
+		suffix = ni.encrypted                       ? SUFFIX_GPG
 			 : set->nvols > 0 && !ni.compressed ? SUFFIX_NONE
 							    : SUFFIX_GZ;
 	memset(&ni, 0, sizeof(ni));
@@ -484,7 +493,8 @@ check_volumes(struct check *ck, size_t i, const struct manifest *m,
 
 	for (k = 0; k < m->nvols; k++) {
 		const char *name =
-		    set != NULL ? cset_find_volume(set, m->vols[k].number) : NULL;
+		    set != NULL ? cset_find_volume(set, m->vols[k].number)
+				: NULL;
 
 		if (name == NULL) {
 			volume_name(ck, i, m->vols[k].number, missing,
@@ -520,7 +530,8 @@ check_set(struct check *ck, size_t i, struct dupc_err *err)
 
 	if (it->remote == NULL || it->remote->manifest == NULL) {
 		if (it->local == NULL) {
-			log_notice("The backup set of %s has no manifest: a backup in progress, or one interrupted elsewhere (cleanup removes it)",
+			log_notice(
+			    "The backup set of %s has no manifest: a backup in progress, or one interrupted elsewhere (cleanup removes it)",
 			    dtime_pretty(item_time(it), when));
 			return 0;
 		}
@@ -681,7 +692,8 @@ read_data(struct check *ck, struct dupc_err *err)
 			rc = err_set(err, E_GENERIC, "interrupted");
 			break;
 		}
-		log_info("Checking %s (%zu of %zu)", ck->vols[k].name, ++done, n);
+		log_info("Checking %s (%zu of %zu)", ck->vols[k].name, ++done,
+		    n);
 		rc = verify_volume(ck, &ck->vols[k], err);
 	}
 	free(pick);
@@ -699,14 +711,17 @@ static void
 summary(const struct check *ck, const struct dupc_opts *o)
 {
 	if (ck->unread > 0)
-		log_warn("%llu volumes have a hash other than SHA-1 in their manifest and were not read",
+		log_warn(
+		    "%llu volumes have a hash other than SHA-1 in their manifest and were not read",
 		    (unsigned long long)ck->unread);
 	if (ck->problems == 0 && wants_data(o))
-		log_notice("No errors were found: %llu files of %zu backup sets are on the target, %llu volumes read and intact",
+		log_notice(
+		    "No errors were found: %llu files of %zu backup sets are on the target, %llu volumes read and intact",
 		    (unsigned long long)ck->files, ck->nitems,
 		    (unsigned long long)ck->read);
 	else if (ck->problems == 0)
-		log_notice("No errors were found: %llu files of %zu backup sets are on the target",
+		log_notice(
+		    "No errors were found: %llu files of %zu backup sets are on the target",
 		    (unsigned long long)ck->files, ck->nitems);
 	else
 		log_notice("Found %llu missing or damaged files",

@@ -68,8 +68,8 @@ make_token(char *out)
 		unsigned long long x = (unsigned long long)time(NULL) << 20 ^
 				       (unsigned long long)getpid();
 
-		for (i = 0; i < sizeof(b); i++, x = x * 6364136223846793005ULL +
-							1442695040888963407ULL)
+		for (i = 0; i < sizeof(b); i++,
+		    x = x * 6364136223846793005ULL + 1442695040888963407ULL)
 			b[i] = (unsigned char)(x >> 56);
 	}
 	for (i = 0; i < sizeof(b); i++)
@@ -263,16 +263,20 @@ break_or_refuse(struct rlock *l, int found, const struct lockrec *r,
 		    "the target holds a %s that is not a dupc lock (%s); if no other run is using the target, run again with --break-lock",
 		    l->name, why);
 	if (found == UNREADABLE)
-		log_warn("Warning: removing %s, which is not a lock record (%s), as --break-lock asks",
+		log_warn(
+		    "Warning: removing %s, which is not a lock record (%s), as --break-lock asks",
 		    l->name, why);
 	else if (*force)
-		log_warn("Warning: breaking the lock of %s as --break-lock asks",
+		log_warn(
+		    "Warning: breaking the lock of %s as --break-lock asks",
 		    lockrec_holder(r, holder, sizeof(holder)));
 	else if (gone)
-		log_warn("Warning: breaking the lock of %s: that process is gone",
+		log_warn(
+		    "Warning: breaking the lock of %s: that process is gone",
 		    lockrec_holder(r, holder, sizeof(holder)));
 	else
-		log_warn("Warning: breaking the stale lock of %s: not refreshed for %lld s",
+		log_warn(
+		    "Warning: breaking the stale lock of %s: not refreshed for %lld s",
 		    lockrec_holder(r, holder, sizeof(holder)),
 		    (long long)(now - r->refreshed));
 	/* once: a lock that appears after this is a live run's */
@@ -338,8 +342,8 @@ take(struct rlock *l, const struct rlock_opts *o, struct dupc_err *err)
 		if (rc != ABSENT &&
 		    break_or_refuse(l, rc, &r, why, &force, err) < 0)
 			return -1;
-		rc = create(l, &atomic, o->settle > 0 ? o->settle : RLOCK_SETTLE,
-		    err);
+		rc = create(l, &atomic,
+		    o->settle > 0 ? o->settle : RLOCK_SETTLE, err);
 		if (rc <= 0)
 			return rc;
 		if (interrupted())
@@ -499,7 +503,8 @@ remove_ours(struct rlock *l)
 		log_info("Removed the lock on the target (%s)", l->name);
 		return;
 	}
-	log_warn("Warning: cannot remove the lock on the target (%s): %s; other runs will break it when it goes stale",
+	log_warn(
+	    "Warning: cannot remove the lock on the target (%s): %s; other runs will break it when it goes stale",
 	    l->name, e.msg);
 }
 

@@ -31,7 +31,8 @@ hex_ok(const char *p, size_t n)
 	if (n != 64)
 		return false;
 	for (i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+		if (!((p[i] >= '0' && p[i] <= '9') ||
+			(p[i] >= 'a' && p[i] <= 'f')))
 			return false;
 	return true;
 }

@@ -26,7 +26,7 @@ struct buf;
 
 struct checksum_line {
 	uint64_t size;
-	char sha256[65]; /* "" when not known */
+	char sha256[65];  /* "" when not known */
 	const char *name; /* into the parsed text (not NUL-terminated) */
 	size_t name_len;
 };

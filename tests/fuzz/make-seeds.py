@@ -333,10 +333,24 @@ def seeds_lockrec(v):
     put("lockrec", "empty", b"")
 
 
+# --- record of stored files ------------------------------------------------
+
+def seeds_checksums(v):
+    h = b"0123456789abcdef" * 4
+    put("checksums", "good", b"992575 - duplicity-full.20240101T000000Z.vol1"
+        b".difftar.gpg\n367 " + h + b" duplicity-full.20240101T000000Z"
+        b".manifest.gpg\n")
+    put("checksums", "torn", b"12 - a\n34 " + h[:20])
+    put("checksums", "bad", b"x - a\n12 - a/b\n12 " + h.upper() +
+        b" c\n007 - zeros\n12 -  two-spaces\n")
+    put("checksums", "long", b"1 - " + b"n" * 300 + b"\n")
+
+
 def main():
     v = vectors_dir()
     for fn in (seeds_volname, seeds_manifest, seeds_tarentry, seeds_patch,
-               seeds_mf_json, seeds_filelist, seeds_lockrec):
+               seeds_mf_json, seeds_filelist, seeds_lockrec,
+               seeds_checksums):
         fn(v)
 
 

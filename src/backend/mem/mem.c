@@ -34,6 +34,7 @@ struct mem_store {
 	unsigned calls[5];
 	uint64_t truncate_next;
 	int truncate_armed;
+	enum mem_put_new put_new;
 	struct mem_store *next;
 };
 
@@ -95,6 +96,15 @@ mem_backend_truncate_next_put(const char *store, uint64_t n)
 		s->truncate_next = n;
 		s->truncate_armed = 1;
 	}
+}
+
+void
+mem_backend_put_new(const char *store, enum mem_put_new mode)
+{
+	struct mem_store *s = store_get(store, 1);
+
+	if (s != NULL)
+		s->put_new = mode;
 }
 
 void
@@ -178,6 +188,12 @@ mem_open(struct backend **bep, const struct url *u,
 
 		mb->store[n] = '/';
 		memcpy(mb->store + n + 1, u->path, strlen(u->path) + 1);
+	}
+	{
+		struct mem_store *s = store_get(mb->store, 0);
+
+		if (s == NULL || s->put_new != MEM_PUT_NEW_ABSENT)
+			mb->base.flags |= BACKEND_PUT_NEW;
 	}
 	*bep = &mb->base;
 	return 0;
@@ -284,7 +300,12 @@ static int
 mem_put_new(struct backend *be, const char *name, struct source *src,
     uint64_t size, struct dupc_err *err)
 {
+	struct mem_store *s = store_get(((struct mem_backend *)be)->store, 0);
+
 	(void)size;
+	if (s != NULL && s->put_new == MEM_PUT_NEW_UNSUPPORTED)
+		return err_set(err, E_NOT_IMPLEMENTED,
+		    "the store cannot create conditionally");
 	return store(be, name, src, true, err);
 }
 
@@ -358,7 +379,7 @@ static const char *const mem_schemes[] = { "mem", NULL };
 /* No example: a test scheme, left out of help and listings. */
 const struct backend_ops mem_backend_ops = {
 	.schemes = mem_schemes,
-	.flags = BACKEND_ATOMIC_PUT | BACKEND_PUT_NEW,
+	.flags = BACKEND_ATOMIC_PUT, /* BACKEND_PUT_NEW: see mem_open */
 	.open = mem_open,
 	.list = mem_list,
 	.put = mem_put,
