@@ -27,18 +27,18 @@ test_round_trip(void **state)
 
 	(void)state;
 	buf_init(&b, 4096);
-	assert_int_equal(
-	    checksums_format_line(&b, "duplicity-full.x.vol1.difftar.gpg",
-		1234, HASH),
+	assert_int_equal(checksums_format_line(&b,
+			     "duplicity-full.x.vol1.difftar.gpg", 1234, HASH),
 	    0);
 	assert_int_equal(checksums_format_line(&b, "a b", 0, NULL), 0);
 	assert_string_equal(buf_str(&b),
 	    "1234 " HASH " duplicity-full.x.vol1.difftar.gpg\n0 - a b\n");
-	assert_int_equal(checksums_parse_line(b.data, strcspn(b.data, "\n"), &l),
-	    0);
+	assert_int_equal(
+	    checksums_parse_line(b.data, strcspn(b.data, "\n"), &l), 0);
 	assert_int_equal(l.size, 1234);
 	assert_string_equal(l.sha256, HASH);
-	assert_int_equal(l.name_len, strlen("duplicity-full.x.vol1.difftar.gpg"));
+	assert_int_equal(l.name_len,
+	    strlen("duplicity-full.x.vol1.difftar.gpg"));
 	assert_memory_equal(l.name, "duplicity-full.x.vol1.difftar.gpg",
 	    l.name_len);
 	assert_int_equal(checksums_parse_line("0 - a b", 7, &l), 0);

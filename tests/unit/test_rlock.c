@@ -321,8 +321,8 @@ test_without_put_new(void **state)
 	for (i = 0; i < 2; i++) {
 		struct backend *be = fresh(modes[i]);
 
-		assert_int_equal(
-		    (backend_flags(be) & BACKEND_PUT_NEW) != 0, i == 1);
+		assert_int_equal((backend_flags(be) & BACKEND_PUT_NEW) != 0,
+		    i == 1);
 		err_clear(&err);
 		assert_int_equal(rlock_take(&l, be, &o, &err), 0);
 		assert_int_equal(rlock_take(&m, be, &o, &err), -1);
