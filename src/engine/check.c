@@ -625,7 +625,11 @@ read_volume(struct check *ck, const struct vol *v, struct dupc_err *err)
 	fd = session_download(ck->s, v->name, err);
 	if (fd < 0)
 		return -1;
-	rc = digest_fd(fd, sha1, sha256, &size);
+	/* the SHA-256 is worth recording only where the backend reports
+	 * one to compare it with later */
+	sha256[0] = '\0';
+	rc = digest_fd(fd, sha1,
+	    backend_flags(ck->s->be) & BACKEND_HASHES ? sha256 : NULL, &size);
 	close(fd);
 	if (rc < 0)
 		return err_errno(err, E_GENERIC, "reading %s", v->name);

@@ -21,7 +21,7 @@
 
 struct buf;
 
-#define CHECKSUMS_FILE "dupc-checksums"
+#define CHECKSUMS_FILE ".dupc-checksums"
 #define CHECKSUMS_LINE_MAX 400 /* longest valid line, newline included */
 
 struct checksum_line {

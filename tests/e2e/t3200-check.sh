@@ -96,7 +96,7 @@ test_expect_success 'a truncated volume: found by its recorded size, or by readi
 	check_at cut && test $rc -eq 1 &&
 	grep -q "^$FULL.vol3.difftar.gpg: 400000 bytes, stored with [0-9]*; it breaks the backups of $P1 and $P2$" cut.out &&
 	found_in_every_mode cut "$FULL.vol3.difftar.gpg: 400000 bytes, stored with" &&
-	rm c-cut/*/dupc-checksums &&
+	rm c-cut/*/.dupc-checksums &&
 	check_at cut && test $rc -eq 0 &&
 	found_in_every_mode cut "$FULL.vol3.difftar.gpg: its SHA-1 differs from the manifest'"'"'s (damaged); it breaks the backups of $P1 and $P2"
 '
@@ -148,7 +148,7 @@ test_expect_success MFEMU 'mf://: every volume checked by its hash there, none d
 	start_mfemu --account "u@example.com:pw" --log "$TRASH/mf.log" &&
 	mf_env "$DUPC" full --no-encryption --volsize 1 --current-time $T1 \
 		--archive-dir "$TRASH/mfc" src "$URL" >/dev/null &&
-	grep -c " [0-9a-f]\{64\} $FULL.vol" mfc/*/dupc-checksums >n &&
+	grep -c " [0-9a-f]\{64\} $FULL.vol" mfc/*/.dupc-checksums >n &&
 	echo 4 >four && test_cmp four n &&
 	mark=$(wc -l <mf.log) &&
 	mf_env "$DUPC" check --read-data --archive-dir "$TRASH/mfc" "$URL" >mf.out &&
@@ -179,7 +179,7 @@ test_expect_success MFEMU 'mf://: a volume altered there is found without a down
 		--archive-dir "$TRASH/mfc" "$URL" >mf2.out 2>&1 &&
 	grep -qxF "$FULL.vol2.difftar.gz: its content hash on the target differs from the one recorded when it was stored; it breaks the backup of $P1" mf2.out &&
 	test "$(downloads_since $mark)" = 0 &&
-	rm mfc/*/dupc-checksums &&
+	rm mfc/*/.dupc-checksums &&
 	test_expect_code 1 mf_env "$DUPC" check --read-data \
 		--archive-dir "$TRASH/mfc" "$URL" >mf3.out 2>&1 &&
 	grep -qxF "$FULL.vol2.difftar.gz: its SHA-1 differs from the manifest'"'"'s (damaged); it breaks the backup of $P1" mf3.out &&
