@@ -47,9 +47,10 @@ struct rlock;
 /*
  * rlock_take(lp, be, o, err):
  * Take the target's lock through ${be} (borrowed: it must outlive the
- * lock) and start refreshing it.  E_USER_ERROR with one line naming the
- * holder and how to break the lock when another run holds it; a backend
- * error when the target cannot be read or written.
+ * lock) and start refreshing it; ${be} is best a backend of its own, as
+ * a refresh must not wait behind a long upload.  E_USER_ERROR with one line
+ * naming the holder and how to break the lock when another run holds it; a
+ * backend error when the target cannot be read or written.
  */
 int rlock_take(struct rlock **, struct backend *, const struct rlock_opts *,
     struct dupc_err *);

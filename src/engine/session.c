@@ -166,20 +166,27 @@ expect_cb(void *arg, const char *name, char *sha1, uint64_t *size)
 	return rc;
 }
 
-/* The lock on the target, named after the --file-prefix. */
+/*
+ * The lock on the target, named after the --file-prefix.  It has a
+ * backend of its own: on a backend whose calls run one at a time, a
+ * refresh would otherwise wait for a volume's whole upload, and a slow
+ * line could let the lock go stale under a live run.
+ */
 static int
 take_remote_lock(struct session *s, struct dupc_err *err)
 {
 	const struct dupc_opts *o = s->o;
 	struct rlock_opts ro;
 
+	if (backend_open(o->url, &o->be, &s->lock_be, err) < 0)
+		return -1;
 	memset(&ro, 0, sizeof(ro));
 	ro.prefix = o->pfx.all;
 	ro.host = o->hostname;
 	ro.command = o->command;
 	ro.timeout = o->lock_timeout;
 	ro.break_lock = o->break_lock;
-	return rlock_take(&s->rlock, s->be, &ro, err);
+	return rlock_take(&s->rlock, s->lock_be, &ro, err);
 }
 
 int
@@ -224,6 +231,8 @@ session_close(struct session *s)
 	free_lists(s);
 	rlock_release(s->rlock);
 	s->rlock = NULL;
+	backend_close(s->lock_be);
+	s->lock_be = NULL;
 	backend_close(s->be);
 	s->be = NULL;
 	cache_close(&s->cache);

@@ -46,6 +46,7 @@ struct session {
 	const struct dupc_opts *o;
 	struct backend *be;
 	struct rlock *rlock;        /* the lock on the target, when taken */
+	struct backend *lock_be;    /* the lock's own connection */
 	struct backend_options beo; /* o->be, with the expect hook */
 	pthread_mutex_t ex_mu;
 	struct expected ex[EXPECTED_MAX]; /* a ring, newest last */
