@@ -104,6 +104,20 @@ class Output:
         for item in items:
             self._item(item)
 
+    def room(self):
+        """How many bytes the reader may take now: CHUNK for an inline
+        output; for a delayed one, what is left of the window, waiting
+        until some is.  Raises Aborted."""
+        if self.q is None:
+            return CHUNK
+        c = self.conn
+        with c.cond:
+            while self.qbytes >= self.window and not c.aborted:
+                c.cond.wait()
+            if c.aborted:
+                raise Aborted()
+            return min(CHUNK, self.window - self.qbytes)
+
     def mark(self, fn):
         """Run ${fn}() after every byte put so far has been sent."""
         self._item(fn)
@@ -122,8 +136,6 @@ class Output:
         n = len(item) if isinstance(item, bytes) else 0
         c = self.conn
         with c.cond:
-            while self.qbytes >= self.window and not c.aborted:
-                c.cond.wait()
             if c.aborted:
                 raise Aborted()
             self.q.append((time.monotonic() + self.delay, item))
@@ -244,17 +256,18 @@ class Output:
 class Source:
     """A buffered reader of ${sock} for the HTTP framer."""
 
-    def __init__(self, conn, sock, who):
+    def __init__(self, conn, sock, who, out):
         self.conn = conn
         self.sock = sock
         self.who = who
+        self.out = out
         self.buf = bytearray()
 
     def _recv(self, n):
         c = self.conn
         while True:
             try:
-                return self.sock.recv(n)
+                return self.sock.recv(min(n, self.out.room()))
             except BlockingIOError:
                 c.wait_fd(self.sock, select.POLLIN)
             except OSError as e:
@@ -269,11 +282,24 @@ class Source:
         self.buf += b
         return True
 
-    def until(self, sep, limit):
+    def head(self, request):
+        """The next request (or response) head, None at EOF before it.
+        Raises BadHttp, the bytes left in the buffer, as soon as they
+        cannot start an HTTP/1.x head, so that another protocol (one that
+        waits for the other side, as SSH does) goes through raw."""
+        return self.until(b"\r\n\r\n", HEAD_LIMIT, _REQUEST_START if request else _RESPONSE_START)
+
+    def unread(self, data):
+        self.buf[0:0] = data
+
+    def until(self, sep, limit, check=None):
         """Bytes up to and including ${sep}; None at EOF before any byte.
-        Raises BadHttp past ${limit} or at EOF inside the item."""
+        Raises BadHttp past ${limit}, at EOF inside the item, or when
+        ${check}(buffer) says the bytes are not what is expected."""
         start = 0
         while True:
+            if check is not None and self.buf and not check(self.buf):
+                raise BadHttp("not HTTP/1.x")
             i = self.buf.find(sep, start)
             if i >= 0:
                 out = bytes(self.buf[:i + len(sep)])
@@ -302,6 +328,21 @@ class Source:
         out = bytes(self.buf)
         self.buf = bytearray()
         return out
+
+
+def _REQUEST_START(buf):
+    """Could ${buf} start a request line ("METHOD SP ...")?"""
+    head = bytes(buf[:24])
+    sp = head.find(b" ")
+    method = head if sp < 0 else head[:sp]
+    if sp == 0 or (sp < 0 and len(head) >= 24):
+        return False
+    return all(65 <= c <= 90 or c in b"-_" for c in method)
+
+
+def _RESPONSE_START(buf):
+    n = min(len(buf), 5)
+    return bytes(buf[:n]) == b"HTTP/"[:n]
 
 
 class Cut:
@@ -640,7 +681,7 @@ class Conn:
         copies = out.copies
         while True:
             try:
-                n = sock.recv_into(buf)
+                n = sock.recv_into(buf, out.room())
             except BlockingIOError:
                 self.wait_fd(sock, select.POLLIN)
                 continue
@@ -655,16 +696,19 @@ class Conn:
 
     # ----------------------------------------------------------------- HTTP
     def _http_up(self):
-        src = Source(self, self.client, "client")
+        src = Source(self, self.client, "client", self.up)
         while True:
+            head = None
             try:
-                head = src.until(b"\r\n\r\n", HEAD_LIMIT)
+                head = src.head(True)
                 if head is None:
                     self.up.eof()
                     return
                 first, headers = parse_head(head, True)
                 kind, length = body_framing(headers)
             except BadHttp as e:
+                if head is not None:
+                    src.unread(head)
                 self._unframed("up", src, e)
                 return
             if not self._http_request(src, head, first, headers, kind, length):
@@ -736,18 +780,21 @@ class Conn:
         return True
 
     def _http_down(self):
-        src = Source(self, self.server, "target")
+        src = Source(self, self.server, "target", self.down)
         while True:
+            head = None
             try:
-                head = src.until(b"\r\n\r\n", HEAD_LIMIT)
+                head = src.head(False)
                 if head is None:
                     self.down.eof()
                     return
                 first, headers = parse_head(head, False)
-                status = int(first[1]) if first[1].isdigit() else None
-                if status is None:
+                if not (len(first[1]) == 3 and first[1].isdigit()):
                     raise BadHttp("bad status")
+                status = int(first[1])
             except BadHttp as e:
+                if head is not None:
+                    src.unread(head)
                 self._unframed("down", src, e)
                 return
             if not self._http_response(src, head, status, headers):

@@ -255,8 +255,13 @@ def rules_from_json(data):
 
 
 class Bucket:
-    """A token bucket without burst: a slice of n bytes may start when the
-    previous one would have finished at ${rate} bytes per second."""
+    """A token bucket: a slice of n bytes may start when the previous one
+    would have finished at ${rate} bytes per second.  Up to SLACK seconds
+    of sending time may be made up, so that a sender that slept too long
+    (a loaded machine) catches up and the average holds; that is also the
+    largest burst after an idle time."""
+
+    SLACK = 0.05
 
     def __init__(self, rate):
         self.rate = float(rate)
@@ -267,7 +272,7 @@ class Bucket:
         """Book ${n} bytes; return the seconds to wait before sending them."""
         with self.lock:
             now = time.monotonic()
-            start = max(self.t, now)
+            start = max(self.t, now - self.SLACK)
             self.t = start + n / self.rate
             return start - now
 
