@@ -133,7 +133,8 @@ class Proxy:
             p.register(self.wake_r, select.POLLIN)
             if self.lsock is not None:
                 p.register(self.lsock.fileno(), select.POLLIN)
-            ready = {fd for fd, _ev in p.poll(50)}
+            # a closed listener waits for its refuse window to end: look often
+            ready = {fd for fd, _ev in p.poll(50 if self.lsock is None else 500)}
             if self.wake_r in ready:
                 try:
                     os.read(self.wake_r, 4096)

@@ -28,7 +28,7 @@ import threading
 import time
 import traceback
 
-CHUNK = 1 << 20
+CHUNK = 256 << 10
 HEAD_LIMIT = 64 << 10
 LINE_LIMIT = 8 << 10
 DRAIN_TIMEOUT = 2.0

@@ -255,58 +255,78 @@ class Delay(ProxyTest):
 
 
 class Bandwidth(ProxyTest):
-    def rate(self, times, skip=0):
-        t_first = times[skip][0]
-        t_last = times[-1][0]
-        n = sum(k for _, k in times[skip + 1:])
-        return n / (t_last - t_first)
+    """Each transfer lasts about 2 s.  The cap must never be passed by
+    more than 10%; the rate must come within 10% of it on one of two
+    tries, as a loaded machine can starve the proxy for a moment."""
+
+    @staticmethod
+    def rate(times):
+        n = sum(k for _, k in times[1:])
+        return n / (times[-1][0] - times[0][0])
+
+    def assert_cap(self, measure, cap):
+        rates = []
+        for _ in range(2):
+            r = measure()
+            rates.append(r)
+            self.assertLess(r, cap * 1.10, rates)
+            if r > cap * 0.90:
+                return
+        self.fail("rates %s stay more than 10%% under the cap %d" % (rates, cap))
 
     def test_cap_up_per_connection(self):
         srv = self.tcp(sink)
         p = self.proxy(srv, faults=[{"match": {"direction": "up"}, "action": "bandwidth",
                                      "rate": 400000}])
-        c = self.connect(p)
-        send_all(c, 900000)
-        c.shutdown(socket.SHUT_WR)
-        rec = srv.conn(0, timeout=20)
-        self.assertEqual(rec["bytes"], 900000)
-        r = self.rate(rec["times"])
-        self.assertLess(abs(r - 400000) / 400000, 0.10, r)
+
+        def measure():
+            first = len(srv.conns)
+            c = self.connect(p)
+            send_all(c, 900000)
+            c.shutdown(socket.SHUT_WR)
+            rec = srv.conn(first, timeout=20)
+            self.assertEqual(rec["bytes"], 900000)
+            return self.rate(rec["times"])
+        self.assert_cap(measure, 400000)
 
     def test_cap_down(self):
         srv = self.tcp(source(600000))
         p = self.proxy(srv, faults=[{"match": {"direction": "down"}, "action": "bandwidth",
                                      "rate": 300000}])
-        c = self.connect(p)
-        times = []
-        total = 0
-        while True:
-            b = c.recv(1 << 16)
-            if not b:
-                break
-            total += len(b)
-            times.append((time.monotonic(), len(b)))
-        self.assertEqual(total, 600000)
-        r = self.rate(times)
-        self.assertLess(abs(r - 300000) / 300000, 0.10, r)
+
+        def measure():
+            c = self.connect(p)
+            times = []
+            total = 0
+            while True:
+                b = c.recv(1 << 16)
+                if not b:
+                    break
+                total += len(b)
+                times.append((time.monotonic(), len(b)))
+            self.assertEqual(total, 600000)
+            return self.rate(times)
+        self.assert_cap(measure, 300000)
 
     def test_shared_cap(self):
         srv = self.tcp(sink)
         p = self.proxy(srv, faults=[{"match": {"direction": "up"}, "action": "bandwidth",
                                      "rate": 500000, "scope": "shared"}])
-        cs = [self.connect(p) for _ in range(2)]
-        ts = [threading.Thread(target=send_all, args=(c, 500000)) for c in cs]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-        for c in cs:
-            c.shutdown(socket.SHUT_WR)
-        recs = [srv.conn(0, timeout=20), srv.conn(1, timeout=20)]
-        times = sorted(recs[0]["times"] + recs[1]["times"])
-        self.assertEqual(sum(r["bytes"] for r in recs), 1000000)
-        r = self.rate(times)
-        self.assertLess(abs(r - 500000) / 500000, 0.10, r)
+
+        def measure():
+            first = len(srv.conns)
+            cs = [self.connect(p) for _ in range(2)]
+            ts = [threading.Thread(target=send_all, args=(c, 500000)) for c in cs]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            for c in cs:
+                c.shutdown(socket.SHUT_WR)
+            recs = [srv.conn(first, timeout=20), srv.conn(first + 1, timeout=20)]
+            self.assertEqual(sum(r["bytes"] for r in recs), 1000000)
+            return self.rate(sorted(recs[0]["times"] + recs[1]["times"]))
+        self.assert_cap(measure, 500000)
 
 
 class Refuse(ProxyTest):
