@@ -9,6 +9,7 @@ The first line on stdout is "faultproxy listening on HOST:PORT", then, with
 for the rule format, the log and the control endpoint."""
 
 import argparse
+import ipaddress
 import json
 import os
 import select
@@ -220,6 +221,16 @@ class Proxy:
             return dict(self.counters)
 
 
+def _is_loopback(host):
+    try:
+        a = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
+        a = a.ipv4_mapped
+    return a.is_loopback
+
+
 class ControlHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "faultproxy/1.0"
@@ -238,7 +249,7 @@ class ControlHandler(BaseHTTPRequestHandler):
 
     def _route(self):
         u = urllib.parse.urlsplit(self.path)
-        if self.client_address[0] not in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
+        if not _is_loopback(self.client_address[0]):
             self._answer(403, {"error": "the control endpoint is for loopback clients only"})
             return None, None
         if u.path not in ("/_faultproxy/faults", "/_faultproxy/counters"):

@@ -1,7 +1,9 @@
 """The control endpoint, the event log and the rule format."""
 
 import http.client
+import ipaddress
 import json
+import socket
 import unittest
 
 from faultproxy_rules import RuleError, normalize_rule, parse_rules
@@ -30,6 +32,7 @@ class Control(ProxyTest):
         self.assertEqual(exchange(p, b"abcd"), (b"ab", "ECONNRESET"))
         rules = p.rules()
         self.assertEqual((rules[0]["hits"], rules[0]["matched"], rules[0]["remaining"]), (1, 1, 0))
+        self.assertEqual((rules[0]["active"], rules[1]["active"]), (False, True))
         self.assertEqual((rules[1]["hits"], rules[1]["matched"]), (1, 1))
         self.assertEqual(p.control("DELETE", "faults"), (200, {"deleted": 2}))
         self.assertEqual(p.rules(), [])
@@ -142,7 +145,39 @@ class Format(unittest.TestCase):
         self.assertEqual(normalize_rule({"action": "reset", "params": {"bytes": 9}})["params"]["bytes"], 9)
 
 
+def non_loopback_address():
+    """An address of this host that is not loopback, or None."""
+    for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            s.connect((probe, 9))
+            addr = s.getsockname()[0]
+        except OSError:
+            continue
+        finally:
+            s.close()
+        if not ipaddress.ip_address(addr).is_loopback:
+            return addr
+    return None
+
+
 class ControlMethods(ProxyTest):
+    def test_loopback_clients_only(self):
+        addr = non_loopback_address()
+        if addr is None:
+            self.skipTest("this host has no address but loopback")
+        srv = self.tcp(echo)
+        any_addr = "[::]:0" if ":" in addr else "0.0.0.0:0"
+        p = self.proxy(srv, control=False, args=["--control", any_addr])
+        p.control_port = int(p._readline(15).rsplit(":", 1)[1])
+        c = http.client.HTTPConnection(addr, p.control_port, timeout=10)
+        c.request("GET", "/_faultproxy/faults")
+        r = c.getresponse()
+        self.assertEqual(r.status, 403)
+        self.assertIn(b"loopback", r.read())
+        c.close()
+        self.assertEqual(p.rules(), [])
+
     def test_unknown_method(self):
         srv = self.tcp(echo)
         p = self.proxy(srv)

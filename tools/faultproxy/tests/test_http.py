@@ -175,6 +175,22 @@ class Respond(ProxyTest):
         self.assertEqual(read_all(s), (b"", None))
         self.assertEqual(srv.seen, [])
 
+    def test_request_asking_to_close(self):
+        srv = self.httpd()
+        p = self.proxy(srv, faults=[{"action": "respond", "status": 500, "times": "forever"}])
+        for req in (b"GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    b"GET /x HTTP/1.0\r\n\r\n"):
+            s = self.connect(p)
+            s.sendall(req)
+            st, h, _, rest = read_response(s)
+            self.assertEqual((st, h.get("connection"), rest), (500, "close", b""))
+            self.assertEqual(read_all(s), (b"", None))
+        s = self.connect(p)
+        s.sendall(b"GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /y HTTP/1.1\r\nHost: x\r\n\r\n")
+        st, h, _, rest = read_response(s)
+        self.assertEqual((st, h.get("connection")), (500, None))
+        self.assertEqual(read_response(s, rest)[0], 500)
+
     def test_pipelined_requests_keep_their_order(self):
         srv = self.httpd()
         srv.objects["/a"] = b"A" * 100000
@@ -209,6 +225,14 @@ class Cut(ProxyTest):
             time.sleep(0.02)
         self.assertEqual(srv.seen[0][:2], ("PUT", "/big"))
         self.assertEqual(srv.seen[0][2:], ("reset", 30000))
+
+    def test_cut_past_the_body_comes_before_the_answer(self):
+        srv = self.httpd()
+        p = self.proxy(srv, faults=[{"action": "cut_request", "bytes": 1000000}])
+        s = self.connect(p)
+        s.sendall(b"PUT /small HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789")
+        self.assertEqual(read_all(s), (b"", "ECONNRESET"))
+        self.assertEqual(p.wait_records("fault", 1)[0]["at"], 10)
 
     def test_cut_mid_response_body(self):
         srv = self.httpd()
@@ -247,6 +271,30 @@ class Cut(ProxyTest):
         c.close()
         self.assertEqual(call(c, "GET", "/o")[1], b"o" * 10000)
         self.assertEqual(len(p.records("open")), 2)
+
+
+class Tunnel(ProxyTest):
+    def test_upgrade_turns_the_connection_into_a_tunnel(self):
+        def upgrading(_srv, s, rec):
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                buf += s.recv(4096)
+            s.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: raw\r\nConnection: Upgrade\r\n\r\n")
+            rest = buf.partition(b"\r\n\r\n")[2]
+            if rest:
+                s.sendall(rest)
+            echo(_srv, s, rec)
+        srv = self.tcp(upgrading)
+        p = self.proxy(srv, http=True, faults=[{"action": "respond", "status": 500,
+                                                "times": "forever", "match": {"method": "GET"}}])
+        s = self.connect(p)
+        s.sendall(b"POST /chat HTTP/1.1\r\nHost: x\r\nUpgrade: raw\r\nConnection: Upgrade\r\n\r\n")
+        st, _, _, rest = read_response(s)
+        self.assertEqual((st, rest), (101, b""))
+        for msg in (b"\0\1\2 not http", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"):
+            s.sendall(msg)
+            self.assertEqual(read_all(s, len(msg)), (msg, None))
+        self.assertEqual(p.records("fault"), [])
 
 
 class Hold(ProxyTest):

@@ -4,6 +4,7 @@ import json
 import os
 import py_compile
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,20 @@ class Process(ProxyTest):
         for flag in (b"--listen", b"--target", b"--faults", b"--seed", b"--log", b"--control",
                      b"--http"):
             self.assertIn(flag, p.stdout)
+
+    def test_ipv6(self):
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        srv = self.tcp(echo)
+        p = self.proxy(srv, listen="[::1]:0")
+        self.assertRegex(p.first_line, r"^faultproxy listening on \[::1\]:\d+$")
+        c = socket.create_connection(("::1", p.port), timeout=10)
+        self.addCleanup(c.close)
+        c.sendall(b"six")
+        self.assertEqual(c.recv(3), b"six")
 
     def test_cannot_listen(self):
         srv = self.tcp(echo)
