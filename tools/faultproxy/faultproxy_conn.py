@@ -287,7 +287,23 @@ class Source:
         Raises BadHttp, the bytes left in the buffer, as soon as they
         cannot start an HTTP/1.x head, so that another protocol (one that
         waits for the other side, as SSH does) goes through raw."""
-        return self.until(b"\r\n\r\n", HEAD_LIMIT, _REQUEST_START if request else _RESPONSE_START)
+        if request and not self._skip_empty_lines():
+            return None
+        return self.until(b"\r\n\r\n", HEAD_LIMIT, _request_start if request else _response_start)
+
+    def _skip_empty_lines(self):
+        """Drop the empty lines a client may send before a request line
+        (RFC 9112, 2.2: servers ignore them, and some close on them).
+        False at EOF."""
+        while True:
+            n = 0
+            while n < len(self.buf) and self.buf[n] in b"\r\n":
+                n += 1
+            del self.buf[:n]
+            if self.buf:
+                return True
+            if not self._fill():
+                return False
 
     def unread(self, data):
         self.buf[0:0] = data
@@ -330,7 +346,7 @@ class Source:
         return out
 
 
-def _REQUEST_START(buf):
+def _request_start(buf):
     """Could ${buf} start a request line ("METHOD SP ...")?"""
     head = bytes(buf[:24])
     sp = head.find(b" ")
@@ -340,7 +356,7 @@ def _REQUEST_START(buf):
     return all(65 <= c <= 90 or c in b"-_" for c in method)
 
 
-def _RESPONSE_START(buf):
+def _response_start(buf):
     n = min(len(buf), 5)
     return bytes(buf[:n]) == b"HTTP/"[:n]
 

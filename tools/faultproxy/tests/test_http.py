@@ -191,6 +191,19 @@ class Respond(ProxyTest):
         self.assertEqual((st, h.get("connection")), (500, None))
         self.assertEqual(read_response(s, rest)[0], 500)
 
+    def test_empty_lines_before_a_request(self):
+        srv = self.httpd()
+        p = self.proxy(srv, faults=[{"match": {"path": "/b"}, "action": "respond", "status": 503}])
+        s = self.connect(p)
+        s.sendall(b"PUT /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nA\r\n")
+        self.assertEqual(read_response(s)[0], 200)
+        s.sendall(b"\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(read_response(s)[0], 503)
+        s.sendall(b"\r\n\r\nGET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(read_response(s)[:3:2], (200, b"A"))
+        self.assertEqual([r["path"] for r in p.wait_records("request", 3)], ["/a", "/b", "/a"])
+        self.assertEqual(p.records("unframed"), [])
+
     def test_pipelined_requests_keep_their_order(self):
         srv = self.httpd()
         srv.objects["/a"] = b"A" * 100000
