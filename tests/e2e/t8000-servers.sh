@@ -292,11 +292,25 @@ ns_procs() {
 	return 0
 }
 
+test_expect_success 'own servers: they listen on 127.0.0.1 only' '
+	cat "$own"/*/*.mntns >namespaces &&
+	test_line_count namespaces = 4 &&
+	{ cut -d" " -f1 "$own"/ceph/*.pid && ns_procs namespaces | cut -d" " -f1; } |
+		sort -u >pids &&
+	ss -Hltunp >socks &&
+	while read -r pid; do
+		grep "pid=$pid," socks || :
+	done <pids >ours &&
+	for c in sshd ceph-mon ceph-osd radosgw apache2 vsftpd; do
+		grep -q "((\"$c\"," ours || return 1
+	done &&
+	{ awk "{ print \$5 }" ours | grep -v "^127\.0\.0\.1:" || :; } >bad &&
+	test_line_count bad = 0
+'
+
 test_expect_success 'own servers: stop stops them all, sessions included' '
 	sed -n "s/^DUPC_[A-Z]*_PORT=.\([0-9]*\).$/\1/p" "$own"/*/env >ports &&
 	test_line_count ports = 6 &&
-	cat "$own"/*/*.mntns >namespaces &&
-	test_line_count namespaces = 4 &&
 	(
 		. "$own/sshd/env" &&
 		exec setsid ssh -F /dev/null -p "$DUPC_SSHD_PORT" \
