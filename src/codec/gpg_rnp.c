@@ -353,13 +353,13 @@ keyset_get(const struct gpg_conf *c, struct dupc_err *err)
  */
 struct hide_walk {
 	size_t nvisible;
-	size_t seen;     /* PKESK packets so far */
-	bool done;       /* past the session key packets */
-	uint8_t hdr[6];  /* the header being read */
+	size_t seen;    /* PKESK packets so far */
+	bool done;      /* past the session key packets */
+	uint8_t hdr[6]; /* the header being read */
 	size_t nhdr;
-	uint64_t left;   /* body bytes of the current packet still to come */
-	uint64_t pos;    /* offset in the current body */
-	bool zero;       /* this body's key id is hidden */
+	uint64_t left; /* body bytes of the current packet still to come */
+	uint64_t pos;  /* offset in the current body */
+	bool zero;     /* this body's key id is hidden */
 };
 
 /* Bytes a header needs, 0 if not known yet; its body length in *len. */
@@ -677,8 +677,7 @@ gpg_rnp_new(const struct gpg_conf *c, bool encrypt, struct dupc_err *err)
 		goto err0;
 	}
 	r->conf = c;
-	if (encrypt && !c->symmetric &&
-	    (r->keys = keyset_get(c, err)) == NULL)
+	if (encrypt && !c->symmetric && (r->keys = keyset_get(c, err)) == NULL)
 		goto err1;
 	if (r->keys != NULL)
 		r->hide.nvisible = r->keys->nvisible;
@@ -715,8 +714,8 @@ int
 gpg_rnp_start(struct gpg_rnp *r, struct gpg_job *job, bool encrypt,
     struct dupc_err *err)
 {
-	return gpg_job_start_raw(job, encrypt ? rnp_encrypt_run : rnp_decrypt_run,
-	    r, err);
+	return gpg_job_start_raw(job,
+	    encrypt ? rnp_encrypt_run : rnp_decrypt_run, r, err);
 }
 
 /* --- errors --- */
@@ -724,9 +723,8 @@ gpg_rnp_start(struct gpg_rnp *r, struct gpg_job *job, bool encrypt,
 int
 gpg_rnp_enc_error(const struct gpg_rnp *r, unsigned rc, struct dupc_err *err)
 {
-	return err_set(err, E_GPG_FAILED,
-	    "gpg: encryption failed: RNP %s: %s", r->stage[0] ? r->stage : "?",
-	    rnp_result_to_string(rc));
+	return err_set(err, E_GPG_FAILED, "gpg: encryption failed: RNP %s: %s",
+	    r->stage[0] ? r->stage : "?", rnp_result_to_string(rc));
 }
 
 int

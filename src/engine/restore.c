@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "delta/rsync.h"
+#include "engine/fetchq.h"
 #include "engine/progress.h"
 #include "engine/rtarget.h"
 #include "engine/rwrite.h"
@@ -40,6 +41,7 @@ struct rpass {
 	size_t nsets;
 	struct manifest *mans;
 	struct setreader **rd;
+	struct fetchq *q;
 	struct rtarget *t;
 	unsigned char *io;
 	uint64_t restored;
@@ -347,6 +349,7 @@ rpass_release(struct rpass *rp)
 		if (rp->mans != NULL)
 			manifest_release(&rp->mans[i]);
 	}
+	fetchq_free(rp->q);
 	free(rp->rd);
 	free(rp->mans);
 	free(rp->io);
@@ -369,6 +372,31 @@ count_volumes(const struct rpass *rp)
 	return n;
 }
 
+/*
+ * Queue the volumes of the ${i}th set that the set reader will want: those
+ * that may hold the restored path.  A volume missing from the target is
+ * left out; the set reader reports it when it gets there.
+ */
+static int
+queue_volumes(struct rpass *rp, const struct cset *set, size_t i,
+    struct dupc_err *err)
+{
+	const struct manifest *m = &rp->mans[i];
+	const char *name;
+	size_t v;
+
+	for (v = 0; v < m->nvols; v++) {
+		if (*rp->prefix &&
+		    !manifest_volume_may_contain(&m->vols[v], rp->prefix))
+			continue;
+		name = cset_find_volume(set, m->vols[v].number);
+		if (name != NULL &&
+		    fetchq_add(rp->q, name, i, &m->vols[v], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The sets to read: the chain's full and every inc up to ${t}. */
 static int
 open_sets(struct rpass *rp, const struct chain *ch, int64_t t,
@@ -384,17 +412,21 @@ open_sets(struct rpass *rp, const struct chain *ch, int64_t t,
 	if (rp->mans == NULL || rp->rd == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
 	rp->nsets = n;
+	if ((rp->q = fetchq_new(rp->s, err)) == NULL)
+		return -1;
 	for (i = 0; i < n; i++) {
 		const struct cset *set = i == 0 ? ch->full : ch->incs[i - 1];
 
 		manifest_init(&rp->mans[i]);
-		if (session_manifest(rp->s, set, &rp->mans[i], err) < 0)
+		if (session_manifest(rp->s, set, &rp->mans[i], err) < 0 ||
+		    queue_volumes(rp, set, i, err) < 0)
 			return -1;
-		rp->rd[i] =
-		    setreader_new(rp->s, set, &rp->mans[i], rp->prefix, err);
+		rp->rd[i] = setreader_new(rp->s, rp->q, set, &rp->mans[i],
+		    rp->prefix, err);
 		if (rp->rd[i] == NULL)
 			return -1;
 	}
+	fetchq_start(rp->q);
 	return 0;
 }
 

@@ -22,28 +22,12 @@ struct dupc_err;
 struct dupc_opts;
 struct manifest;
 
-#define PREFETCH_MAX 4
-
-/* A download started ahead of need (restore reads volumes in order). */
-struct prefetch {
-	char *name;
-	int fd;
-	int state; /* 0 queued, 1 running, 2 done, 3 failed */
-	struct dupc_err err;
-};
-
 struct session {
 	const struct dupc_opts *o;
 	struct backend *be;
-	/* downloads ahead of need; the backend is used by one thread at a
-	 * time (be_mu) */
+	/* the backend is used by one thread at a time (be_mu); a restore's
+	 * volumes are fetched on backends of their own (fetchq.c) */
 	pthread_mutex_t be_mu;
-	pthread_mutex_t pf_mu;
-	pthread_cond_t pf_cv;
-	pthread_t pf_tid;
-	bool pf_thread, pf_stop;
-	struct prefetch pf[PREFETCH_MAX];
-	size_t npf;
 	struct cache cache;
 	char **remote;
 	uint64_t *remote_size;
@@ -81,14 +65,6 @@ void session_close(struct session *);
  * (positioned at 0) or -1.
  */
 int session_download(struct session *, const char *, struct dupc_err *);
-
-/*
- * session_prefetch(s, name):
- * Start downloading remote ${name} in the background (a later
- * session_download of it waits for and takes that file).  Best effort:
- * ignored when too many are pending.
- */
-void session_prefetch(struct session *, const char *);
 
 /*
  * session_manifest(s, set, m, err):
