@@ -109,7 +109,8 @@ fetchq_new(struct session *s, struct dupc_err *err)
 	if (tempdir_path() != NULL && statvfs(tempdir_path(), &vfs) == 0) {
 		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize / 2;
 		if (avail < q->budget)
-			q->budget = avail > FQ_BUDGET_MIN ? avail : FQ_BUDGET_MIN;
+			q->budget =
+			    avail > FQ_BUDGET_MIN ? avail : FQ_BUDGET_MIN;
 	}
 	return q;
 }
@@ -158,7 +159,7 @@ need_cmp(const void *a, const void *b)
 	if (x->set != y->set)
 		return x->set < y->set ? -1 : 1;
 	return x->mv->number < y->mv->number ? -1
-	       : x->mv->number > y->mv->number;
+					     : x->mv->number > y->mv->number;
 }
 
 /* --- one volume, on a worker (unlocked) --- */
@@ -394,7 +395,8 @@ fetchq_start(struct fetchq *q)
 		q->nworkers++;
 	}
 	if (q->nworkers > 0)
-		log_debug("fetching %zu volumes with %zu workers, %llu MiB of temporary space",
+		log_debug(
+		    "fetching %zu volumes with %zu workers, %llu MiB of temporary space",
 		    q->n, q->nworkers, (unsigned long long)(q->budget >> 20));
 }
 
