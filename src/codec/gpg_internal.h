@@ -114,7 +114,7 @@ bool gpg_keyid_match(const char *, const char *);
  * count, 0 for end of data), WRITE hands over len bytes at buf (reply with
  * len once they are consumed).  While a request is pending the worker
  * waits, so buf stays valid; only one request is ever pending.  The
- * worker batches gpgme's small calls through two 256 KiB buffers.  The
+ * worker batches gpgme's small calls through two 128 KiB buffers.  The
  * caller's next stage is therefore only touched by the caller's thread,
  * and memory use is those buffers whatever the stream's size.
  */
@@ -183,7 +183,7 @@ struct gpg_job {
 	bool ieof;
 };
 
-#define GPG_JOB_BUF (256u << 10)
+#define GPG_JOB_BUF (128u << 10)
 
 /*
  * gpg_job_start(job, ctx, fn, arg, err):

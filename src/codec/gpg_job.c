@@ -6,7 +6,7 @@
  * post a request and wait; the stream's write or read function serves it
  * with the caller's own buffer or stage.  A request is served only while
  * the stream is being called, so gpg simply waits in between.  The worker
- * gathers gpgme's 4 KiB calls into 256 KiB requests (ibuf, obuf), so the
+ * gathers gpgme's 4 KiB calls into 128 KiB requests (ibuf, obuf), so the
  * two threads meet a few times per MiB rather than hundreds.
  *
  * Stopping early: gpg_job_release() sets abort, which fails the pending
