@@ -29,7 +29,7 @@ home_of() {
 	case $1 in
 	librsync.h) echo delta ;;
 	archive.h|archive_entry.h) echo format ;;
-	zlib.h|libdeflate.h|gpgme.h) echo codec ;;
+	zlib.h|libdeflate.h|gpgme.h|rnp/*) echo codec ;;
 	curl/*|jansson.h) echo backend ;;
 	openssl/*) echo util ;;
 	*) echo "" ;;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -554,6 +555,17 @@ main(int argc, char **argv)
 	int rc = 0;
 
 	err_clear(&err);
+	/*
+	 * glibc gives each thread that allocates an arena of its own, and
+	 * what a short-lived worker (compression, encryption, a download)
+	 * frees stays in its arena; it also raises its mmap threshold each
+	 * time a large buffer is freed, so later large buffers come from
+	 * the arenas and stay.  Two arenas and a fixed 128 KiB threshold
+	 * (large buffers always mapped, and returned when freed) keep the
+	 * peak memory of a run with a dozen threads near what it uses.
+	 */
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	cli_take_secrets();
 	if (strcmp(base_name(argv[0]), "duplicity") == 0)
 		cli_progname = "duplicity";

@@ -325,6 +325,148 @@ test_round_trips(void **state)
 	UNIT_DONE();
 }
 
+/*
+ * Scan ${delta} against ${basis}; when it is in place, apply it to a copy
+ * of the basis in place, which must then hold ${nw}.  Returns the plan's
+ * verdict (-1 on failure).
+ */
+static int
+inplace_patch(const unsigned char *basis, size_t bn, const unsigned char *delta,
+    size_t dn, const unsigned char *nw, size_t nn, size_t step,
+    const char *name)
+{
+	struct delta_plan plan;
+	struct dupc_err err;
+	struct sink *s;
+	unsigned char *got;
+	int fd, rc;
+
+	err_clear(&err);
+	s = delta_patch_scan_new(bn, &plan, &err);
+	assert_non_null(s);
+	rc = pump(s, delta, dn, step, &err);
+	sink_free(s);
+	if (rc < 0) {
+		unit_case_fail(__FILE__, __LINE__, name, "scan: %s", err.msg);
+		return -1;
+	}
+	if (!plan.in_place)
+		return 0;
+	CHECK_U64(plan.out_len, nn, name);
+	if (unit_write_file("inplace", basis, bn) < 0 ||
+	    (fd = open("inplace", O_RDWR)) < 0)
+		return -1;
+	s = delta_patch_inplace_new(fd, &err);
+	assert_non_null(s);
+	rc = pump(s, delta, dn, step, &err);
+	sink_free(s);
+	if (rc < 0) {
+		unit_case_fail(__FILE__, __LINE__, name, "in place: %s",
+		    err.msg);
+		close(fd);
+		return -1;
+	}
+	got = malloc(nn + 1);
+	assert_non_null(got);
+	CHECK_U64((uint64_t)lseek(fd, 0, SEEK_END), nn, name);
+	CHECK_INT((int)pread(fd, got, nn, 0), (int)nn, name);
+	CHECK_MEM(got, nn, nw, nn, name);
+	free(got);
+	close(fd);
+	return 1;
+}
+
+/* A delta of ${nw} against ${basis}, then in place if it can be. */
+static int
+inplace_case(const unsigned char *basis, size_t bn, const unsigned char *nw,
+    size_t nn, size_t step, const char *name)
+{
+	struct unit_sink sig, delta;
+	struct delta_sig *loaded = NULL;
+	struct dupc_err err;
+	int rc = -1;
+
+	unit_sink_init(&sig);
+	unit_sink_init(&delta);
+	err_clear(&err);
+	if (make_signature(basis, bn, delta_block_len(bn, 2048), &sig, &err) <
+		0 ||
+	    load_signature(sig.data, sig.len, 65536, &loaded, &err) < 0 ||
+	    make_delta(loaded, nw, nn, 65536, &delta, &err) < 0)
+		unit_case_fail(__FILE__, __LINE__, name, "delta: %s", err.msg);
+	else
+		rc = inplace_patch(basis, bn, delta.data, delta.len, nw, nn,
+		    step, name);
+	delta_sig_free(loaded);
+	unit_sink_release(&sig);
+	unit_sink_release(&delta);
+	return rc;
+}
+
+/*
+ * Deltas whose copies stay in place (the file appended to, overwritten in
+ * place, cut short, unchanged) are applied in the file itself with the
+ * same result as a patch into a copy; one that moves data is not.
+ */
+static void
+test_inplace(void **state)
+{
+	const size_t n = 1 << 20;
+	unsigned char *basis = malloc(n), *nw = malloc(n + 300000);
+	uint64_t rs = 777;
+	size_t steps[] = { 65536, 4099, 1 + n / 7 };
+	size_t i;
+
+	(void)state;
+	unit_fill_random(basis, n, &rs);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "unchanged, step %zu", steps[i]);
+		CHECK_INT(inplace_case(basis, n, basis, n, steps[i], name), 1,
+		    name);
+		memcpy(nw, basis, n);
+		unit_fill_random(nw + n, 300000, &rs);
+		snprintf(name, sizeof(name), "appended, step %zu", steps[i]);
+		CHECK_INT(
+		    inplace_case(basis, n, nw, n + 300000, steps[i], name), 1,
+		    name);
+		memcpy(nw, basis, n);
+		unit_fill_random(nw + 5000, 3000, &rs);
+		unit_fill_random(nw + 400000, 70000, &rs);
+		unit_fill_random(nw + n - 100, 100, &rs);
+		snprintf(name, sizeof(name), "overwritten, step %zu", steps[i]);
+		CHECK_INT(inplace_case(basis, n, nw, n, steps[i], name), 1,
+		    name);
+		snprintf(name, sizeof(name), "cut short, step %zu", steps[i]);
+		CHECK_INT(inplace_case(basis, n, basis, n / 3, steps[i], name),
+		    1, name);
+		/* 1000 new bytes at the front move everything */
+		unit_fill_random(nw, 1000, &rs);
+		memcpy(nw + 1000, basis, n);
+		snprintf(name, sizeof(name), "inserted, step %zu", steps[i]);
+		CHECK_INT(inplace_case(basis, n, nw, n + 1000, steps[i], name),
+		    0, name);
+	}
+	/* a COPY past the basis is no in-place patch (nor a good one) */
+	{
+		struct delta_plan plan;
+		struct dupc_err err;
+		/* magic, COPY(pos 1 byte, len 1 byte) 0 +10 , END */
+		static const unsigned char d[] = { 0x72, 0x73, 0x02, 0x36, 0x45,
+			0x00, 0x0a, 0x00 };
+		struct sink *sc = delta_patch_scan_new(5, &plan, &err);
+
+		assert_non_null(sc);
+		CHECK_INT(pump(sc, d, sizeof(d), 8, &err), 0, "copy past end");
+		CHECK_INT(plan.in_place, 0, "copy past end");
+		sink_free(sc);
+	}
+	free(basis);
+	free(nw);
+	UNIT_DONE();
+}
+
 /* Byte-at-a-time streaming through every job. */
 static void
 test_tiny_writes(void **state)
@@ -872,6 +1014,7 @@ main(void)
 		UNIT_TEST(test_block_len),
 		UNIT_TEST(test_sig_size_formula),
 		UNIT_TEST(test_round_trips),
+		UNIT_TEST(test_inplace),
 		UNIT_TEST(test_tiny_writes),
 		UNIT_TEST(test_bad_deltas),
 		UNIT_TEST(test_bad_signatures),
