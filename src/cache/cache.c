@@ -114,8 +114,8 @@ cache_open(struct cache *c, const char *archive_dir, const char *name,
 	return 0;
 }
 
-int
-cache_lock(struct cache *c, struct dupc_err *err)
+static int
+lock_as(struct cache *c, short type, struct dupc_err *err)
 {
 	struct flock fl;
 	char *path = cache_path(c, "lockfile");
@@ -131,7 +131,7 @@ cache_lock(struct cache *c, struct dupc_err *err)
 	}
 	free(path);
 	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
+	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
 	/* the lock dies with the process, so a crashed run leaves no stale
 	 * lock behind */
@@ -146,6 +146,20 @@ cache_lock(struct cache *c, struct dupc_err *err)
 	}
 	c->lock_fd = fd;
 	return 0;
+}
+
+int
+cache_lock(struct cache *c, struct dupc_err *err)
+{
+	return lock_as(c, F_WRLCK, err);
+}
+
+/* A read lock: other readers share it, duplicity's write lock (and a
+ * backup's) cannot be had while it is held, nor it while they are. */
+int
+cache_lock_shared(struct cache *c, struct dupc_err *err)
+{
+	return lock_as(c, F_RDLCK, err);
 }
 
 void

@@ -37,6 +37,13 @@ int cache_open(struct cache *, const char *, const char *, const char *,
  */
 int cache_lock(struct cache *, struct dupc_err *);
 
+/*
+ * cache_lock_shared(c, err):
+ * The same lock taken for reading (fcntl F_RDLCK): any number of readers
+ * hold it together, and none while a run holds cache_lock().
+ */
+int cache_lock_shared(struct cache *, struct dupc_err *);
+
 /* cache_close(c): unlock and free. */
 void cache_close(struct cache *);
 
