@@ -8,6 +8,7 @@
 #include "util/json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,7 +301,10 @@ jout_int(struct json_out *jo, const char *key, int64_t v)
 void
 jout_real(struct json_out *jo, const char *key, double v)
 {
-	put_json(jo, key, json_real(v));
+	if (!isfinite(v))
+		misuse(jo, "a number that is not finite");
+	else
+		put_json(jo, key, json_real(v));
 }
 
 void
