@@ -188,7 +188,8 @@ cli_passphrases(struct cli *c, enum cmd_id cmd, struct dupc_err *err)
 	    cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
 	    cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL ||
 	    (o->passphrase == NULL && !tty &&
-		(cmd == CMD_LIST_CURRENT_FILES || cmd == CMD_CLEANUP)))
+		(cmd == CMD_LIST_CURRENT_FILES || cmd == CMD_CLEANUP ||
+		    cmd == CMD_DIFF)))
 		return 0;
 	if (o->passphrase == NULL && (!backup || symmetric)) {
 		if (!backup && !symmetric)
