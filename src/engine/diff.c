@@ -168,8 +168,7 @@ report(struct diffrun *d, enum change ch, const char *index,
 	}
 	jout_object_begin(d->jo, NULL);
 	jout_path(d->jo, "path", path);
-	jout_string(d->jo, "change",
-	    (char[]){ changes[ch].letter, '\0' });
+	jout_string(d->jo, "change", (char[]){ changes[ch].letter, '\0' });
 	if (from != NULL)
 		jout_string(d->jo, "type_a", meta_type_name(from->type));
 	else
@@ -278,8 +277,7 @@ report_end(struct diffrun *d, struct dupc_err *err)
 	if (d->jo == NULL) {
 		for (i = 0; i < CH_NONE; i++)
 			printf("%s%llu %s", i ? ", " : "",
-			    (unsigned long long)d->count[i],
-			    changes[i].text);
+			    (unsigned long long)d->count[i], changes[i].text);
 		printf("\n");
 		if (fflush(stdout) != 0)
 			return err_errno(err, E_GENERIC, "writing the listing");

@@ -98,12 +98,12 @@ same(const struct mentry *e, bool volume, const struct mfile_key *k,
 		return false;
 	return volume ? strcmp(e->name, name) == 0
 		      : e->key.tree == k->tree && e->key.node == k->node &&
-				e->key.version == k->version;
+			    e->key.version == k->version;
 }
 
 static struct mentry *
-find(struct mcache *c, bool volume, const struct mfile_key *k,
-    const char *name, unsigned h)
+find(struct mcache *c, bool volume, const struct mfile_key *k, const char *name,
+    unsigned h)
 {
 	struct mentry *e;
 
@@ -188,7 +188,8 @@ drop(struct mcache *c, struct mentry *e)
 static void
 evict(struct mcache *c)
 {
-	while (c->tail != NULL && (c->used > c->limit || c->count > MAX_ENTRIES))
+	while (
+	    c->tail != NULL && (c->used > c->limit || c->count > MAX_ENTRIES))
 		drop(c, c->tail);
 }
 
@@ -330,7 +331,7 @@ struct btarget {
 	int fd;    /* the content written so far, or -1 */
 	int basis; /* the content before the delta being applied, or -1 */
 	struct sparse_writer sw;
-	bool done;      /* the file is complete */
+	bool done;       /* the file is complete */
 	bool not_a_file; /* the path is something else at that time */
 };
 
@@ -433,7 +434,8 @@ bt_file_end(struct rtarget *rt, const struct obj_meta *m, struct dupc_err *err)
 	if (t->fd < 0)
 		return err_set(err, E_GENERIC, "no file being written");
 	if (sparse_writer_finish(&t->sw) < 0)
-		return err_errno(err, E_GENERIC, "writing to the mount's cache");
+		return err_errno(err, E_GENERIC,
+		    "writing to the mount's cache");
 	if (t->basis >= 0)
 		close(t->basis);
 	t->basis = -1;

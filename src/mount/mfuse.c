@@ -200,9 +200,10 @@ root_attr(struct mount *m, fuse_ino_t ino, struct stat *st)
 	    m->nfolders ? m->folders[m->nfolders - 1].time : 0);
 	if (ino == INO_LATEST) {
 		st->st_mode = S_IFLNK | 0777;
-		st->st_size = m->nfolders
-				  ? (off_t)strlen(m->folders[m->nfolders - 1].name)
-				  : 0;
+		st->st_size =
+		    m->nfolders
+			? (off_t)strlen(m->folders[m->nfolders - 1].name)
+			: 0;
 	}
 }
 
@@ -313,8 +314,8 @@ op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, EIO);
 		return;
 	}
-	if (r == 0 || locate(m, ino_of((size_t)(dir.f - m->folders), child),
-			  &p) < 0) {
+	if (r == 0 ||
+	    locate(m, ino_of((size_t)(dir.f - m->folders), child), &p) < 0) {
 		reply_none(req);
 		return;
 	}
@@ -343,8 +344,7 @@ add_entry(fuse_req_t req, char *buf, size_t size, size_t *used,
 }
 
 static void
-readdir_root(fuse_req_t req, struct mount *m, char *buf, size_t size,
-    off_t off)
+readdir_root(fuse_req_t req, struct mount *m, char *buf, size_t size, off_t off)
 {
 	size_t used = 0, i = (size_t)off;
 
@@ -390,12 +390,11 @@ readdir_node(fuse_req_t req, struct mount *m, struct place *dir, char *buf,
 	if (off == 0 && !add_entry(req, buf, size, used, ".",
 			    ino_of(fi, dir->n.id), S_IFDIR, 1))
 		goto out;
-	if (off <= 1 &&
-	    !add_entry(req, buf, size, used, "..",
-		dir->n.parent == MNODE_NONE || dir->n.id == 0
-		    ? INO_ROOT
-		    : ino_of(fi, dir->n.parent),
-		S_IFDIR, (off_t)(dir->n.id + 1 + 3)))
+	if (off <= 1 && !add_entry(req, buf, size, used, "..",
+			    dir->n.parent == MNODE_NONE || dir->n.id == 0
+				? INO_ROOT
+				: ino_of(fi, dir->n.parent),
+			    S_IFDIR, (off_t)(dir->n.id + 1 + 3)))
 		goto out;
 	if (dir->blocked || pos <= dir->n.id || pos > dir->n.subtree_end)
 		goto out;
@@ -791,8 +790,7 @@ mfuse_serve(struct mount *m, const char *mountpoint, struct dupc_err *err)
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	log_notice("Serving %s at %s; stop with 'fusermount3 -u %s' or Ctrl-C",
-	    url_redact(m->o->url, safe, sizeof(safe)), mountpoint,
-	    mountpoint);
+	    url_redact(m->o->url, safe, sizeof(safe)), mountpoint, mountpoint);
 	serve(m, se, &w);
 	fuse_session_unmount(se);
 	fuse_session_destroy(se);

@@ -76,8 +76,8 @@ pread_full(int fd, void *p, size_t n, uint64_t off)
 	size_t done = 0;
 
 	while (done < n) {
-		ssize_t r = pread(fd, (char *)p + done, n - done,
-		    (off_t)(off + done));
+		ssize_t r =
+		    pread(fd, (char *)p + done, n - done, (off_t)(off + done));
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -247,8 +247,7 @@ mtree_set_size(struct mtree *t, const struct mver *v, uint64_t size)
 	put64(r, size);
 	pthread_rwlock_wrlock(&t->lock);
 	if (pwrite(t->vers_fd, r, 8, (off_t)(v->index * VER_REC + 48)) != 8 ||
-	    pwrite(t->vers_fd, &flags, 1, (off_t)(v->index * VER_REC + 5)) !=
-		1)
+	    pwrite(t->vers_fd, &flags, 1, (off_t)(v->index * VER_REC + 5)) != 1)
 		rc = -1;
 	pthread_rwlock_unlock(&t->lock);
 	return rc;
@@ -338,8 +337,8 @@ struct builder {
 
 /* A node record; its subtree end is patched when it is left. */
 static int
-write_node(struct builder *b, uint64_t path_off, size_t path_len,
-    uint32_t nver, uint64_t ver_first, uint64_t parent)
+write_node(struct builder *b, uint64_t path_off, size_t path_len, uint32_t nver,
+    uint64_t ver_first, uint64_t parent)
 {
 	unsigned char r[NODE_REC];
 
@@ -375,10 +374,10 @@ enter(struct builder *b, const char *path, uint64_t id, uint64_t *parent)
 
 	while (b->depth > 0) {
 		top = &b->stack[b->depth - 1];
-		if (top->len == 0 ? n > 0
-				  : n > top->len && path[top->len] == '/' &&
-					memcmp(path, buf_str(&b->prev),
-					    top->len) == 0)
+		if (top->len == 0
+			? n > 0
+			: n > top->len && path[top->len] == '/' &&
+			      memcmp(path, buf_str(&b->prev), top->len) == 0)
 			break;
 		if (pop_ancestor(b, id) < 0)
 			return -1;

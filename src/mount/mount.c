@@ -111,8 +111,7 @@ build_trees(struct mount *m, struct dupc_err *err)
 			return -1;
 	}
 	if (m->nfolders > 1)
-		qsort(m->folders, m->nfolders, sizeof(*m->folders),
-		    cmp_folder);
+		qsort(m->folders, m->nfolders, sizeof(*m->folders), cmp_folder);
 	/* two chains never share a time, unless a listing is odd */
 	for (i = k = 0; i < m->nfolders; i++)
 		if (k == 0 || m->folders[i].time != m->folders[k - 1].time)

@@ -74,10 +74,9 @@ test_layout(void **state)
 
 	(void)state;
 	CHECK_INT(render(doc_nested, 0, &out, &err), 0, "compact");
-	CHECK(strcmp(out,
-		  "{\"s\":\"a \\\"q\\\" \\\\ \\n\\t\\u0001\",\"i\":-42,"
-		  "\"big\":9223372036854775807,\"r\":0.5,\"t\":true,"
-		  "\"n\":null,\"a\":[1,{},[]]}\n") == 0,
+	CHECK(strcmp(out, "{\"s\":\"a \\\"q\\\" \\\\ \\n\\t\\u0001\",\"i\":-42,"
+			  "\"big\":9223372036854775807,\"r\":0.5,\"t\":true,"
+			  "\"n\":null,\"a\":[1,{},[]]}\n") == 0,
 	    "compact");
 	free(out);
 	CHECK_INT(render(doc_nested, 2, &out, &err), 0, "indented");
@@ -100,15 +99,16 @@ test_text_and_paths(void **state)
 	CHECK(strstr(out, "\"ok\":\"caf\xc3\xa9 \xe2\x98\x95\",\"latin1\"") !=
 		  NULL,
 	    "UTF-8 kept, no hex");
-	CHECK(strstr(out, "\"latin1\":\"latin1-\xef\xbf\xbd.txt\","
-			  "\"latin1_hex\":\"6c6174696e312de92e747874\"") !=
-		  NULL,
+	CHECK(strstr(out,
+		  "\"latin1\":\"latin1-\xef\xbf\xbd.txt\","
+		  "\"latin1_hex\":\"6c6174696e312de92e747874\"") != NULL,
 	    "not UTF-8: U+FFFD and the exact bytes");
 	CHECK(strstr(out, "\"cut\":\"x\xef\xbf\xbd\xef\xbf\xbd\"") != NULL,
 	    "a cut sequence");
 	CHECK(strstr(out, "\"overlong\":\"\xef\xbf\xbd\xef\xbf\xbd\"") != NULL,
 	    "an overlong form");
-	CHECK(strstr(out, "\"surrogate\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"") !=
+	CHECK(strstr(out,
+		  "\"surrogate\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"") !=
 		  NULL,
 	    "a surrogate");
 	CHECK(strstr(out, "\"too_high\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
