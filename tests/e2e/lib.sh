@@ -230,8 +230,8 @@ stop_mfemu() {
 # background at DIR (created) until its "latest" link appears, its output
 # in DIR.out and its pid in MOUNT_PID (MOUNT_WRAPPER, when set, is a
 # command run with dupc's as its arguments, e.g. strace); mount_stop DIR
-# unmounts DIR and checks that dupc exits 0.  Mounts still up at exit are
-# taken down.
+# [SIGNAL] unmounts DIR (or sends dupc SIGNAL) and checks that dupc exits
+# 0 with DIR no longer mounted.  Mounts still up at exit are taken down.
 mounts_=
 mount_start() {
 	local dir=$1 url=$2 i
@@ -254,11 +254,16 @@ mount_stop() {
 		[ "${m#*:}" = "$dir" ] && pid=${m%%:*}
 	done
 	[ -n "$pid" ] || { echo "mount_stop: $dir is not mounted here" >&2; return 1; }
-	fusermount3 -u "$dir" || return 1
+	if [ $# -gt 1 ]; then
+		kill -s "$2" "$pid" || return 1
+	else
+		fusermount3 -u "$dir" || return 1
+	fi
 	wait "$pid"
 	rc=$?
 	mounts_=$(printf '%s\n' $mounts_ | grep -v "^$pid:" | tr '\n' ' ')
 	[ $rc -eq 0 ] || { echo "dupc mount exited $rc" >&2; cat "$dir.out" >&2; return 1; }
+	! mountpoint -q "$dir" || { echo "$dir is still mounted" >&2; return 1; }
 }
 stop_mounts_() {
 	local m

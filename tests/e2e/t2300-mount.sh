@@ -92,7 +92,8 @@ test_expect_success VECTORS 'a-plain mounted: each time folder equals a restore 
 			"file://$V/a-plain/remote" r-a-$t >/dev/null &&
 		same_as_restore "$TRASH/m-a/$(iso $t)" r-a-$t &&
 		test_cmp "$V/a-plain/expected/$t.txt" m.lst || return 1
-	done
+	done &&
+	mount_stop "$TRASH/m-a"
 '
 
 test_expect_success VECTORS 'before a file is read its size is the signature'"'"'s bound, after it is exact' '
@@ -257,14 +258,14 @@ test_expect_success 'a file bigger than the cache reads whole, twice' '
 	mount_stop "$TRASH/m-small"
 '
 
-test_expect_success 'Ctrl-C (SIGINT) unmounts and ends dupc with 0' '
+test_expect_success 'Ctrl-C (SIGINT) and SIGTERM unmount and end dupc with 0' '
 	mount_start "$TRASH/m-int" "file://$TRASH/t30" --no-encryption \
 		--archive-dir "$TRASH/c-30" &&
-	pid=$MOUNT_PID &&
-	kill -INT $pid &&
-	wait $pid &&
-	! mountpoint -q "$TRASH/m-int" &&
-	mounts_=
+	cat "$TRASH/m-int/latest/f01.bin" >/dev/null &&
+	mount_stop "$TRASH/m-int" INT &&
+	mount_start "$TRASH/m-term" "file://$TRASH/t30" --no-encryption \
+		--archive-dir "$TRASH/c-30" &&
+	mount_stop "$TRASH/m-term" TERM
 '
 
 test_expect_success 'a mount point that is not a directory: one error line' '
