@@ -60,6 +60,51 @@ delta_sig_size(uint64_t size, unsigned block_len)
 	return 12 + blocks * 12;
 }
 
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* librsync's signature layout: magic, block length and strong sum length
+ * (4 bytes each, big-endian), then per block a 4-byte weak sum and the
+ * strong sum (doc/format.md). */
+int
+delta_sig_file_size(const void *hdr, size_t n, uint64_t siglen, uint64_t *lo,
+    uint64_t *hi)
+{
+	const unsigned char *p = hdr;
+	uint32_t magic, block_len, strong_len, strong_max;
+	uint64_t blocks, top;
+
+	if (n < 12 || siglen < 12)
+		return -1;
+	magic = be32(p);
+	block_len = be32(p + 4);
+	strong_len = be32(p + 8);
+	if (magic == RS_MD4_SIG_MAGIC || magic == RS_RK_MD4_SIG_MAGIC)
+		strong_max = 16;
+	else if (magic == RS_BLAKE2_SIG_MAGIC ||
+		 magic == RS_RK_BLAKE2_SIG_MAGIC)
+		strong_max = RS_MAX_STRONG_SUM_LENGTH;
+	else
+		return -1;
+	if (block_len == 0 || strong_len == 0 || strong_len > strong_max ||
+	    (siglen - 12) % (4 + strong_len) != 0)
+		return -1;
+	blocks = (siglen - 12) / (4 + strong_len);
+	if (blocks == 0) {
+		*lo = *hi = 0;
+		return 0;
+	}
+	if (__builtin_mul_overflow(blocks, (uint64_t)block_len, &top))
+		return -1;
+	*lo = top - block_len + 1;
+	*hi = top;
+	return 0;
+}
+
 struct job_sink {
 	struct sink base;
 	rs_job_t *job;

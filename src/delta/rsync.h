@@ -13,6 +13,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct dupc_err;
@@ -25,6 +26,18 @@ unsigned delta_block_len(uint64_t, unsigned);
 /* delta_sig_size(size, block_len): the byte length of a signature of a
  * ${size}-byte file (12-byte header + 12 bytes per block). */
 uint64_t delta_sig_size(uint64_t, unsigned);
+
+/*
+ * delta_sig_file_size(hdr, n, siglen, lo, hi):
+ * What a signature says of the size of the file it was made from: its
+ * first ${n} bytes at ${hdr} (the 12-byte header is enough) and its
+ * whole length ${siglen} give the block count, so the size lies in
+ * [*${lo}, *${hi}]: from (blocks - 1) x block length + 1 to blocks x
+ * block length, and 0 for a signature of no block.  Returns 0, or -1
+ * when ${hdr} is not a librsync signature header or ${siglen} does not
+ * fit it (nothing is written then).
+ */
+int delta_sig_file_size(const void *, size_t, uint64_t, uint64_t *, uint64_t *);
 
 /*
  * delta_signature_sink_new(block_len, out, err):

@@ -217,6 +217,7 @@ static int
 fetch(struct fq_worker *w, const char *name, struct dupc_err *err)
 {
 	const struct dupc_opts *o = w->q->s->o;
+	struct session_store *st = w->q->s->store;
 	int fd = -1, rc;
 
 	if (w->be == NULL &&
@@ -227,6 +228,9 @@ fetch(struct fq_worker *w, const char *name, struct dupc_err *err)
 		return fd;
 	if (rc < 0)
 		goto fail;
+	/* a volume the mount already holds (session_store) */
+	if (st != NULL && (fd = st->find(st, name)) >= 0)
+		return fd;
 	if ((fd = tempfile_open("download", NULL, err)) < 0)
 		return -1;
 	if (backend_get(w->be, name, fd, err) < 0)
@@ -235,6 +239,8 @@ fetch(struct fq_worker *w, const char *name, struct dupc_err *err)
 		err_errno(err, E_GENERIC, "rewinding %s", name);
 		goto fail;
 	}
+	if (st != NULL)
+		st->keep(st, name, fd);
 	return fd;
 fail:
 	err_prefix(err, "downloading %s", name);

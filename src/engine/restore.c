@@ -644,7 +644,7 @@ engine_restore(const struct dupc_opts *o, struct dupc_err *err)
 
 	if (check_dest(o, err) < 0)
 		return -1;
-	if (session_open(&s, o, true, err) < 0)
+	if (session_open(&s, o, SESSION_LOCK_SHARED, err) < 0)
 		return -1;
 	if (session_sync(&s, t, err) < 0)
 		goto out;

@@ -165,7 +165,7 @@ expect_cb(void *arg, const char *name, char *sha1, uint64_t *size)
 }
 
 int
-session_open(struct session *s, const struct dupc_opts *o, bool lock,
+session_open(struct session *s, const struct dupc_opts *o, int lock,
     struct dupc_err *err)
 {
 	memset(s, 0, sizeof(*s));
@@ -183,7 +183,9 @@ session_open(struct session *s, const struct dupc_opts *o, bool lock,
 		return -1;
 	if (cache_open(&s->cache, o->archive_dir, o->name, o->url, err) < 0)
 		goto fail;
-	if (lock && cache_lock(&s->cache, err) < 0)
+	if (lock == SESSION_LOCK_SHARED
+		? cache_lock_shared(&s->cache, err) < 0
+		: lock && cache_lock(&s->cache, err) < 0)
 		goto fail;
 	if (session_scan(s, err) < 0)
 		goto fail;
@@ -253,6 +255,8 @@ fetch(struct session *s, const char *name, struct dupc_err *err)
 		err_prefix(err, "downloading %s", name);
 		return -1;
 	}
+	if (s->store != NULL && (fd = s->store->find(s->store, name)) >= 0)
+		return fd;
 	fd = tempfile_open("download", NULL, err);
 	if (fd < 0)
 		return -1;
@@ -269,6 +273,8 @@ fetch(struct session *s, const char *name, struct dupc_err *err)
 		close(fd);
 		return -1;
 	}
+	if (s->store != NULL)
+		s->store->keep(s->store, name, fd);
 	return fd;
 }
 

@@ -29,8 +29,22 @@ struct expected {
 	char sha1[41];
 };
 
+/*
+ * A keeper of downloaded files that outlive one read (the mount's volume
+ * cache).  When a session has one, a download asks it first and offers
+ * it every completed download.  Both calls may come from any thread.
+ */
+struct session_store {
+	/* a new read-only fd (offset 0) on a kept copy of ${name}, or -1 */
+	int (*find)(struct session_store *, const char *);
+	/* ${fd} (the caller's, offset 0) holds all of ${name}: keep a copy
+	 * if wanted, without moving its offset */
+	void (*keep)(struct session_store *, const char *, int);
+};
+
 struct session {
 	const struct dupc_opts *o;
+	struct session_store *store; /* optional, borrowed; NULL: none */
 	struct backend *be;
 	/* o->be with the expect hook; every backend of the session (the
 	 * fetch workers' too) is opened with it */
@@ -50,12 +64,20 @@ struct session {
 	struct collection col;
 };
 
+/* How a command holds the archive dir's lock (session_open's ${lock}). */
+enum session_lock {
+	SESSION_NO_LOCK = 0,
+	SESSION_LOCK = 1,        /* alone: every other run is refused */
+	SESSION_LOCK_SHARED = 2, /* with other readers, never a writer */
+};
+
 /*
  * session_open(s, o, lock, err):
- * Open the backend of o->url and the archive dir (locked when ${lock}),
- * then list both sides and build the collection.
+ * Open the backend of o->url and the archive dir (locked as ${lock}, an
+ * enum session_lock; true is SESSION_LOCK), then list both sides and
+ * build the collection.
  */
-int session_open(struct session *, const struct dupc_opts *, bool,
+int session_open(struct session *, const struct dupc_opts *, int,
     struct dupc_err *);
 
 /* session_scan(s, err): list both sides again and rebuild the collection. */

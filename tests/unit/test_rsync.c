@@ -101,6 +101,124 @@ test_sig_size_formula(void **state)
 	UNIT_DONE();
 }
 
+/* A signature header: magic, block length, strong sum length. */
+static void
+sig_header(unsigned char *p, uint32_t magic, uint32_t block, uint32_t strong)
+{
+	uint32_t v[3] = { magic, block, strong };
+	int i;
+
+	for (i = 0; i < 12; i++)
+		p[i] = (unsigned char)(v[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+static void
+test_sig_file_size_table(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t magic, block, strong;
+		size_t n; /* header bytes given */
+		uint64_t siglen;
+		int rc;
+		uint64_t lo, hi;
+	} cases[] = {
+		{ "md4, no block", RS_MD4_SIG_MAGIC, 512, 8, 12, 12, 0, 0, 0 },
+		{ "md4, one block", RS_MD4_SIG_MAGIC, 512, 8, 12, 24, 0, 1,
+		    512 },
+		{ "md4, 2540 blocks of 1024", RS_MD4_SIG_MAGIC, 1024, 8, 12,
+		    30492, 0, 2539 * 1024 + 1, 2540 * 1024 },
+		{ "md4, full strong sum", RS_MD4_SIG_MAGIC, 2048, 16, 12,
+		    12 + 3 * 20, 0, 4097, 6144 },
+		{ "blake2, 32-byte sums", RS_BLAKE2_SIG_MAGIC, 512, 32, 12,
+		    12 + 36, 0, 1, 512 },
+		{ "rabinkarp md4", RS_RK_MD4_SIG_MAGIC, 512, 8, 12, 36, 0, 513,
+		    1024 },
+		{ "rabinkarp blake2", RS_RK_BLAKE2_SIG_MAGIC, 512, 8, 12, 12, 0,
+		    0, 0 },
+		{ "a delta's magic", RS_DELTA_MAGIC, 512, 8, 12, 24, -1, 0, 0 },
+		{ "zero magic", 0, 512, 8, 12, 24, -1, 0, 0 },
+		{ "block length 0", RS_MD4_SIG_MAGIC, 0, 8, 12, 24, -1, 0, 0 },
+		{ "strong length 0", RS_MD4_SIG_MAGIC, 512, 0, 12, 16, -1, 0,
+		    0 },
+		{ "md4 strong length 17", RS_MD4_SIG_MAGIC, 512, 17, 12, 33, -1,
+		    0, 0 },
+		{ "blake2 strong length 33", RS_BLAKE2_SIG_MAGIC, 512, 33, 12,
+		    49, -1, 0, 0 },
+		{ "length not whole blocks", RS_MD4_SIG_MAGIC, 512, 8, 12, 25,
+		    -1, 0, 0 },
+		{ "shorter than a header", RS_MD4_SIG_MAGIC, 512, 8, 12, 11, -1,
+		    0, 0 },
+		{ "header cut", RS_MD4_SIG_MAGIC, 512, 8, 11, 24, -1, 0, 0 },
+		{ "no header at all", RS_MD4_SIG_MAGIC, 512, 8, 0, 0, -1, 0,
+		    0 },
+		{ "size past 2^64", RS_MD4_SIG_MAGIC, 0xffffffffu, 1, 12,
+		    12 + 5 * ((UINT64_MAX - 12) / 5 / 5), -1, 0, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned char hdr[12];
+		uint64_t lo = 77, hi = 77;
+		int rc;
+
+		sig_header(hdr, cases[i].magic, cases[i].block,
+		    cases[i].strong);
+		rc = delta_sig_file_size(hdr, cases[i].n, cases[i].siglen, &lo,
+		    &hi);
+		CHECK_INT(rc, cases[i].rc, cases[i].name);
+		if (cases[i].rc == 0) {
+			CHECK_U64(lo, cases[i].lo, cases[i].name);
+			CHECK_U64(hi, cases[i].hi, cases[i].name);
+		} else {
+			/* nothing written on failure */
+			CHECK_U64(lo, 77, cases[i].name);
+			CHECK_U64(hi, 77, cases[i].name);
+		}
+	}
+	UNIT_DONE();
+}
+
+static int make_signature(const unsigned char *, size_t, unsigned,
+    struct unit_sink *, struct dupc_err *);
+
+/* What real signatures say bounds the size they were made from. */
+static void
+test_sig_file_size_real(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 511, 512, 513, 65536, 100000,
+		2600000 };
+	unsigned char *data = malloc(2600000);
+	uint64_t seed = 7;
+	size_t i;
+
+	(void)state;
+	assert_non_null(data);
+	unit_fill_random(data, 2600000, &seed);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned block = delta_block_len(sizes[i], 2048);
+		struct unit_sink sig;
+		struct dupc_err err;
+		uint64_t lo, hi;
+		char name[64];
+
+		snprintf(name, sizeof(name), "%zu bytes", sizes[i]);
+		unit_sink_init(&sig);
+		CHECK_INT(make_signature(data, sizes[i], block, &sig, &err), 0,
+		    name);
+		CHECK_INT(
+		    delta_sig_file_size(sig.data, sig.len, sig.len, &lo, &hi),
+		    0, name);
+		CHECK(lo <= sizes[i] && sizes[i] <= hi, name);
+		CHECK(hi - lo < block, name);
+		CHECK(sizes[i] != 0 || (lo == 0 && hi == 0), name);
+		unit_sink_release(&sig);
+	}
+	free(data);
+	UNIT_DONE();
+}
+
 /* --- helpers --- */
 
 /* Push ${n} bytes through ${s} in pieces of ${step}, then finish it. */
@@ -1013,6 +1131,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		UNIT_TEST(test_block_len),
 		UNIT_TEST(test_sig_size_formula),
+		UNIT_TEST(test_sig_file_size_table),
+		UNIT_TEST(test_sig_file_size_real),
 		UNIT_TEST(test_round_trips),
 		UNIT_TEST(test_inplace),
 		UNIT_TEST(test_tiny_writes),
