@@ -29,6 +29,8 @@ enum cmd_id {
 	CMD_REMOVE_ALL_INC_OF_BUT_N_FULL,
 	CMD_REPLICATE,
 	CMD_CHECK,
+	CMD_DIFF,  /* diff TIME_A TIME_B URL */
+	CMD_MOUNT, /* mount URL MOUNTPOINT */
 	CMD_HELP,
 };
 

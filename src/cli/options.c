@@ -42,6 +42,8 @@ static const struct {
 	{ "replicate", CMD_REPLICATE },
 	{ "check", CMD_CHECK },
 	{ "backup", CMD_BACKUP },
+	{ "diff", CMD_DIFF },
+	{ "mount", CMD_MOUNT },
 	{ "help", CMD_HELP },
 };
 
@@ -129,11 +131,14 @@ enum opt_id {
 	O_HELP,
 	O_HIDDEN_ENCRYPT_KEY,
 	O_IGNORE_ERRORS,
+	O_JSON,
+	O_JSONSTAT,
 	O_LOG_FD,
 	O_LOG_FILE,
 	O_LOG_TIMESTAMP,
 	O_MAX_BLOCKSIZE,
 	O_BACKEND,
+	O_MOUNT_CACHE_MB,
 	O_NAME,
 	O_NO_COMPRESSION,
 	O_NO_ENCRYPTION,
@@ -201,6 +206,8 @@ static const struct opt {
 	{ "help", NOARG, O_HELP },
 	{ "hidden-encrypt-key", ARG, O_HIDDEN_ENCRYPT_KEY },
 	{ "ignore-errors", NOARG, O_IGNORE_ERRORS },
+	{ "json", NOARG, O_JSON },
+	{ "jsonstat", NOARG, O_JSONSTAT },
 	{ "limit-download", ARG, O_LIMIT_DOWNLOAD },
 	{ "limit-upload", ARG, O_LIMIT_UPLOAD },
 	{ "lock-timeout", ARG, O_LOCK_TIMEOUT },
@@ -209,6 +216,7 @@ static const struct opt {
 	{ "log-timestamp", NOARG, O_LOG_TIMESTAMP },
 	{ "max-blocksize", ARG, O_MAX_BLOCKSIZE },
 	{ "metadata-sync-mode", ARG, O_METADATA_SYNC_MODE },
+	{ "mount-cache-mb", ARG, O_MOUNT_CACHE_MB },
 	{ "name", ARG, O_NAME },
 	{ "no-compression", NOARG, O_NO_COMPRESSION },
 	{ "no-encryption", NOARG, O_NO_ENCRYPTION },
@@ -503,6 +511,12 @@ apply(struct cli *c, const struct opt *op, const char *val,
 	case O_IGNORE_ERRORS:
 		o->ignore_errors = true;
 		break;
+	case O_JSON:
+		o->json = true;
+		break;
+	case O_JSONSTAT:
+		o->jsonstat = true;
+		break;
 	case O_LOG_FD:
 		if (num_arg(op->name, val, 0, 1u << 20, &n, err) < 0)
 			return -1;
@@ -522,6 +536,11 @@ apply(struct cli *c, const struct opt *op, const char *val,
 	case O_METADATA_SYNC_MODE:
 		if (strcmp(val, "full") != 0 && strcmp(val, "partial") != 0)
 			return bad_value(err, op->name, val, "full or partial");
+		break;
+	case O_MOUNT_CACHE_MB:
+		if (num_arg(op->name, val, 1, 1u << 24, &n, err) < 0)
+			return -1;
+		o->mount_cache = n * 1024 * 1024;
 		break;
 	case O_NAME:
 		o->name = val;
@@ -845,6 +864,7 @@ set_defaults(struct cli *c)
 	o->max_blocksize = 2048;
 	o->print_statistics = true;
 	o->restore_ownership = true;
+	o->mount_cache = 512ull * 1024 * 1024;
 	o->pfx.all = o->pfx.manifest = o->pfx.archive = o->pfx.signature = "";
 }
 

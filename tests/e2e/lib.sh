@@ -116,6 +116,8 @@ test_have_prereq() {
 		unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs '$TRASH/.tmpfs-probe'" 2>/dev/null ;;
 	# GNU time, for peak memory (-v: "Maximum resident set size")
 	TIME) /usr/bin/time -v true >/dev/null 2>&1 ;;
+	# FUSE file systems can be mounted here (dupc mount)
+	FUSE) [ -c /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1 ;;
 	MOUNT) [ "$(id -u)" -eq 0 ] &&
 		unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs \"$TRASH\"" 2>/dev/null ;;
 	*) return 1 ;;
@@ -224,7 +226,37 @@ stop_mfemu() {
 		mf_pid=
 	fi
 }
-trap stop_mfemu EXIT
+
+# The TCP fault proxy.  start_faultproxy TARGET ARGS... puts it in front of
+# TARGET (HOST:PORT) on a free loopback port, with its control endpoint on
+# and its event log in $TRASH/fp.log, plus ARGS (--faults, --seed, --http);
+# it sets FP_ADDR (127.0.0.1:PORT, where clients connect) and FP_CONTROL
+# (http://127.0.0.1:PORT, the control endpoint).  stop_faultproxy stops it,
+# and runs at exit as well.
+FAULTPROXY=${FAULTPROXY:-$TEST_TOP/tools/faultproxy/faultproxy.py}
+fp_pid=
+start_faultproxy() {
+	local target=$1
+	shift
+	python3 "$FAULTPROXY" --listen 127.0.0.1:0 --target "$target" \
+		--control 127.0.0.1:0 --log "$TRASH/fp.log" "$@" \
+		>"$TRASH/fp.out" 2>"$TRASH/fp.err" &
+	fp_pid=$!
+	for i in $(seq 1 100); do
+		grep -q "control on" "$TRASH/fp.out" && break
+		sleep 0.1
+	done
+	FP_ADDR=$(sed -n "s/^faultproxy listening on //p" "$TRASH/fp.out")
+	FP_CONTROL=$(sed -n "s/^faultproxy control on /http:\/\//p" "$TRASH/fp.out")
+	test -n "$FP_ADDR" && test -n "$FP_CONTROL"
+}
+stop_faultproxy() {
+	if [ -n "$fp_pid" ]; then
+		kill "$fp_pid" 2>/dev/null
+		wait "$fp_pid" 2>/dev/null
+		fp_pid=
+	fi
+}
 
 # tree_listing DIR: every path under DIR with its type, mode, size,
 # mtime (whole seconds; not for symlinks, whose times duplicity does not
@@ -304,16 +336,161 @@ backend_cycle() {
 }
 cycle_serial_=0
 
+trap 'stop_mounts_; stop_mfemu; stop_faultproxy; stop_servers_' EXIT
+
+# The test servers of tests/servers/ (sshd, ceph, webdav, ftp, rclone;
+# see tests/servers/README.md).  A script declares the ones it uses on a
+# line "# needs-server: NAME..." (tests/run reads it and starts them once
+# for the whole run, in $DUPC_SERVERS_DIR) and calls need_server NAME...
+# before its tests: that sources each server's env file, every variable
+# exported (DUPC_SSHD_PORT, DUPC_RGW_ENDPOINT, RCLONE_CONFIG_..., ...).
+# Run alone (no DUPC_SERVERS_DIR), or with --private, the script gets its
+# own servers in $TRASH/servers, stopped when it ends; --private is for
+# tests that stop or restart a server, which must not disturb the shared
+# ones other scripts are using at the same time.  A server that cannot
+# start fails the script, with the reason.
+need_server() {
+	local private= name root
+	if [ "${1:-}" = --private ]; then
+		private=1
+		shift
+	fi
+	if [ -z "$private" ] && [ -n "${DUPC_SERVERS_DIR:-}" ] &&
+	    [ "$DUPC_SERVERS_DIR" != "$TRASH/servers" ]; then
+		root=$DUPC_SERVERS_DIR
+	else
+		# all at once: they start in parallel
+		root=$TRASH/servers
+		start_servers "$root" "$@" >>"$TRASH/servers.log" 2>&1
+		[ -n "$private" ] || export DUPC_SERVERS_DIR=$root
+	fi
+	for name in "$@"; do
+		if [ -f "$root/$name/failed" ]; then
+			test_fail_all "test server $name did not start:" \
+			    "$(cat "$root/$name/failed")"
+		elif [ ! -f "$root/$name/env" ]; then
+			test_fail_all "test server $name was not started by" \
+			    "tests/run: declare it in $(basename "$0") with a line" \
+			    "'# needs-server: $name'"
+		fi
+		set -a
+		# shellcheck disable=SC1090
+		. "$root/$name/env"
+		set +a
+	done
+}
+
+# start_servers ROOT NAME...: start servers in ROOT/NAME with
+# tests/servers/up (its report on stdout), for a script that manages
+# servers itself; they are stopped by stop_servers ROOT, or when the
+# script ends.
+servers_roots_=()
+start_servers() {
+	local root=$1
+	shift
+	[[ " ${servers_roots_[*]} " == *" $root "* ]] ||
+		servers_roots_+=("$root")
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	"$TEST_TOP/tests/servers/up" "$root" "$@"
+}
+
+# stop_servers ROOT: stop the servers in ROOT (tests/servers/down).
+stop_servers() {
+	local r keep=()
+	for r in "${servers_roots_[@]}"; do
+		[ "$r" = "$1" ] || keep+=("$r")
+	done
+	servers_roots_=("${keep[@]}")
+	"$TEST_TOP/tests/servers/down" "$1"
+}
+
+# stop_servers_: stop every server this script started.
+stop_servers_() {
+	local r
+	for r in "${servers_roots_[@]}"; do
+		"$TEST_TOP/tests/servers/down" "$r" >>"$TRASH/servers.log" 2>&1
+	done
+	servers_roots_=()
+	return 0
+}
+
+# test_fail_all REASON...: the whole script cannot run (a server it needs
+# is missing): one failed test with the reason, and exit 1.
+test_fail_all() {
+	say "not ok 1 - $(basename "$0" .sh) cannot run"
+	printf '%s\n' "$*" | sed 's/^/#   /'
+	say "1..1"
+	stop_servers_
+	stop_test_agent_
+	say "# trash kept in $TRASH"
+	exit 1
+}
+
+# dupc mount.  mount_start DIR URL [OPTIONS...] runs "dupc mount" in the
+# background at DIR (created) until its "latest" link appears, its output
+# in DIR.out and its pid in MOUNT_PID (MOUNT_WRAPPER, when set, is a
+# command run with dupc's as its arguments, e.g. strace); mount_stop DIR
+# [SIGNAL] unmounts DIR (or sends dupc SIGNAL) and checks that dupc exits
+# 0 with DIR no longer mounted.  Mounts still up at exit are taken down.
+mounts_=
+mount_start() {
+	local dir=$1 url=$2 i
+	shift 2
+	mkdir -p "$dir" || return 1
+	${MOUNT_WRAPPER:-} "$DUPC" mount "$@" "$url" "$dir" >"$dir.out" 2>&1 &
+	MOUNT_PID=$!
+	mounts_="$mounts_ $MOUNT_PID:$dir"
+	for i in $(seq 1 300); do
+		[ -L "$dir/latest" ] && return 0
+		kill -0 "$MOUNT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$dir.out" >&2
+	return 1
+}
+mount_stop() {
+	local dir=$1 m pid= rc
+	for m in $mounts_; do
+		[ "${m#*:}" = "$dir" ] && pid=${m%%:*}
+	done
+	[ -n "$pid" ] || { echo "mount_stop: $dir is not mounted here" >&2; return 1; }
+	if [ $# -gt 1 ]; then
+		kill -s "$2" "$pid" || return 1
+	else
+		fusermount3 -u "$dir" || return 1
+	fi
+	wait "$pid"
+	rc=$?
+	mounts_=$(printf '%s\n' $mounts_ | grep -v "^$pid:" | tr '\n' ' ')
+	[ $rc -eq 0 ] || { echo "dupc mount exited $rc" >&2; cat "$dir.out" >&2; return 1; }
+	! mountpoint -q "$dir" || { echo "$dir is still mounted" >&2; return 1; }
+}
+stop_mounts_() {
+	local m
+	for m in $mounts_; do
+		fusermount3 -u -z "${m#*:}" 2>/dev/null
+		kill "${m%%:*}" 2>/dev/null
+		wait "${m%%:*}" 2>/dev/null
+	done
+	mounts_=
+}
+
+
 # test_skip_all REASON: the whole script does not apply here.
 test_skip_all() {
+	stop_mounts_
 	say "ok 1 # skip $*"
 	say "1..1"
+	stop_servers_
 	cd / && rm -rf "$TRASH"
 	exit 0
 }
 
 test_done() {
+	stop_mounts_
 	stop_test_agent_
+	stop_servers_
 	say "1..$test_count"
 	if [ "$test_failed" -eq 0 ]; then
 		cd / && rm -rf "$TRASH"

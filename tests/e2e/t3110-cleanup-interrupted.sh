@@ -68,7 +68,11 @@ test_expect_success DUPLICITY,UNSANITIZED 'no command names the interrupted set 
 	cp -a state-cache status-cache &&
 	"$DUPC" collection-status --no-encryption --name x \
 		--archive-dir "$TRASH/status-cache" "file://$TRASH/state" >st.out 2>&1 &&
-	grep -qx "Last full backup date: none" st.out
+	grep -qx "Last full backup date: none" st.out &&
+	"$DUPC" collection-status --json --no-encryption --name x \
+		--archive-dir "$TRASH/status-cache" "file://$TRASH/state" >st.json &&
+	python3 -c "import json, sys; assert json.load(open(\"st.json\"))[\"last_full_time\"] is None" &&
+	test_path_is_missing "$(echo state/dupc.lock)" || ls state
 '
 
 test_expect_success DUPLICITY,UNSANITIZED 'cleanup drops it as duplicity does' '

@@ -123,13 +123,15 @@ stop(const struct checksum_line *l, void *arg)
 static void
 test_record(void **state)
 {
-	struct cache c = { NULL, -1 };
+	struct cache c;
 	struct dupc_err err;
 	struct seen s;
 	char *path;
 	int fd, calls = 0;
 
 	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.lock_fd = -1;
 	err_clear(&err);
 	assert_int_equal(cache_open(&c, ".", "name", "file:///x", &err), 0);
 	memset(&s, 0, sizeof(s));
