@@ -71,8 +71,7 @@ test_expect_success DUPLICITY,UNSANITIZED 'no command names the interrupted set 
 	grep -qx "Last full backup date: none" st.out &&
 	"$DUPC" collection-status --json --no-encryption --name x \
 		--archive-dir "$TRASH/status-cache" "file://$TRASH/state" >st.json &&
-	python3 -c "import json, sys; assert json.load(open(\"st.json\"))[\"last_full_time\"] is None" &&
-	test_path_is_missing "$(echo state/dupc.lock)" || ls state
+	python3 -c "import json; assert json.load(open(\"st.json\"))[\"last_full_time\"] is None"
 '
 
 test_expect_success DUPLICITY,UNSANITIZED 'cleanup drops it as duplicity does' '
