@@ -630,9 +630,12 @@ read_volume(struct check *ck, const struct vol *v, struct dupc_err *err)
 	sha256[0] = '\0';
 	rc = digest_fd(fd, sha1,
 	    backend_flags(ck->s->be) & BACKEND_HASHES ? sha256 : NULL, &size);
+	if (rc < 0) {
+		err_errno(err, E_GENERIC, "reading %s", v->name);
+		close(fd);
+		return -1;
+	}
 	close(fd);
-	if (rc < 0)
-		return err_errno(err, E_GENERIC, "reading %s", v->name);
 	if (strcmp(v->hash, sha1) != 0)
 		return 1;
 	/* intact: remember it, so the next check need not download it */
@@ -664,7 +667,7 @@ verify_volume(struct check *ck, const struct vol *v, struct dupc_err *err)
 	}
 	err_clear(&e);
 	rc = read_volume(ck, v, &e);
-	if (rc < 0 && e.cls != ERR_NOT_FOUND && !interrupted()) {
+	if (rc < 0 && (e.cls != ERR_NOT_FOUND || interrupted())) {
 		if (err != NULL)
 			*err = e;
 		return -1;
