@@ -37,8 +37,9 @@ static const struct backend_option_spec tls_specs[] = {
 	{ NULL, false, NULL },
 };
 
-const struct backend_option_group http_option_group = { "TLS (mf://, s3://, webdavs://, ftps://)",
-	tls_specs };
+const struct backend_option_group http_option_group = {
+	"TLS (mf://, s3://, webdavs://, ftps://)", tls_specs
+};
 
 /* curl_global_init is not thread-safe in libcurl 7.88: once, locked. */
 static pthread_mutex_t global_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -81,11 +82,13 @@ http_init(struct http *h, const struct backend_options *opts,
 {
 	memset(h, 0, sizeof(*h));
 	if (global_take() < 0)
-		return err_set(err, E_BACKEND_ERROR, "cannot initialise libcurl");
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
 	h->curl = curl_easy_init();
 	if (h->curl == NULL) {
 		global_drop();
-		return err_set(err, E_BACKEND_ERROR, "cannot initialise libcurl");
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
 	}
 	h->timeout = opts != NULL && opts->timeout ? (long)opts->timeout : 30;
 	h->ca_file = opt_dup(opts, "ssl-cacert-file");
@@ -116,6 +119,15 @@ void
 http_set_protocols(struct http *h, const char *list)
 {
 	snprintf(h->protocols, sizeof(h->protocols), "%s", list);
+}
+
+const char *
+http_url(struct http *h)
+{
+	char *u = NULL;
+
+	curl_easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &u);
+	return u != NULL ? u : "";
 }
 
 void
@@ -204,6 +216,29 @@ read_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return got;
 }
 
+/* libcurl sends the body again (a redirect, an auth challenge): only
+ * from the start, and only of a body that can start over. */
+static int
+seek_cb(void *arg, curl_off_t off, int origin)
+{
+	struct xfer *x = arg;
+	struct http_body *b = x->body;
+	struct dupc_err e;
+	char junk[DIGEST_HEX_MAX];
+
+	if (off != 0 || origin != SEEK_SET)
+		return CURL_SEEKFUNC_CANTSEEK;
+	if (b->src != NULL) {
+		err_clear(&e);
+		if (!b->whole || source_rewind(b->src, &e) < 0)
+			return CURL_SEEKFUNC_CANTSEEK;
+		if (b->tee != NULL)
+			digest_final_hex(b->tee, junk); /* starts it over */
+	}
+	b->sent = 0;
+	return CURL_SEEKFUNC_OK;
+}
+
 static size_t
 buffer_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -282,8 +317,7 @@ sink_cb(char *p, size_t size, size_t nmemb, void *arg)
 
 /* The value of header line ${p} (${n} bytes) if it is ${name}, trimmed. */
 static bool
-header_value(const char *p, size_t n, const char *name, char *out,
-    size_t outsz)
+header_value(const char *p, size_t n, const char *name, char *out, size_t outsz)
 {
 	size_t k = strlen(name);
 	const char *v;
@@ -297,8 +331,8 @@ header_value(const char *p, size_t n, const char *name, char *out,
 		v++;
 		l--;
 	}
-	while (l > 0 &&
-	    (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
+	while (
+	    l > 0 && (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
 		l--;
 	if (l >= outsz)
 		l = outsz - 1;
@@ -323,8 +357,7 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	if (header_value(p, n, "content-range", x->crange, sizeof(x->crange)))
 		return n;
-	for (i = 0; r->want != NULL && i < HTTP_HEADERS_MAX && r->want[i];
-	     i++)
+	for (i = 0; r->want != NULL && i < HTTP_HEADERS_MAX && r->want[i]; i++)
 		if (header_value(p, n, r->want[i], r->hval[i],
 			sizeof(r->hval[i])))
 			break;
@@ -358,6 +391,19 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		return 1;
 	}
 	return 0;
+}
+
+static long
+auth_mask(enum http_auth a)
+{
+	switch (a) {
+	case HTTP_AUTH_BASIC:
+		return (long)CURLAUTH_BASIC;
+	case HTTP_AUTH_DIGEST:
+		return (long)CURLAUTH_DIGEST;
+	default:
+		return (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST);
+	}
 }
 
 /* Options common to every request. */
@@ -394,13 +440,17 @@ common_opts(struct http *h, const struct http_req *req, char *errbuf,
 		    req->password ? req->password : "");
 		if (req->aws_sigv4 == NULL)
 			curl_easy_setopt(c, CURLOPT_HTTPAUTH,
-			    (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
+			    auth_mask(req->auth));
 	}
 	if (req->aws_sigv4 != NULL)
 		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, req->aws_sigv4);
 	if (req->follow) {
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+		/* a redirected request keeps its method and body (PUT,
+		 * PROPFIND) */
+		curl_easy_setopt(c, CURLOPT_POSTREDIR,
+		    (long)CURL_REDIR_POST_ALL);
 		/* a redirect elsewhere must not carry the credentials */
 		curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	}
@@ -415,6 +465,8 @@ method_opts(CURL *c, const struct http_req *req, struct xfer *x)
 	if (req->body != NULL) {
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
 		if (m != NULL && strcmp(m, "PUT") == 0) {
 			/* PUT over HTTP, STOR over FTP */
 			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
@@ -436,13 +488,35 @@ method_opts(CURL *c, const struct http_req *req, struct xfer *x)
 	}
 }
 
-/* Turn a libcurl failure into a classed error. */
+/* An FTP command refused (${reply} the server's last reply code): 4xx
+ * may pass, 5xx will not; 452 and 552 say the disk is full. */
+static int
+ftp_reply_fail(struct dupc_err *err, const char *what, long reply,
+    const char *text)
+{
+	if (reply == 452 || reply == 552)
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
+		    "%s: %s (no space on the server)", what, text);
+	if (reply == 530)
+		return err_class_set(err, ERR_PERMANENT,
+		    E_BACKEND_PERMISSION_DENIED, "%s: %s (not logged in)", what,
+		    text);
+	if (reply >= 400 && reply < 500)
+		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "%s: %s", what, text);
+	return err_class_set(err, ERR_PERMANENT, E_BACKEND_ERROR, "%s: %s",
+	    what, text);
+}
+
+/* Turn a libcurl failure into a classed error; ${reply} is the last
+ * status or FTP reply code. */
 static int
 transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
-    const char *errbuf, const struct watch *w)
+    const char *errbuf, const struct watch *w, long reply)
 {
 	enum err_class cls = ERR_TRANSIENT;
 	int code = E_BACKEND_ERROR;
+	const char *text = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 
 	switch (rc) {
 	case CURLE_ABORTED_BY_CALLBACK:
@@ -466,25 +540,60 @@ transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_USE_SSL_FAILED:
 		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
 		    "%s: %s; if the server's certificate comes from a private CA, give it with --ssl-cacert-file",
-		    what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		    what, text);
+	case CURLE_USE_SSL_FAILED:
+		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
+		    "%s: %s (the server offers no TLS)", what, text);
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 		code = E_CONNECTION_FAILED;
 		break;
+	/* FTP: the server answered, and said no */
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		return err_class_set(err, ERR_NOT_FOUND, E_BACKEND_NOT_FOUND,
+		    "%s: not found", what);
+	case CURLE_REMOTE_ACCESS_DENIED:
+		return err_class_set(err, ERR_PERMANENT,
+		    E_BACKEND_PERMISSION_DENIED, "%s: %s", what, text);
+	case CURLE_REMOTE_DISK_FULL:
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
+		    "%s: %s", what, text);
+	case CURLE_FTP_PORT_FAILED:
+	case CURLE_FTP_ACCEPT_FAILED:
+	case CURLE_FTP_ACCEPT_TIMEOUT:
+		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
+		    "%s: %s (active mode, --ftp-regular, failed: leave it out for passive mode)",
+		    what, text);
+	case CURLE_QUOTE_ERROR:
+	case CURLE_UPLOAD_FAILED:
+	case CURLE_FTP_COULDNT_RETR_FILE:
+		return ftp_reply_fail(err, what, reply, text);
 	default:
 		break;
 	}
-	return err_class_set(err, cls, code, "%s: %s", what,
-	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	return err_class_set(err, cls, code, "%s: %s", what, text);
 }
 
 static int
 nomem(struct dupc_err *err)
 {
 	return err_set(err, E_GENERIC, "out of memory");
+}
+
+/* What authentication the server offered. */
+static void
+answer_info(CURL *c, struct http_resp *resp)
+{
+	long avail = 0;
+
+	curl_easy_getinfo(c, CURLINFO_HTTPAUTH_AVAIL, &avail);
+	resp->auth_offered = 0;
+	if (avail & (long)CURLAUTH_BASIC)
+		resp->auth_offered |= 1u << HTTP_AUTH_BASIC;
+	if (avail & (long)CURLAUTH_DIGEST)
+		resp->auth_offered |= 1u << HTTP_AUTH_DIGEST;
 }
 
 int
@@ -556,7 +665,12 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		transport_fail(err, what, rc, errbuf, &x.w);
+		long reply = 0;
+
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &reply);
+		resp->status = reply;
+		resp->curl_rc = (int)rc;
+		transport_fail(err, what, rc, errbuf, &x.w, reply);
 		goto out;
 	}
 	/* a body-less answer still has a status the sink must see */
@@ -568,6 +682,7 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct);
 	copy_str(resp->ctype, sizeof(resp->ctype), ct);
+	answer_info(h->curl, resp);
 	ret = 0;
 out:
 	curl_slist_free_all(hl);

@@ -29,25 +29,29 @@ struct source;
 
 #define HTTP_ANSWER_MAX (16u << 20) /* default cap of a buffered answer */
 #define HTTP_SIZE_UNKNOWN UINT64_MAX
-#define HTTP_HEADERS_MAX 4   /* response headers a caller may ask for */
-#define HTTP_HEADER_LEN 256  /* longest value kept of each */
+#define HTTP_HEADERS_MAX 4  /* response headers a caller may ask for */
+#define HTTP_HEADER_LEN 256 /* longest value kept of each */
 
 /* One handle, reused; its TLS settings come from the backend options. */
 struct http {
-	void *curl;      /* CURL * */
-	long timeout;    /* seconds: connect, and longest stall mid-transfer */
-	char *ca_file;   /* --ssl-cacert-file, or NULL */
-	char *ca_path;   /* --ssl-cacert-path, or NULL */
-	bool insecure;   /* --ssl-no-check-certificate */
+	void *curl;    /* CURL * */
+	long timeout;  /* seconds: connect, and longest stall mid-transfer */
+	char *ca_file; /* --ssl-cacert-file, or NULL */
+	char *ca_path; /* --ssl-cacert-path, or NULL */
+	bool insecure; /* --ssl-no-check-certificate */
 	char protocols[32]; /* "http,https" unless http_set_protocols */
-	double pause;    /* first pause between requests of http_fetch */
-	unsigned tries;  /* requests without progress http_fetch allows */
+	double pause;       /* first pause between requests of http_fetch */
+	unsigned tries;     /* requests without progress http_fetch allows */
 	bool ready;
 };
 
 /*
  * A request body: ${len} bytes from ${mem}, or from ${src} (read from its
- * current position; the caller rewinds it for a new attempt).  Each byte
+ * current position; the caller rewinds it for a new attempt).  When
+ * libcurl must send the body again within one request (a redirect, an
+ * authentication challenge), ${mem} starts over, and so does ${src} when
+ * ${whole} says it is read from its first byte (it is rewound and ${tee}
+ * started over); otherwise that request fails.  Each byte
  * read from ${src} also goes to ${tee} when set.  The rest is the
  * transfer's own bookkeeping.
  */
@@ -56,6 +60,7 @@ struct http_body {
 	uint64_t len;
 	struct source *src;
 	struct digest *tee;
+	bool whole;
 	uint64_t sent;
 	bool src_failed;
 	char src_msg[256];
@@ -76,6 +81,10 @@ struct http_resp {
 	size_t cap;
 	const char *const *want;
 	char hval[HTTP_HEADERS_MAX][HTTP_HEADER_LEN];
+	unsigned auth_offered; /* 1 << HTTP_AUTH_BASIC | 1 << HTTP_AUTH_DIGEST
+				* as the server's 401 offered them */
+	int curl_rc;           /* libcurl's CURLcode when http_perform
+				* failed (status: the last reply code) */
 };
 
 /*
@@ -89,21 +98,30 @@ struct http_sink {
 	void *arg;
 };
 
+/* How a request authenticates (the user and password of struct
+ * http_req). */
+enum http_auth {
+	HTTP_AUTH_ANY = 0,    /* ask the server first, then Basic or Digest */
+	HTTP_AUTH_BASIC = 1,  /* Basic at once, no round trip */
+	HTTP_AUTH_DIGEST = 2, /* Digest only (never sends the password) */
+};
+
 /* What one request does. */
 struct http_req {
 	const char *method; /* NULL: GET, or POST with a body */
 	const char *url;
-	const char *what;   /* names the request in error messages */
+	const char *what;           /* names the request in error messages */
 	const char *const *headers; /* "Name: value", NULL-terminated */
 	struct http_body *body;     /* NULL: none */
-	uint64_t from;      /* ask for the bytes from here on (Range) */
+	uint64_t from;              /* ask for the bytes from here on (Range) */
 	const struct http_sink *sink; /* NULL: buffer the answer in resp */
 	size_t answer_max;  /* cap of a buffered answer (0: default) */
 	bool secret_answer; /* wipe the buffered answer when growing it */
 	const char *user;   /* HTTP Basic/Digest or FTP login */
 	const char *password;
+	enum http_auth auth;   /* with ${user}; HTTP_AUTH_ANY by default */
 	const char *aws_sigv4; /* libcurl's AWS SigV4 provider string */
-	bool follow;        /* follow redirects */
+	bool follow;           /* follow redirects */
 	/* protocol extras the caller sets on the CURL * (FTP commands) */
 	void (*setup)(void *curl, void *arg);
 	void *setup_arg;
@@ -117,8 +135,7 @@ extern const struct backend_option_group http_option_group;
  * A ready handle with ${opts}' timeout and TLS options (${opts} may be
  * NULL: defaults).  E_BACKEND_ERROR when libcurl cannot start.
  */
-int http_init(struct http *, const struct backend_options *,
-    struct dupc_err *);
+int http_init(struct http *, const struct backend_options *, struct dupc_err *);
 
 /* http_release(h): close connections and free; safe on a zeroed ${h}. */
 void http_release(struct http *);
@@ -126,6 +143,13 @@ void http_release(struct http *);
 /* http_set_protocols(h, list): the protocols requests and redirects may
  * use, as libcurl spells them ("ftp,ftps"); http and https by default. */
 void http_set_protocols(struct http *, const char *);
+
+/*
+ * http_url(h):
+ * The URL of the answer being received, or last received (after any
+ * redirect); borrowed until the next request.  Callable from a sink.
+ */
+const char *http_url(struct http *);
 
 /* http_resp_init(r) / http_resp_release(r): an empty answer; release
  * wipes the body when ${wipe}. */

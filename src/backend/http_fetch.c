@@ -28,8 +28,8 @@
 /* One download in progress. */
 struct dl {
 	const struct http_fetch *f;
-	uint64_t size;      /* expected, or HTTP_SIZE_UNKNOWN until known */
-	struct digest *dg;  /* over bytes [0, off), or NULL */
+	uint64_t size;     /* expected, or HTTP_SIZE_UNKNOWN until known */
+	struct digest *dg; /* over bytes [0, off), or NULL */
 	uint64_t off;
 	/* the current response */
 	long status;
@@ -37,6 +37,7 @@ struct dl {
 	bool throttled; /* 429 */
 	bool write_failed;
 	int write_errno;
+	bool ftp; /* an FTP transfer: no HTTP status, no Content-Range */
 	char why[160];
 };
 
@@ -80,7 +81,18 @@ on_head(void *arg, long status, const char *ctype, int64_t clen,
 
 	d->bad = true;
 	d->status = status;
-	if (status == 200 || (status == 226 || status == 0)) {
+	if (d->ftp) {
+		/* the reply to RETR (150, 125) or none yet; after REST the
+		 * data starts where we asked, and the length is what is
+		 * left */
+		if (status >= 400) {
+			snprintf(d->why, sizeof(d->why), "FTP reply %ld",
+			    status);
+			return -1;
+		}
+		if (clen >= 0 && d->size == HTTP_SIZE_UNKNOWN && d->off == 0)
+			d->size = (uint64_t)clen;
+	} else if (status == 200 || (status == 226 || status == 0)) {
 		/* the whole object, whatever we asked for (FTP says 226
 		 * or nothing at all) */
 		if (d->off > 0)
@@ -123,8 +135,8 @@ on_data(void *arg, const void *p, size_t n)
 
 	if (d->size != HTTP_SIZE_UNKNOWN && n > d->size - d->off) {
 		d->bad = true;
-		snprintf(d->why, sizeof(d->why), "longer than %" PRIu64 " bytes",
-		    d->size);
+		snprintf(d->why, sizeof(d->why),
+		    "longer than %" PRIu64 " bytes", d->size);
 		return -1;
 	}
 	while (done < n) {
@@ -211,8 +223,8 @@ judge(struct dl *d, int lr, const struct dupc_err *te, const char *what,
 	}
 	/* with links that expire, any refusal may be the link's: the next
 	 * request gets a fresh one */
-	if (d->f->link == NULL && d->bad && d->status >= 400 &&
-	    !d->throttled && d->status != 408 && d->status < 500)
+	if (d->f->link == NULL && d->bad && d->status >= 400 && !d->throttled &&
+	    d->status != 408 && d->status < 500)
 		return http_status_error(err, what, d->status);
 	if (lr < 0 && !d->bad && te->cls != ERR_TRANSIENT) {
 		if (err != NULL)
@@ -237,6 +249,7 @@ http_fetch(struct http *h, const struct http_fetch *f, struct dupc_err *err)
 	memset(&d, 0, sizeof(d));
 	d.f = f;
 	d.size = f->size;
+	d.ftp = strncasecmp(f->req->url, "ftp", 3) == 0;
 	err_clear(&te);
 	if (f->want != NULL && (d.dg = digest_new(f->kind)) == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
