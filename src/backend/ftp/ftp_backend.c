@@ -48,8 +48,8 @@ struct ftp_backend {
 	char *dir_enc; /* "/dir/" for curl ("/%2Fabs/" when absolute) */
 	char *user;    /* NULL: anonymous */
 	char *password;
-	bool tls;      /* ftpes:// and ftps:// */
-	bool active;   /* --ftp-regular */
+	bool tls;    /* ftpes:// and ftps:// */
+	bool active; /* --ftp-regular */
 };
 
 /* What one request adds to libcurl's FTP options. */
@@ -266,7 +266,7 @@ ftp_list(struct backend *b, backend_list_fn *fn, void *arg,
 			*err = c.err;
 		rc = -1;
 	} else if (rc < 0 &&
-	    (crc == CURLE_REMOTE_FILE_NOT_FOUND || no_folder(crc))) {
+		   (crc == CURLE_REMOTE_FILE_NOT_FOUND || no_folder(crc))) {
 		/* nothing matched, or no folder yet (put makes it) */
 		err_clear(err);
 		rc = 0;
@@ -319,8 +319,8 @@ dele(struct ftp_backend *be, const char *name, int *curl_rc,
 }
 
 static int
-ftp_put(struct backend *b, const char *name, struct source *src,
-    uint64_t size, struct dupc_err *err)
+ftp_put(struct backend *b, const char *name, struct source *src, uint64_t size,
+    struct dupc_err *err)
 {
 	struct ftp_backend *be = (struct ftp_backend *)b;
 	struct http_body body;
@@ -389,7 +389,8 @@ ftp_get(struct backend *b, const char *name, int fd, struct dupc_err *err)
 		uint64_t size;
 
 		err_clear(&e2);
-		if (ftp_size(b, name, &size, &e2) < 0 && e2.cls == ERR_NOT_FOUND)
+		if (ftp_size(b, name, &size, &e2) < 0 &&
+		    e2.cls == ERR_NOT_FOUND)
 			*err = e2;
 	}
 	free(url);
@@ -481,8 +482,8 @@ get_password(struct ftp_backend *be, const struct url *u,
 	else if (opts != NULL && opts->password != NULL)
 		be->password = secret_dup(opts->password);
 	else {
-		snprintf(prompt, sizeof(prompt), "Password for '%.100s@%.100s': ",
-		    u->user, u->host);
+		snprintf(prompt, sizeof(prompt),
+		    "Password for '%.100s@%.100s': ", u->user, u->host);
 		be->password = backend_ask(opts, prompt);
 		if (be->password == NULL)
 			return err_set(err, E_BACKEND_PERMISSION_DENIED,
@@ -540,7 +541,7 @@ ftp_open(struct backend **bep, const struct url *u,
 	http_set_protocols(&be->h, "ftp,ftps");
 	be->tls = implicit || strcmp(s, "ftpes") == 0;
 	be->active = backend_opt_flag(opts, "ftp-regular") &&
-	    !backend_opt_flag(opts, "ftp-passive");
+		     !backend_opt_flag(opts, "ftp-passive");
 	be->origin = malloc(strlen(u->host) + 8);
 	be->dir_enc = folder_path(u->path);
 	if (be->origin == NULL || be->dir_enc == NULL) {
@@ -564,8 +565,8 @@ fail:
 	return -1;
 }
 
-static const char *const ftp_schemes[] = { "ftp", "ftpes", "ftps",
-	"lftp+ftp", "lftp+ftpes", "lftp+ftps", NULL };
+static const char *const ftp_schemes[] = { "ftp", "ftpes", "ftps", "lftp+ftp",
+	"lftp+ftpes", "lftp+ftps", NULL };
 
 static const struct backend_option_spec ftp_specs[] = {
 	{ "ftp-passive", false,

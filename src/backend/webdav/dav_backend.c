@@ -81,8 +81,8 @@ enc(const char *s, bool keep_slash)
 			if (buf_addch(&b, c) < 0)
 				goto fail;
 		} else if (buf_addch(&b, '%') < 0 ||
-		    buf_addch(&b, hex[c >> 4]) < 0 ||
-		    buf_addch(&b, hex[c & 15]) < 0) {
+			   buf_addch(&b, hex[c >> 4]) < 0 ||
+			   buf_addch(&b, hex[c & 15]) < 0) {
 			goto fail;
 		}
 	}
@@ -309,11 +309,10 @@ list_entry(const struct dav_entry *e, void *arg, struct dupc_err *err)
 	return rc;
 }
 
-static const char list_body[] =
-    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-    "<D:propfind xmlns:D=\"DAV:\"><D:prop>"
-    "<D:resourcetype/><D:getcontentlength/>"
-    "</D:prop></D:propfind>\n";
+static const char list_body[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+				"<D:propfind xmlns:D=\"DAV:\"><D:prop>"
+				"<D:resourcetype/><D:getcontentlength/>"
+				"</D:prop></D:propfind>\n";
 
 static int
 dav_list(struct backend *b, backend_list_fn *fn, void *arg,
@@ -496,8 +495,8 @@ out:
 }
 
 static int
-dav_put(struct backend *b, const char *name, struct source *src,
-    uint64_t size, struct dupc_err *err)
+dav_put(struct backend *b, const char *name, struct source *src, uint64_t size,
+    struct dupc_err *err)
 {
 	struct dav_backend *be = (struct dav_backend *)b;
 	char tmp[300], *url = NULL;
@@ -658,7 +657,8 @@ dav_close(struct backend *b)
 	free(be->user);
 	secret_free(be->password);
 	if (be->headers != NULL)
-		be->headers[be->nheaders] = NULL; /* a request's own are not ours */
+		be->headers[be->nheaders] =
+		    NULL; /* a request's own are not ours */
 	dav_headers_free(be->headers);
 	free(be);
 }
@@ -675,8 +675,8 @@ get_password(struct dav_backend *be, const struct url *u,
 	else if (opts != NULL && opts->password != NULL)
 		be->password = secret_dup(opts->password);
 	else {
-		snprintf(prompt, sizeof(prompt), "Password for '%.100s@%.100s': ",
-		    u->user, u->host);
+		snprintf(prompt, sizeof(prompt),
+		    "Password for '%.100s@%.100s': ", u->user, u->host);
 		be->password = backend_ask(opts, prompt);
 		if (be->password == NULL)
 			return err_set(err, E_BACKEND_PERMISSION_DENIED,
@@ -715,7 +715,7 @@ dav_open(struct backend **bep, const struct url *u,
 {
 	struct dav_backend *be;
 	bool tls = strcmp(u->scheme, "webdavs") == 0 ||
-	    strcmp(u->scheme, "https") == 0;
+		   strcmp(u->scheme, "https") == 0;
 
 	if (u->host == NULL || u->host[0] == '\0')
 		return err_set(err, E_BAD_URL,
@@ -795,7 +795,8 @@ webdav_hint(const struct dupc_err *err)
 const struct backend_ops webdav_backend_ops = {
 	.schemes = webdav_schemes,
 	.flags = BACKEND_ATOMIC_PUT,
-	.example = "webdavs://user@example.com/remote.php/dav/files/user/backup",
+	.example =
+	    "webdavs://user@example.com/remote.php/dav/files/user/backup",
 	.help = webdav_help,
 	.options = &webdav_options,
 	.hint = webdav_hint,

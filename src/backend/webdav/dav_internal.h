@@ -17,15 +17,14 @@ struct dupc_err;
 
 /* One <response> of a multistatus answer. */
 struct dav_entry {
-	const char *href;  /* as sent (percent-encoded), NUL-terminated */
-	bool collection;   /* <resourcetype><collection/> */
-	bool has_size;     /* <getcontentlength> was given */
+	const char *href; /* as sent (percent-encoded), NUL-terminated */
+	bool collection;  /* <resourcetype><collection/> */
+	bool has_size;    /* <getcontentlength> was given */
 	uint64_t size;
 };
 
 /* Called once per <response>; returns non-zero to stop with ${err} set. */
-typedef int dav_entry_fn(const struct dav_entry *, void *,
-    struct dupc_err *);
+typedef int dav_entry_fn(const struct dav_entry *, void *, struct dupc_err *);
 
 struct dav_propfind;
 

@@ -30,11 +30,11 @@
 
 /* Where the parser is, for the elements that matter. */
 enum where {
-	W_OUT,       /* not inside a <response> */
-	W_RESPONSE,  /* inside <response> */
-	W_PROPSTAT,  /* inside <response><propstat> */
-	W_PROP,      /* inside <propstat><prop> */
-	W_RTYPE,     /* inside <prop><resourcetype> */
+	W_OUT,      /* not inside a <response> */
+	W_RESPONSE, /* inside <response> */
+	W_PROPSTAT, /* inside <response><propstat> */
+	W_PROP,     /* inside <propstat><prop> */
+	W_RTYPE,    /* inside <prop><resourcetype> */
 };
 
 /* What the text being read is for. */
@@ -97,7 +97,7 @@ static bool
 is_dav(const xmlChar *uri, const xmlChar *local, const char *name)
 {
 	return uri != NULL && strcmp((const char *)uri, dav_ns) == 0 &&
-	    strcmp((const char *)local, name) == 0;
+	       strcmp((const char *)local, name) == 0;
 }
 
 static void
@@ -326,8 +326,7 @@ on_text(void *ctx, const xmlChar *s, int n)
 }
 
 static void
-on_dtd(void *ctx, const xmlChar *name, const xmlChar *ext,
-    const xmlChar *sys)
+on_dtd(void *ctx, const xmlChar *name, const xmlChar *ext, const xmlChar *sys)
 {
 	(void)name, (void)ext, (void)sys;
 	fail(ctx, "a DTD in the answer");
