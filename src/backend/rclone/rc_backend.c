@@ -54,6 +54,8 @@ struct rc_backend {
 	char timeout[32];
 	char *ca_file; /* "--ca-cert=FILE", or NULL */
 	bool insecure;
+	char **env; /* this backend's own environment entries ("N=V"), for
+		     * rclone (multi:// gives each store its own) */
 };
 
 /* dupc's secrets, which rclone has no use for. */
@@ -71,8 +73,8 @@ static char *
 path_of(const struct rc_backend *be, const char *name)
 {
 	size_t n = strlen(be->remote);
-	bool sep = n > 0 && be->remote[n - 1] != ':' &&
-	    be->remote[n - 1] != '/';
+	bool sep =
+	    n > 0 && be->remote[n - 1] != ':' && be->remote[n - 1] != '/';
 	struct buf b;
 
 	buf_init(&b, n + strlen(name) + 2);
@@ -133,6 +135,7 @@ run(const struct rc_backend *be, const struct cmd *c, struct source *src,
 
 	memset(&spec, 0, sizeof(spec));
 	spec.argv = c->argv;
+	spec.env = (const char *const *)be->env;
 	spec.unset = hidden_env;
 	spec.in = src != NULL ? CHILD_PIPE : CHILD_NULL;
 	spec.out = fn != NULL || out >= 0 ? CHILD_PIPE : CHILD_NULL;
@@ -146,13 +149,13 @@ run(const struct rc_backend *be, const struct cmd *c, struct source *src,
 		goto out;
 	}
 	if (child_wait(&ch, &status) < 0) {
-		err_set(err, E_BACKEND_COMMAND_ERROR, "%s: cannot wait for rclone",
-		    what);
+		err_set(err, E_BACKEND_COMMAND_ERROR,
+		    "%s: cannot wait for rclone", what);
 		goto out;
 	}
 	if (status != 0) {
-		rc_fail(err, what, status, child_err_line(&ch, line,
-		    sizeof(line)));
+		rc_fail(err, what, status,
+		    child_err_line(&ch, line, sizeof(line)));
 		goto out;
 	}
 	rc = 0;
@@ -224,8 +227,7 @@ lsjson(const struct rc_backend *be, const char *path, struct listing *l,
 }
 
 static int
-rc_list(struct backend *b, backend_list_fn *fn, void *arg,
-    struct dupc_err *err)
+rc_list(struct backend *b, backend_list_fn *fn, void *arg, struct dupc_err *err)
 {
 	struct rc_backend *be = (struct rc_backend *)b;
 	struct listing l;
@@ -295,8 +297,8 @@ deletefile(const struct rc_backend *be, const char *path, const char *what,
 }
 
 static int
-rc_put(struct backend *b, const char *name, struct source *src,
-    uint64_t size, struct dupc_err *err)
+rc_put(struct backend *b, const char *name, struct source *src, uint64_t size,
+    struct dupc_err *err)
 {
 	struct rc_backend *be = (struct rc_backend *)b;
 	char tmp[300], sz[40], *tpath = NULL, *path = NULL;
@@ -388,7 +390,35 @@ rc_close(struct backend *b)
 	free(be->exe);
 	free(be->remote);
 	free(be->ca_file);
+	for (size_t i = 0; be->env != NULL && be->env[i] != NULL; i++)
+		free(be->env[i]);
+	free(be->env);
 	free(be);
+}
+
+/* This backend's own environment entries as "NAME=VALUE" strings. */
+static int
+own_env(struct rc_backend *be, const struct backend_options *opts)
+{
+	size_t i, k = 0, n = opts != NULL ? opts->nenv : 0;
+
+	if ((be->env = calloc(n + 1, sizeof(*be->env))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct backend_opt *e = &opts->env[i];
+		const char *v = e->value != NULL ? e->value : "";
+		size_t len = strlen(e->name) + strlen(v) + 2, j;
+
+		for (j = 0; hidden_env[j] != NULL; j++)
+			if (strcmp(e->name, hidden_env[j]) == 0)
+				break;
+		if (hidden_env[j] != NULL)
+			continue; /* dupc's secret, not rclone's */
+		if ((be->env[k] = malloc(len)) == NULL)
+			return -1;
+		snprintf(be->env[k++], len, "%s=%s", e->name, v);
+	}
+	return 0;
 }
 
 /* The remote and path as written after "rclone://" (url.c has split
@@ -440,7 +470,7 @@ rc_open(struct backend **bep, const struct url *u,
 		if ((be->ca_file = malloc(n)) != NULL)
 			snprintf(be->ca_file, n, "--ca-cert=%s", ca);
 	}
-	if (be->exe == NULL || be->remote == NULL ||
+	if (own_env(be, opts) < 0 || be->exe == NULL || be->remote == NULL ||
 	    (ca != NULL && *ca != '\0' && be->ca_file == NULL)) {
 		rc_close(&be->base);
 		return nomem(err);

@@ -41,8 +41,8 @@ has_any(const char *line, const char *const *words)
 }
 
 static const char *const not_found[] = { "directory not found",
-	"object not found", "file not found", "doesn't exist",
-	"not found", NULL };
+	"object not found", "file not found", "doesn't exist", "not found",
+	NULL };
 
 static const char *const no_remote[] = { "didn't find section in config",
 	"config file not found", "unknown backend", "couldn't find backend",
@@ -53,12 +53,12 @@ static const char *const cert[] = { "x509:", "certificate", NULL };
 static const char *const denied[] = { "unable to authenticate",
 	"permission denied", "access denied", "unauthorized", "forbidden",
 	"invalid_grant", "invalid credentials", "authentication failed",
-	"status code 401", "status code 403", "401 ", "403 ",
-	"login failed", NULL };
+	"status code 401", "status code 403", "401 ", "403 ", "login failed",
+	NULL };
 
 static const char *const network[] = { "connection refused", "no such host",
-	"i/o timeout", "connection reset", "broken pipe", "network is unreachable",
-	"timeout", "unexpected eof", NULL };
+	"i/o timeout", "connection reset", "broken pipe",
+	"network is unreachable", "timeout", "unexpected eof", NULL };
 
 static const char *const no_space[] = { "no space left", "quota exceeded",
 	"storagequotaexceeded", "insufficient storage", NULL };
@@ -81,8 +81,8 @@ rc_fail(struct dupc_err *err, const char *what, int status, const char *line)
 		    what, l);
 	if (has_any(l, denied))
 		return err_class_set(err, ERR_PERMANENT,
-		    E_BACKEND_PERMISSION_DENIED, "%s: access denied (rclone: %s)",
-		    what, l);
+		    E_BACKEND_PERMISSION_DENIED,
+		    "%s: access denied (rclone: %s)", what, l);
 	if (has_any(l, no_space))
 		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
 		    "%s: no space on the remote (rclone: %s)", what, l);

@@ -17,8 +17,8 @@ struct dupc_err;
 
 /* Called once per listed entry; returns non-zero to stop with ${err}
  * set. */
-typedef int rc_entry_fn(const char *name, uint64_t size, bool is_dir,
-    void *arg, struct dupc_err *err);
+typedef int rc_entry_fn(const char *name, uint64_t size, bool is_dir, void *arg,
+    struct dupc_err *err);
 
 struct rc_lsjson;
 
@@ -38,8 +38,7 @@ struct rc_lsjson *rc_lsjson_new(rc_entry_fn *, void *);
  * output is not such an array, an entry is longer than RC_ITEM_MAX or
  * lacks a Name; or with ${fn}'s error.
  */
-int rc_lsjson_feed(struct rc_lsjson *, const char *, size_t,
-    struct dupc_err *);
+int rc_lsjson_feed(struct rc_lsjson *, const char *, size_t, struct dupc_err *);
 
 /* rc_lsjson_finish(p, err): the end of the output; -1 when the array is
  * not closed. */

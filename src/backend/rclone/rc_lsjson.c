@@ -84,7 +84,8 @@ item_done(struct rc_lsjson *p, struct dupc_err *err)
 	if (!json_is_object(o) || !json_is_string(name) ||
 	    (size != NULL && !json_is_integer(size)) ||
 	    (dir != NULL && !json_is_boolean(dir))) {
-		bad(err, "an entry without a Name, or with a bad Size or IsDir");
+		bad(err,
+		    "an entry without a Name, or with a bad Size or IsDir");
 		goto out;
 	}
 	if (strlen(json_string_value(name)) != json_string_length(name)) {
@@ -95,9 +96,9 @@ item_done(struct rc_lsjson *p, struct dupc_err *err)
 		sz = json_integer_value(size);
 	/* rclone says -1 when the remote does not know */
 	rc = p->fn(json_string_value(name), sz > 0 ? (uint64_t)sz : 0,
-	    json_is_true(dir), p->arg, err) != 0
-	    ? -1
-	    : 0;
+		 json_is_true(dir), p->arg, err) != 0
+		 ? -1
+		 : 0;
 out:
 	json_decref(o);
 	return rc;
