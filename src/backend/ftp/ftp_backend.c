@@ -176,6 +176,17 @@ ftp_setup(void *curl, void *arg)
 
 	curl_easy_setopt(h, CURLOPT_USE_SSL,
 	    (long)(c->be->tls ? CURLUSESSL_ALL : CURLUSESSL_NONE));
+	/*
+	 * TLS 1.2 at most: under TLS 1.3 the server sends session tickets
+	 * after the handshake, libcurl 7.88 closes the data connection of
+	 * an upload without reading them, the kernel answers with a reset,
+	 * and the server (vsftpd) loses the end of the file ("426 Failure
+	 * reading network stream").
+	 */
+	if (c->be->tls)
+		curl_easy_setopt(h, CURLOPT_SSLVERSION,
+		    (long)(CURL_SSLVERSION_TLSv1_2 |
+			   CURL_SSLVERSION_MAX_TLSv1_2));
 	if (c->be->active)
 		curl_easy_setopt(h, CURLOPT_FTPPORT, "-");
 	if (c->create_dirs)

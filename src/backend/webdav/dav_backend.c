@@ -211,8 +211,11 @@ struct listing {
 	backend_list_fn *fn;
 	void *arg;
 	struct dav_propfind *pf;
+	const char *what;
 	long status;
-	char *dir; /* the folder path the answer speaks of (decoded) */
+	char *dir;  /* the folder path the answer speaks of (decoded) */
+	bool found; /* size: the object's size was given */
+	uint64_t size;
 	bool failed;
 	struct dupc_err err;
 };
@@ -314,42 +317,38 @@ static const char list_body[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 				"<D:resourcetype/><D:getcontentlength/>"
 				"</D:prop></D:propfind>\n";
 
+/*
+ * One PROPFIND of ${url} with ${depth} ("1": the folder's members, "0":
+ * the resource itself), each <response> to ${l}->entry.  0 with
+ * *${missing} set for a 404.
+ */
 static int
-dav_list(struct backend *b, backend_list_fn *fn, void *arg,
-    struct dupc_err *err)
+propfind(struct dav_backend *be, const char *url, const char *depth,
+    struct listing *l, dav_entry_fn *entry, bool *missing, struct dupc_err *err)
 {
-	struct dav_backend *be = (struct dav_backend *)b;
-	static const char *const extra[] = { "Depth: 1",
+	const char *extra[] = { depth,
 		"Content-Type: application/xml; charset=utf-8", NULL };
-	struct listing l;
 	struct http_body body;
-	struct http_sink sink = { list_head, list_data, NULL };
+	struct http_sink sink = { list_head, list_data, l };
 	struct http_req req;
 	struct http_resp resp;
-	char *url = url_of(be, NULL);
 	int rc = -1;
 
-	memset(&l, 0, sizeof(l));
 	memset(&body, 0, sizeof(body));
 	http_resp_init(&resp);
-	l.be = be;
-	l.fn = fn;
-	l.arg = arg;
-	err_clear(&l.err);
-	sink.arg = &l;
-	if (url == NULL || (l.pf = dav_propfind_new(list_entry, &l)) == NULL) {
-		nomem(err);
-		goto out;
-	}
+	err_clear(&l->err);
+	*missing = false;
+	if ((l->pf = dav_propfind_new(entry, l)) == NULL)
+		return nomem(err);
 	body.mem = list_body;
 	body.len = sizeof(list_body) - 1;
-	req_init(be, &req, "PROPFIND", url, "listing the folder", extra);
+	req_init(be, &req, "PROPFIND", url, l->what, extra);
 	req.body = &body;
 	req.sink = &sink;
 	rc = http_perform(&be->h, &req, &resp, err);
-	if (l.failed) {
+	if (l->failed) {
 		if (err != NULL)
-			*err = l.err;
+			*err = l->err;
 		rc = -1;
 		goto out;
 	}
@@ -357,19 +356,57 @@ dav_list(struct backend *b, backend_list_fn *fn, void *arg,
 		goto out;
 	note_auth(be, &resp);
 	rc = -1;
-	if (l.status == 404) {
-		rc = 0; /* no folder yet: put makes it */
-	} else if (l.status != 207) {
-		http_status_error(err, "listing the folder", l.status);
-	} else if (dav_propfind_finish(l.pf, err) == 0) {
+	if (l->status == 404) {
+		*missing = true;
+		rc = 0;
+	} else if (l->status != 207) {
+		http_status_error(err, l->what, l->status);
+	} else if (dav_propfind_finish(l->pf, err) == 0) {
 		rc = 0;
 	}
 out:
 	http_resp_release(&resp, false);
-	dav_propfind_free(l.pf);
+	dav_propfind_free(l->pf);
+	l->pf = NULL;
+	return rc;
+}
+
+static int
+dav_list(struct backend *b, backend_list_fn *fn, void *arg,
+    struct dupc_err *err)
+{
+	struct dav_backend *be = (struct dav_backend *)b;
+	struct listing l;
+	char *url = url_of(be, NULL);
+	bool missing;
+	int rc;
+
+	if (url == NULL)
+		return nomem(err);
+	memset(&l, 0, sizeof(l));
+	l.be = be;
+	l.fn = fn;
+	l.arg = arg;
+	l.what = "listing the folder";
+	/* a 404 is no folder yet: put makes it */
+	rc = propfind(be, url, "Depth: 1", &l, list_entry, &missing, err);
 	free(l.dir);
 	free(url);
 	return rc;
+}
+
+/* The one <response> of a Depth: 0 PROPFIND of an object. */
+static int
+size_entry(const struct dav_entry *e, void *arg, struct dupc_err *err)
+{
+	struct listing *l = arg;
+
+	(void)err;
+	if (!e->collection && e->has_size && !l->found) {
+		l->found = true;
+		l->size = e->size;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -579,64 +616,32 @@ dav_remove(struct backend *b, const char *name, struct dupc_err *err)
 	return rc;
 }
 
-struct head {
-	long status;
-	int64_t clen;
-};
-
-static int
-head_cb(void *arg, long status, const char *ctype, int64_t clen,
-    const char *crange)
-{
-	struct head *h = arg;
-
-	(void)ctype, (void)crange;
-	h->status = status;
-	h->clen = clen;
-	return 0;
-}
-
-static int
-head_data(void *arg, const void *p, size_t n)
-{
-	(void)arg, (void)p, (void)n;
-	return 0;
-}
-
 static int
 dav_size(struct backend *b, const char *name, uint64_t *size,
     struct dupc_err *err)
 {
 	struct dav_backend *be = (struct dav_backend *)b;
-	struct head hd = { 0, -1 };
-	struct http_sink sink = { head_cb, head_data, &hd };
-	struct http_req req;
-	struct http_resp resp;
+	struct listing l;
 	char *url = url_of(be, name);
-	int rc = -1;
+	bool missing;
+	int rc;
 
 	if (url == NULL)
 		return nomem(err);
-	req_init(be, &req, "HEAD", url, "asking for the size", NULL);
-	req.sink = &sink;
-	http_resp_init(&resp);
-	if (http_perform(&be->h, &req, &resp, err) < 0)
-		goto out;
-	note_auth(be, &resp);
-	if (hd.status != 200) {
-		http_status_error(err, "asking for the size", hd.status);
-		goto out;
-	}
-	if (hd.clen < 0) {
-		err_set(err, E_BACKEND_ERROR,
-		    "asking for the size: the server did not say");
-		goto out;
-	}
-	*size = (uint64_t)hd.clen;
-	rc = 0;
-out:
-	http_resp_release(&resp, false);
+	/* PROPFIND, not HEAD: servers leave Content-Length out of the HEAD
+	 * of an empty file */
+	memset(&l, 0, sizeof(l));
+	l.be = be;
+	l.what = "asking for the size";
+	rc = propfind(be, url, "Depth: 0", &l, size_entry, &missing, err);
+	free(l.dir);
 	free(url);
+	if (rc == 0 && (missing || !l.found))
+		return err_class_set(err, ERR_NOT_FOUND, E_BACKEND_NOT_FOUND,
+		    "asking for the size: %s",
+		    missing ? "not found" : "the server did not say");
+	if (rc == 0)
+		*size = l.size;
 	return rc;
 }
 
