@@ -79,13 +79,13 @@ rc_fail(struct dupc_err *err, const char *what, int status, const char *line)
 		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
 		    "%s: rclone refused the server's certificate (rclone: %s); if it comes from a private CA, give it with --ssl-cacert-file",
 		    what, l);
+	if (has_any(l, no_space))
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
+		    "%s: no space on the remote (rclone: %s)", what, l);
 	if (has_any(l, denied))
 		return err_class_set(err, ERR_PERMANENT,
 		    E_BACKEND_PERMISSION_DENIED,
 		    "%s: access denied (rclone: %s)", what, l);
-	if (has_any(l, no_space))
-		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
-		    "%s: no space on the remote (rclone: %s)", what, l);
 	if (has_any(l, network))
 		return err_class_set(err, ERR_TRANSIENT, E_CONNECTION_FAILED,
 		    "%s: rclone: %s", what, l);
