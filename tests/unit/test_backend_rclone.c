@@ -72,9 +72,10 @@ static int
 setup(void **state)
 {
 	static const char *const keys[] = { "RCLONE_CONFIG",
-		"RCLONE_CONFIG_DUPCLOCAL_TYPE", "RCLONE_CONFIG_DUPCLOCAL_REMOTE",
-		"RCLONE_CONFIG_DUPCSFTP_TYPE", "RCLONE_CONFIG_DUPCSFTP_HOST",
-		"RCLONE_CONFIG_DUPCSFTP_PORT", "RCLONE_CONFIG_DUPCSFTP_USER",
+		"RCLONE_CONFIG_DUPCLOCAL_TYPE",
+		"RCLONE_CONFIG_DUPCLOCAL_REMOTE", "RCLONE_CONFIG_DUPCSFTP_TYPE",
+		"RCLONE_CONFIG_DUPCSFTP_HOST", "RCLONE_CONFIG_DUPCSFTP_PORT",
+		"RCLONE_CONFIG_DUPCSFTP_USER",
 		"RCLONE_CONFIG_DUPCSFTP_KEY_FILE",
 		"RCLONE_CONFIG_DUPCSFTP_KNOWN_HOSTS_FILE",
 		"RCLONE_CONFIG_DUPCSFTP_SHELL_TYPE", NULL };
@@ -119,7 +120,7 @@ static void
 test_executable(void **state)
 {
 	struct backend_opt o1[1] = { { "rclone-executable",
-		"/nonexistent/rclone" } };
+	    "/nonexistent/rclone" } };
 	struct backend_options o = opts;
 	struct backend *be = NULL;
 	struct dupc_err err;
@@ -160,7 +161,8 @@ test_argv_and_env(void **state)
 	snprintf(exe, sizeof(exe), "%s/fake-rclone", cwd);
 	f = fopen(exe, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\nprintf '%%s\\n' \"$@\" >%s/argv\nenv >%s/env\necho '[]'\n",
+	fprintf(f,
+	    "#!/bin/sh\nprintf '%%s\\n' \"$@\" >%s/argv\nenv >%s/env\necho '[]'\n",
 	    cwd, cwd);
 	fclose(f);
 	assert_int_equal(chmod(exe, 0755), 0);

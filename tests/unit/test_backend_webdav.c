@@ -48,7 +48,8 @@ static void
 dav_url(char *buf, size_t size, unsigned serial, void *arg)
 {
 	const char *scheme = arg;
-	bool tls = strcmp(scheme, "webdavs") == 0 || strcmp(scheme, "https") == 0;
+	bool tls =
+	    strcmp(scheme, "webdavs") == 0 || strcmp(scheme, "https") == 0;
 
 	snprintf(buf, size, "%s://%s@%s:%s/dav/unit-%ld/%s/t%u", scheme,
 	    env("DUPC_WEBDAV_USER"), env("DUPC_WEBDAV_HOST"),
