@@ -143,9 +143,8 @@ test_bad(void **state)
 		{ "wrong namespace", "<multistatus xmlns=\"urn:x\"/>" },
 		{ "cut short", "<D:multistatus xmlns:D=\"DAV:\"><D:response>" },
 		{ "empty", "" },
-		{ "dtd",
-		    "<!DOCTYPE m [<!ENTITY a \"aaaa\">]>"
-		    "<D:multistatus xmlns:D=\"DAV:\"/>" },
+		{ "dtd", "<!DOCTYPE m [<!ENTITY a \"aaaa\">]>"
+			 "<D:multistatus xmlns:D=\"DAV:\"/>" },
 		{ "entity",
 		    "<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>&x;"
 		    "</D:href></D:response></D:multistatus>" },
@@ -201,13 +200,13 @@ test_headers(void **state)
 		const char *spec, *want;
 	} good[] = {
 		{ "Cookie,a=b", "Cookie: a=b|" },
-		{ "X-A,1,X-B,\"two, with comma\"", "X-A: 1|X-B: two, with comma|" },
+		{ "X-A,1,X-B,\"two, with comma\"",
+		    "X-A: 1|X-B: two, with comma|" },
 		{ "X-Q,\"say \"\"hi\"\"\"", "X-Q: say \"hi\"|" },
 		{ "X-Empty,", "X-Empty: |" },
 	};
-	static const char *const bad[] = { "OnlyName", "A,1,B",
-		"Bad Name,v", ",v", "X,\"open", "X,\"a\"b", "X,line\nbreak",
-		"X:Y,v" };
+	static const char *const bad[] = { "OnlyName", "A,1,B", "Bad Name,v",
+		",v", "X,\"open", "X,\"a\"b", "X,line\nbreak", "X:Y,v" };
 	struct dupc_err err;
 	char **h, out[256];
 	size_t i, j;
