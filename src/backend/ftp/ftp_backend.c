@@ -11,15 +11,16 @@
  * without a user the login is anonymous.  Passive mode unless
  * --ftp-regular asks for active mode (duplicity's ftp:passive-mode).
  *
- * Operations: list is one LIST of the folder, parsed by libcurl (its
- * wildcard listing: every entry's type, name and size, with nothing
- * downloaded); get is a RETR resumed with REST after a cut (http_fetch);
- * remove is DELE; size is SIZE.  put is atomic: STOR under a temporary
- * name, then RNFR/RNTO over the real name on the same connection, so a
- * cut upload never leaves a partial volume under its name; missing
- * folders are made (MKD) on the way.
+ * Operations: list is one LIST of the folder, read line by line as it
+ * arrives (ftp_list.c); get is a RETR resumed with REST after a cut
+ * (http_fetch); remove is DELE; size is SIZE.  put is atomic: STOR under a
+ * temporary name, then RNFR/RNTO over the real name on the same connection, so
+ * a cut upload never leaves a partial volume under its name; missing folders
+ * are made (MKD) on the way.
  */
 #define _DEFAULT_SOURCE
+#include "backend/ftp/ftp_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,6 @@ struct ftp_call {
 	const struct ftp_backend *be;
 	struct curl_slist *postquote; /* commands after the transfer */
 	bool create_dirs;
-	bool wildcard;
-	/* a listing */
-	backend_list_fn *fn;
-	void *arg;
-	bool failed;
-	struct dupc_err err;
 };
 
 static int
@@ -130,43 +125,6 @@ temp_name(const char *name, char *out, size_t size)
 	snprintf(out, size, "%s%s", TEMP_PREFIX, hex);
 }
 
-/* Each listed entry: report regular files, download nothing. */
-static long
-chunk_begin(const void *info, void *arg, int remains)
-{
-	const struct curl_fileinfo *fi = info;
-	struct ftp_call *c = arg;
-	uint64_t size = 0;
-
-	(void)remains;
-	if (c->failed)
-		return CURL_CHUNK_BGN_FUNC_FAIL;
-	if (fi->filetype != CURLFILETYPE_FILE || fi->filename == NULL)
-		return CURL_CHUNK_BGN_FUNC_SKIP;
-	if (fi->flags & CURLFINFOFLAG_KNOWN_SIZE)
-		size = (uint64_t)fi->size;
-	if (c->fn(fi->filename, size, c->arg, &c->err) != 0) {
-		c->failed = true;
-		return CURL_CHUNK_BGN_FUNC_FAIL;
-	}
-	return CURL_CHUNK_BGN_FUNC_SKIP;
-}
-
-static long
-chunk_end(void *arg)
-{
-	(void)arg;
-	return CURL_CHUNK_END_FUNC_OK;
-}
-
-/* Every name matches "*", dot files included. */
-static int
-match_all(void *arg, const char *pattern, const char *name)
-{
-	(void)arg, (void)pattern, (void)name;
-	return CURL_FNMATCHFUNC_MATCH;
-}
-
 /* libcurl's FTP options for one request (http_req.setup). */
 static void
 ftp_setup(void *curl, void *arg)
@@ -194,14 +152,6 @@ ftp_setup(void *curl, void *arg)
 		    (long)CURLFTP_CREATE_DIR_RETRY);
 	if (c->postquote != NULL)
 		curl_easy_setopt(h, CURLOPT_POSTQUOTE, c->postquote);
-	if (c->wildcard) {
-		curl_easy_setopt(h, CURLOPT_WILDCARDMATCH, 1L);
-		curl_easy_setopt(h, CURLOPT_CHUNK_BGN_FUNCTION, chunk_begin);
-		curl_easy_setopt(h, CURLOPT_CHUNK_END_FUNCTION, chunk_end);
-		curl_easy_setopt(h, CURLOPT_CHUNK_DATA, c);
-		curl_easy_setopt(h, CURLOPT_FNMATCH_FUNCTION, match_all);
-		curl_easy_setopt(h, CURLOPT_FNMATCH_DATA, c);
-	}
 }
 
 static void
@@ -211,7 +161,6 @@ req_init(struct ftp_backend *be, struct http_req *req, struct ftp_call *c,
 	memset(req, 0, sizeof(*req));
 	memset(c, 0, sizeof(*c));
 	c->be = be;
-	err_clear(&c->err);
 	req->method = method;
 	req->url = url;
 	req->what = what;
@@ -253,35 +202,59 @@ no_folder(int curl_rc)
 	return curl_rc == CURLE_REMOTE_ACCESS_DENIED;
 }
 
+/* The LIST answer as it streams in. */
+struct listing {
+	struct ftp_list *reader;
+	bool failed;
+	struct dupc_err err;
+};
+
+static int
+list_data(void *arg, const void *p, size_t n)
+{
+	struct listing *l = arg;
+
+	if (ftp_list_feed(l->reader, p, n, &l->err) < 0) {
+		l->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 ftp_list(struct backend *b, backend_list_fn *fn, void *arg,
     struct dupc_err *err)
 {
 	struct ftp_backend *be = (struct ftp_backend *)b;
-	struct http_sink sink = { NULL, discard, NULL };
+	struct listing l;
+	struct http_sink sink = { NULL, list_data, &l };
 	struct http_req req;
 	struct ftp_call c;
-	char *url = url_of(be, "*");
+	char *url = url_of(be, "");
 	int rc, crc = 0;
 
-	if (url == NULL)
+	memset(&l, 0, sizeof(l));
+	err_clear(&l.err);
+	if (url == NULL || (l.reader = ftp_list_new(fn, arg)) == NULL) {
+		free(url);
 		return nomem(err);
+	}
+	/* a folder URL: libcurl enters it and sends LIST */
 	req_init(be, &req, &c, "GET", url, "listing the folder");
-	c.wildcard = true;
-	c.fn = fn;
-	c.arg = arg;
 	req.sink = &sink;
 	rc = perform(be, &req, &crc, err);
-	if (c.failed) {
+	if (l.failed) {
 		if (err != NULL)
-			*err = c.err;
+			*err = l.err;
 		rc = -1;
-	} else if (rc < 0 &&
-		   (crc == CURLE_REMOTE_FILE_NOT_FOUND || no_folder(crc))) {
-		/* nothing matched, or no folder yet (put makes it) */
+	} else if (rc < 0 && no_folder(crc)) {
+		/* no folder yet: put makes it */
 		err_clear(err);
 		rc = 0;
+	} else if (rc == 0) {
+		rc = ftp_list_finish(l.reader, err);
 	}
+	ftp_list_free(l.reader);
 	free(url);
 	return rc;
 }
