@@ -58,7 +58,9 @@ static const char *const denied[] = { "unable to authenticate",
 
 static const char *const network[] = { "connection refused", "no such host",
 	"i/o timeout", "connection reset", "broken pipe",
-	"network is unreachable", "timeout", "unexpected eof", NULL };
+	"network is unreachable", "timeout", "unexpected eof",
+	"connection lost", "closed network connection", "connection closed",
+	NULL };
 
 static const char *const no_space[] = { "no space left", "quota exceeded",
 	"storagequotaexceeded", "insufficient storage", NULL };
