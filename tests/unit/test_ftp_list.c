@@ -49,19 +49,22 @@ test_lines(void **state)
 		    " leading blank:5" },
 		{ "drwxr-xr-x    2 30000    30000        4096 Dec 06 14:12 subdir",
 		    "other" },
-		{ "lrwxrwxrwx    1 0 0 7 Dec 06 14:12 link -> target", "other" },
+		{ "lrwxrwxrwx    1 0 0 7 Dec 06 14:12 link -> target",
+		    "other" },
 		/* ProFTPD, names for owner and group, CR at the end */
 		{ "-rw-r--r--   1 backup   users    18446744073709551615 Feb  9 08:01 big\r",
 		    "big:18446744073709551615" },
 		/* Pure-FTPd, busybox: no group, a year */
 		{ "-rw-r--r--    1 me  123 Nov 14  2023 caf\xc3\xa9",
 		    "caf\xc3\xa9:123" },
-		{ "-rw-------    1 user     7 Oct  1 09:00 a;b&c=d#e?f", "a;b&c=d#e?f:7" },
+		{ "-rw-------    1 user     7 Oct  1 09:00 a;b&c=d#e?f",
+		    "a;b&c=d#e?f:7" },
 		/* IIS */
 		{ "12-06-26  02:12PM              3024293 vol1.difftar.gz",
 		    "vol1.difftar.gz:3024293" },
 		{ "12-06-2026  02:12PM       <DIR>          folder", "other" },
-		{ "01-31-23  11:00AM                 12 two words", "two words:12" },
+		{ "01-31-23  11:00AM                 12 two words",
+		    "two words:12" },
 		{ "total 12", "skip" },
 		{ "", "skip" },
 		{ "   ", "skip" },
@@ -70,7 +73,8 @@ test_lines(void **state)
 		{ "-rw-r--r--    1 a b 1x2 Dec 06 14:12 name", "bad" },
 		{ "-rw-r--r--    1 a b -3 Dec 06 14:12 name", "bad" },
 		{ "-rw-r--r--    1 a b 3 Dec 06 14:12", "bad" },
-		{ "-rw-r--r--    1 a b 18446744073709551616 Dec 06 14:12 x", "bad" },
+		{ "-rw-r--r--    1 a b 18446744073709551616 Dec 06 14:12 x",
+		    "bad" },
 		{ "-rw-r--r-- Dec 06 14:12 x", "bad" },
 		{ "hello world", "bad" },
 		{ "12-06-26  02:12PM  12", "bad" },
@@ -96,9 +100,8 @@ test_nul(void **state)
 	enum ftp_kind kind;
 
 	(void)state;
-	assert_int_equal(ftp_list_line(line, sizeof(line) - 1, &name, &size,
-			     &kind),
-	    -1);
+	assert_int_equal(
+	    ftp_list_line(line, sizeof(line) - 1, &name, &size, &kind), -1);
 }
 
 struct collect {
@@ -145,11 +148,10 @@ feed_all(const char *doc, size_t n, size_t step, struct collect *c,
 static void
 test_stream(void **state)
 {
-	static const char doc[] =
-	    "total 3\r\n"
-	    "drwxr-xr-x 2 a b 4096 Dec 06 14:12 sub\r\n"
-	    "-rw-r--r-- 1 a b 10 Dec 06 14:12 one\r\n"
-	    "-rw-r--r-- 1 a b 20 Dec 06 14:12 two words";
+	static const char doc[] = "total 3\r\n"
+				  "drwxr-xr-x 2 a b 4096 Dec 06 14:12 sub\r\n"
+				  "-rw-r--r-- 1 a b 10 Dec 06 14:12 one\r\n"
+				  "-rw-r--r-- 1 a b 20 Dec 06 14:12 two words";
 	static const size_t steps[] = { 0, 1, 3, 17 };
 	struct collect c;
 	struct dupc_err err;

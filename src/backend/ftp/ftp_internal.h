@@ -16,8 +16,8 @@ struct dupc_err;
 
 /* What one LIST line says. */
 enum ftp_kind {
-	FTP_SKIP, /* not an entry ("total 12", a blank line) */
-	FTP_FILE, /* a regular file: ${name} and ${size} are set */
+	FTP_SKIP,  /* not an entry ("total 12", a blank line) */
+	FTP_FILE,  /* a regular file: ${name} and ${size} are set */
 	FTP_OTHER, /* a folder, a link, a device: passed over */
 };
 
@@ -31,8 +31,7 @@ enum ftp_kind {
  * and *${size} is set.  -1 for a line that is neither
  * form, a size that is not a number, an empty name, a NUL byte.
  */
-int ftp_list_line(char *, size_t, const char **, uint64_t *,
-    enum ftp_kind *);
+int ftp_list_line(char *, size_t, const char **, uint64_t *, enum ftp_kind *);
 
 /* Called once per regular file listed; non-zero stops with ${err} set. */
 typedef int ftp_file_fn(const char *, uint64_t, void *, struct dupc_err *);
@@ -53,8 +52,7 @@ struct ftp_list *ftp_list_new(ftp_file_fn *, void *);
  * -1 (permanent, E_BACKEND_ERROR) on a line longer than FTP_LINE_MAX or
  * one ftp_list_line refuses, or with ${fn}'s error.
  */
-int ftp_list_feed(struct ftp_list *, const char *, size_t,
-    struct dupc_err *);
+int ftp_list_feed(struct ftp_list *, const char *, size_t, struct dupc_err *);
 
 /* ftp_list_finish(l, err): the last line, when it has no line end. */
 int ftp_list_finish(struct ftp_list *, struct dupc_err *);

@@ -17,8 +17,8 @@
 #include "util/err.h"
 #include "util/parse.h"
 
-static const char *const months[] = { "jan", "feb", "mar", "apr", "may",
-	"jun", "jul", "aug", "sep", "oct", "nov", "dec" };
+static const char *const months[] = { "jan", "feb", "mar", "apr", "may", "jun",
+	"jul", "aug", "sep", "oct", "nov", "dec" };
 
 static bool
 is_digit(char c)
@@ -101,8 +101,8 @@ is_time_or_year(const char *s, size_t n)
 {
 	if (n == 4 && all_digits(s, 4))
 		return true;
-	return (n == 5 || n == 4) && s[n - 3] == ':' &&
-	    all_digits(s, n - 3) && all_digits(s + n - 2, 2);
+	return (n == 5 || n == 4) && s[n - 3] == ':' && all_digits(s, n - 3) &&
+	       all_digits(s + n - 2, 2);
 }
 
 /* The name: from ${at} (one blank after the date) to the end. */
@@ -135,7 +135,8 @@ unix_line(char *line, size_t len, const struct fields *f, const char **name,
 			*kind = FTP_OTHER;
 			return 0;
 		}
-		if (parse_u64_n(line + f->start[i - 1], f->len[i - 1], size) < 0)
+		if (parse_u64_n(line + f->start[i - 1], f->len[i - 1], size) <
+		    0)
 			return -1;
 		*kind = FTP_FILE;
 		return take_name(line, len, f->start[i + 2] + f->len[i + 2] + 1,
@@ -157,8 +158,8 @@ dos_line(char *line, size_t len, const struct fields *f, const char **name,
 	d = line + f->start[0];
 	t = line + f->start[1];
 	s = line + f->start[2];
-	if ((f->len[0] != 8 && f->len[0] != 10) || d[2] != '-' ||
-	    d[5] != '-' || f->len[1] < 6 || t[2] != ':')
+	if ((f->len[0] != 8 && f->len[0] != 10) || d[2] != '-' || d[5] != '-' ||
+	    f->len[1] < 6 || t[2] != ':')
 		return -1;
 	/* the name starts after the blanks that follow the size */
 	at = f->start[2] + f->len[2];
@@ -187,7 +188,7 @@ ftp_list_line(char *line, size_t len, const char **name, uint64_t *size,
 		len--;
 	split(line, len, &f);
 	if (f.n == 0 || (f.n == 2 && f.len[0] == 5 &&
-			     lower_eq(line + f.start[0], "total", 5)))
+			    lower_eq(line + f.start[0], "total", 5)))
 		return 0;
 	if (is_digit(line[0]))
 		return dos_line(line, len, &f, name, size, kind);
