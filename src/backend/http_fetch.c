@@ -189,6 +189,7 @@ one_request(struct http *h, struct dl *d, const char *url, const char *what,
 
 	req.url = url;
 	req.what = what;
+	d->ftp = strncasecmp(url, "ftp", 3) == 0;
 	req.from = d->off;
 	req.sink = &sink;
 	req.body = NULL;
@@ -249,7 +250,6 @@ http_fetch(struct http *h, const struct http_fetch *f, struct dupc_err *err)
 	memset(&d, 0, sizeof(d));
 	d.f = f;
 	d.size = f->size;
-	d.ftp = strncasecmp(f->req->url, "ftp", 3) == 0;
 	err_clear(&te);
 	if (f->want != NULL && (d.dg = digest_new(f->kind)) == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
