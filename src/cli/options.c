@@ -232,8 +232,6 @@ static const struct opt {
 	{ "ftp-passive", NOARG, O_IGNORED_FLAG },
 	{ "ftp-regular", NOARG, O_IGNORED_FLAG },
 	{ "gio", NOARG, O_IGNORED_FLAG },
-	{ "ssh-askpass", NOARG, O_IGNORED_FLAG },
-	{ "ssh-options", ARG, O_IGNORED_ARG },
 };
 
 static int
