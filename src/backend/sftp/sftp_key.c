@@ -112,7 +112,7 @@ probe_openssh(const char *body, size_t n, struct sftp_keyinfo *ki)
 {
 	unsigned char buf[HEADER_MAX];
 	struct rd r;
-	const unsigned char *s, *pk;
+	const unsigned char *s;
 	uint32_t len, count, pklen;
 
 	r.p = buf;
@@ -127,10 +127,12 @@ probe_openssh(const char *body, size_t n, struct sftp_keyinfo *ki)
 	ki->known = true;
 	ki->encrypted = !(len == 4 && memcmp(s, "none", 4) == 0);
 	if (rd_str(&r, &s, &len) < 0 || rd_str(&r, &s, &len) < 0 ||
-	    rd_u32(&r, &count) < 0 || count == 0 || rd_str(&r, &pk, &pklen) < 0)
+	    rd_u32(&r, &count) < 0 || count == 0 || rd_u32(&r, &pklen) < 0)
 		return;
-	r.p = pk;
-	r.n = pklen;
+	/* the public key's first string is its type; the rest of it may
+	 * lie beyond what was decoded */
+	if (pklen < r.n)
+		r.n = pklen;
 	if (rd_str(&r, &s, &len) == 0)
 		set_type(ki, s, len);
 }
