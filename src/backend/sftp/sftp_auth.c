@@ -128,11 +128,12 @@ agent_auth(struct sftp_backend *be, struct tried *t, struct dupc_err *err)
 	char num[16];
 	int rc = 1, pass;
 
-	if (getenv("SSH_AUTH_SOCK") == NULL || be->identities_only)
+	if (be->agent_sock == NULL || be->identities_only)
 		return 1;
 	a = libssh2_agent_init(be->c.ssh);
 	if (a == NULL)
 		return 1;
+	libssh2_agent_set_identity_path(a, be->agent_sock);
 	if (libssh2_agent_connect(a) != 0 ||
 	    libssh2_agent_list_identities(a) != 0) {
 		note(t, "%s", "the agent: not reachable");

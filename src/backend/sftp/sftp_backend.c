@@ -712,6 +712,7 @@ sftp_close(struct backend *b)
 	free(be->user);
 	free(be->dir);
 	free(be->home);
+	free(be->agent_sock);
 	sftp_files_release(&be->ids);
 	sftp_files_release(&be->known);
 	sftp_files_release(&be->gknown);

@@ -45,8 +45,9 @@ struct sftp_backend {
 	char *host;  /* what is connected to (HostName) */
 	int port;
 	char *user;
-	char *dir;  /* the remote folder: "." "rel/dir" or "/abs/dir" */
-	char *home; /* $HOME, for ~ and the default files */
+	char *dir;        /* the remote folder: "." "rel/dir" or "/abs/dir" */
+	char *home;       /* $HOME, for ~ and the default files */
+	char *agent_sock; /* $SSH_AUTH_SOCK, or NULL */
 	struct sftp_files ids;    /* identity files to try, in order */
 	struct sftp_files known;  /* user known-hosts files (first: added to) */
 	struct sftp_files gknown; /* global known-hosts files */

@@ -37,9 +37,9 @@ struct sources {
 
 /* $HOME as duplicity reads it (os.path.expanduser), else the account's. */
 static char *
-home_dir(void)
+home_dir(const struct backend_options *opts)
 {
-	const char *h = getenv("HOME");
+	const char *h = backend_env(opts, "HOME");
 	struct passwd *pw;
 
 	if (h == NULL || *h == '\0') {
@@ -51,7 +51,7 @@ home_dir(void)
 
 /* The local user name, as Python's getpass.getuser() finds it. */
 static const char *
-local_user(void)
+local_user(const struct backend_options *opts)
 {
 	static const char *const vars[] = { "LOGNAME", "USER", "LNAME",
 		"USERNAME" };
@@ -60,7 +60,7 @@ local_user(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-		if ((u = getenv(vars[i])) != NULL && *u != '\0')
+		if ((u = backend_env(opts, vars[i])) != NULL && *u != '\0')
 			return u;
 	pw = getpwuid(getuid());
 	return pw != NULL ? pw->pw_name : "root";
@@ -244,6 +244,8 @@ settle(struct sftp_backend *be, const struct url *u,
 		be->secret = secret_dup(u->password);
 	else if (opts->password != NULL)
 		be->secret = secret_dup(opts->password);
+	else if (backend_env(opts, "FTP_PASSWORD") != NULL)
+		be->secret = secret_dup(backend_env(opts, "FTP_PASSWORD"));
 	if (settle_files(be, s, err) < 0)
 		return -1;
 	if (asprintf(&be->where, "%s://%s@%s%s%s:%d/%s", u->scheme, be->user,
@@ -270,8 +272,10 @@ sftp_open(struct backend **bep, const struct url *u,
 		return err_set(err, E_GENERIC, "out of memory");
 	be->base.ops = &sftp_backend_ops;
 	be->c.fd = -1;
-	s.luser = local_user();
-	be->home = home_dir();
+	s.luser = local_user(opts);
+	be->home = home_dir(opts);
+	if (backend_env(opts, "SSH_AUTH_SOCK") != NULL)
+		be->agent_sock = strdup(backend_env(opts, "SSH_AUTH_SOCK"));
 	if (be->home == NULL) {
 		err_set(err, E_GENERIC, "out of memory");
 		goto out;
