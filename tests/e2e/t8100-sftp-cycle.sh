@@ -112,6 +112,16 @@ test_expect_success 'a key with a passphrase, from FTP_PASSWORD' '
 	! grep -F "$pp" rt-pp.out
 '
 
+test_expect_success 'the ssh-agent of SSH_AUTH_SOCK holds the only good key' '
+	without_key &&
+	ssh-keygen -q -t ed25519 -N "" -C "" -f "$HOME/.ssh/id_ed25519" </dev/null &&
+	eval "$(ssh-agent -s -a "$TRASH/agent.sock")" >/dev/null &&
+	ssh-add -q "$DUPC_SSHD_KEY" 2>/dev/null &&
+	{ round_trip agent "$U/$D/agent"; rc=$?; } &&
+	kill "$SSH_AGENT_PID" && unset SSH_AUTH_SOCK SSH_AGENT_PID &&
+	test $rc = 0
+'
+
 test_expect_success 'ssh options dupc does not use are named in one warning' '
 	with_key &&
 	"$DUPC" collection-status --ssh-options="-oProxyCommand=nc -4 -c aes128-ctr" \

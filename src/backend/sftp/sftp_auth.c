@@ -156,10 +156,10 @@ static const char *
 get_secret(struct sftp_backend *be, const char *prompt)
 {
 	if (be->secret != NULL || be->secret_asked || be->batch ||
-	    be->ask == NULL)
+	    be->asker.ask == NULL)
 		return be->secret;
 	be->secret_asked = true;
-	be->secret = be->ask(be->ask_arg, prompt);
+	be->secret = backend_ask(&be->asker, prompt);
 	return be->secret;
 }
 
@@ -172,11 +172,11 @@ key_secret(struct sftp_backend *be, const char *path, char *prompt, size_t size)
 		return be->key_pass;
 	if (be->secret != NULL)
 		return be->secret;
-	if (be->batch || be->ask == NULL || be->key_pass_for != NULL)
+	if (be->batch || be->asker.ask == NULL || be->key_pass_for != NULL)
 		return NULL;
 	snprintf(prompt, size, "Enter passphrase for key '%s': ", path);
 	be->key_pass_for = strdup(path);
-	be->key_pass = be->ask(be->ask_arg, prompt);
+	be->key_pass = backend_ask(&be->asker, prompt);
 	if (be->key_pass_for == NULL || be->key_pass == NULL)
 		return NULL;
 	return be->key_pass;

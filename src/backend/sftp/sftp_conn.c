@@ -482,11 +482,11 @@ handshake(struct sftp_backend *be, unsigned tried, struct dupc_err *err)
 			return -1;
 	if (rc == 0)
 		return 0;
-	sftp_fail(be, rc, err, "SSH handshake with %s failed", be->where);
-	if (rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_METHOD_NONE)
-		/* no algorithm in common: the next attempt is the same */
-		err->cls = ERR_PERMANENT;
-	return -1;
+	/* libssh2 reports "no algorithm in common" and a connection cut
+	 * during the key exchange alike (KEX_FAILURE): transient, so a
+	 * reset is retried; sftp_connect tells them apart where it can */
+	return sftp_fail(be, rc, err, "SSH handshake with %s failed",
+	    be->where);
 }
 
 /* Remove the temporaries an earlier connection could not. */
@@ -527,12 +527,15 @@ sftp_connect(struct sftp_backend *be, struct dupc_err *err)
 	if (init_rc != 0)
 		return err_set(err, E_GENERIC, "cannot start libssh2");
 	for (n = 0; n < SFTP_HOSTKEY_TYPES; n++) {
-		if (handshake(be, tried, err) < 0) {
-			/* the types known are not offered after all */
-			if (tried != 0 && err->cls == ERR_PERMANENT)
-				sftp_hostkey_unverifiable(be, err);
+		rc = handshake(be, tried, err);
+		if (rc < 0 && tried != 0 && be->c.ssh != NULL &&
+		    libssh2_session_last_errno(be->c.ssh) ==
+			LIBSSH2_ERROR_KEX_FAILURE)
+			/* the key types the host is known by were offered
+			 * alone, and the server has none of them */
+			sftp_hostkey_unverifiable(be, err);
+		if (rc < 0)
 			goto fail;
-		}
 		rc = sftp_hostkey_check(be, &tried, err);
 		if (rc < 0)
 			goto fail;

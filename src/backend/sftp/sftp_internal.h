@@ -64,8 +64,8 @@ struct sftp_backend {
 	bool secret_asked;
 	char *key_pass;
 	char *key_pass_for;
-	backend_ask_fn *ask;
-	void *ask_arg;
+	/* who answers backend_ask: the cli's callback, copied at open */
+	struct backend_options asker;
 	/* state */
 	struct sftp_conn c;
 	/* the host key seen first when the host is known by other types */

@@ -238,8 +238,8 @@ settle(struct sftp_backend *be, const struct url *u,
 	be->connect_timeout =
 	    s->o.connect_timeout ? (unsigned)s->o.connect_timeout : be->timeout;
 	be->use_scp = backend_opt_flag(opts, "use-scp");
-	be->ask = opts->ask;
-	be->ask_arg = opts->ask_arg;
+	be->asker.ask = opts->ask;
+	be->asker.ask_arg = opts->ask_arg;
 	if (u->password != NULL && *u->password != '\0')
 		be->secret = secret_dup(u->password);
 	else if (opts->password != NULL)
