@@ -96,6 +96,35 @@ test_expect_success 'random resets both ways (p=0.4 per connection, seeded): a w
 	test "$n" -ge 2
 '
 
+test_expect_success 'a stall in the middle of an upload: after --timeout, a new connection' '
+	proxy "{\"name\": \"stall\", \"match\": {\"conn\": 1, \"direction\": \"up\"},
+		\"action\": \"stall\", \"bytes\": 1500000}" &&
+	"$DUPC" full --no-encryption --volsize 1 --timeout 3 $RETRY \
+		src "$PU/$D/stall" >out 2>&1 &&
+	test $(faults stall) = 1 && test $(opened) -ge 2 &&
+	"$DUPC" restore --no-encryption "$DIRECT_OPTS" "$(direct stall)" \
+		r-stall >out2 2>&1 &&
+	diff -r src r-stall
+'
+
+test_expect_success 'SIGTERM during a stalled upload stops the run at once' '
+	proxy "{\"name\": \"stall\", \"match\": {\"conn\": 1, \"direction\": \"up\"},
+		\"action\": \"stall\", \"bytes\": 1500000}" || return 1
+	# a simple command in the background: $! is dupc itself
+	"$DUPC" full --no-encryption --volsize 1 --timeout 600 \
+		--archive-dir "$TRASH/c-term" src "$PU/$D/term" >out-term 2>&1 &
+	pid=$!
+	for i in $(seq 1 100); do
+		test "$(faults stall 2>/dev/null)" = 1 && break
+		sleep 0.1
+	done
+	sleep 1 && kill -TERM $pid && t0=$(date +%s) &&
+	{ wait $pid; rc=$?; } &&
+	{ test $rc = 4 && test $(($(date +%s) - t0)) -le 5 ||
+		{ echo "exit $rc after $(($(date +%s) - t0)) s"; cat out-term; false; }; } &&
+	grep -q "interrupted by signal 15; run the backup again to resume" out-term
+'
+
 test_expect_success 'a server that stays away: Giving up after N attempts' '
 	proxy "[{\"name\": \"drop\", \"match\": {\"conn\": 1, \"direction\": \"up\"},
 		\"action\": \"reset\", \"bytes\": 2500000},

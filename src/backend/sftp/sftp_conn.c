@@ -154,6 +154,10 @@ sftp_wait(struct sftp_backend *be, struct dupc_err *err)
 {
 	struct pollfd p = { be->c.fd, 0, 0 };
 	int dir = libssh2_session_block_directions(be->c.ssh), r;
+	/* each wait follows a call that took what the socket had: no byte
+	 * for --timeout seconds is a stall, however long the link was
+	 * idle before */
+	double end = now() + be->timeout;
 
 	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
 		p.events |= POLLIN;
@@ -169,17 +173,15 @@ sftp_wait(struct sftp_backend *be, struct dupc_err *err)
 			    be->where);
 		}
 		r = poll(&p, 1, WAIT_SLICE_MS);
-		if (r > 0) {
-			be->c.last_io = now();
+		if (r > 0)
 			return 0;
-		}
 		if (r < 0 && errno != EINTR) {
 			be->c.broken = true;
 			return err_class_set(err, ERR_TRANSIENT,
 			    E_CONNECTION_FAILED, "connection to %s: poll: %s",
 			    be->where, strerror(errno));
 		}
-		if (now() - be->c.last_io > be->timeout) {
+		if (now() > end) {
 			be->c.broken = true;
 			return err_class_set(err, ERR_TRANSIENT,
 			    E_CONNECTION_FAILED,
@@ -371,7 +373,6 @@ tcp_connect(struct sftp_backend *be, struct dupc_err *err)
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	be->c.fd = fd;
-	be->c.last_io = now();
 	return 0;
 }
 
@@ -414,7 +415,6 @@ sftp_disconnect(struct sftp_backend *be, bool polite)
 	}
 	if (polite && !be->c.broken) {
 		be->timeout = BYE_SECONDS;
-		be->c.last_io = now();
 		while (be->c.sftp != NULL &&
 		       (rc = libssh2_sftp_shutdown(be->c.sftp)) ==
 			   LIBSSH2_ERROR_EAGAIN)

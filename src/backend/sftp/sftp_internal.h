@@ -34,8 +34,7 @@ struct sftp_conn {
 	int fd;
 	LIBSSH2_SESSION *ssh;
 	LIBSSH2_SFTP *sftp;
-	bool broken;    /* a call failed half-way: reopen before the next */
-	double last_io; /* monotonic time of the last socket readiness */
+	bool broken; /* a call failed half-way: reopen before the next */
 };
 
 struct sftp_backend {
