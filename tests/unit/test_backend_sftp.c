@@ -19,6 +19,7 @@
 #include "backend/backend.h"
 #include "backend/sftp/sftp_internal.h"
 #include "backend_suite.h"
+#include "bt_server.h"
 #include "bt_util.h"
 #include "unit.h"
 #include "util/err.h"
@@ -41,53 +42,37 @@ static struct backend_options pw_opts = { .num_retries = 3,
 	.retry_delay = 0.01,
 	.timeout = 20 };
 
-/* One KEY='VALUE' line of the env file into ${out}. */
-static void
-env_value(const char *text, const char *key, char *out, size_t size)
+/* ${key} of the server's env file into ${out}; false when missing. */
+static bool
+env_value(const char *key, char *out, size_t size)
 {
-	char pat[64];
-	const char *p, *q;
+	const char *v = bt_server_env("sshd", key);
 
-	snprintf(pat, sizeof(pat), "\n%s='", key);
-	out[0] = '\0';
-	p = strstr(text, pat);
-	if (p == NULL)
-		return;
-	p += strlen(pat);
-	q = strchr(p, '\'');
-	if (q != NULL && (size_t)(q - p) < size)
-		snprintf(out, size, "%.*s", (int)(q - p), p);
+	if (v == NULL || strlen(v) >= size)
+		return false;
+	snprintf(out, size, "%s", v);
+	return true;
 }
 
-/* Read $DUPC_SERVERS_DIR/sshd/env; false when there is no server. */
+/* What the tests need of tests/servers/sshd (bt_server_need first). */
 static bool
 load_env(void)
 {
-	const char *dir = getenv("DUPC_SERVERS_DIR");
-	char path[1024], *text, *pp;
+	char path[1024], *pp;
 	size_t n;
 
-	if (dir == NULL)
+	if (!env_value("DUPC_SSHD_PORT", sv.port, sizeof(sv.port)) ||
+	    !env_value("DUPC_SSHD_USER", sv.user, sizeof(sv.user)) ||
+	    !env_value("DUPC_SSHD_PASSWORD", sv.password,
+		sizeof(sv.password)) ||
+	    !env_value("DUPC_SSHD_HOME", sv.home, sizeof(sv.home)) ||
+	    !env_value("DUPC_SSHD_KEY", sv.key, sizeof(sv.key)) ||
+	    !env_value("DUPC_SSHD_KNOWN_HOSTS", sv.known, sizeof(sv.known)))
 		return false;
-	snprintf(path, sizeof(path), "%s/sshd/env", dir);
-	pp = (char *)unit_slurp(path, &n);
-	if (pp == NULL)
-		return false;
-	text = malloc(n + 2);
-	assert_non_null(text);
-	text[0] = '\n';
-	memcpy(text + 1, pp, n + 1);
-	free(pp);
-	env_value(text, "DUPC_SSHD_PORT", sv.port, sizeof(sv.port));
-	env_value(text, "DUPC_SSHD_USER", sv.user, sizeof(sv.user));
-	env_value(text, "DUPC_SSHD_PASSWORD", sv.password, sizeof(sv.password));
-	env_value(text, "DUPC_SSHD_HOME", sv.home, sizeof(sv.home));
-	env_value(text, "DUPC_SSHD_KEY", sv.key, sizeof(sv.key));
-	env_value(text, "DUPC_SSHD_KEY_PROTECTED", sv.key_protected,
+	env_value("DUPC_SSHD_KEY_PROTECTED", sv.key_protected,
 	    sizeof(sv.key_protected));
-	env_value(text, "DUPC_SSHD_KNOWN_HOSTS", sv.known, sizeof(sv.known));
-	env_value(text, "DUPC_SSHD_KEY_PASSPHRASE_FILE", path, sizeof(path));
-	free(text);
+	if (!env_value("DUPC_SSHD_KEY_PASSPHRASE_FILE", path, sizeof(path)))
+		return true;
 	pp = (char *)unit_slurp(path, &n);
 	if (pp != NULL) {
 		snprintf(sv.passphrase, sizeof(sv.passphrase), "%.*s",
@@ -95,7 +80,7 @@ load_env(void)
 		secret_wipe(pp, n);
 		free(pp);
 	}
-	return sv.port[0] && sv.user[0] && sv.key[0] && sv.known[0];
+	return true;
 }
 
 static void
@@ -552,9 +537,13 @@ main(void)
 	};
 
 	unit_init();
-	if (!load_env())
-		return backend_suite_skip("sftp backend",
-		    "sftp: all # skip no test sshd (tests/run starts it: DUPC_SERVERS_DIR)");
+	if (bt_server_need("sshd") != 0)
+		return 1;
+	if (!load_env()) {
+		printf(
+		    "not ok 1 - the sshd env file lacks a DUPC_SSHD_ key\n1..1\n");
+		return 1;
+	}
 	return backend_suite_run("sftp backend", t, 2, extra,
 	    sizeof(extra) / sizeof(extra[0]), setup, teardown);
 }
