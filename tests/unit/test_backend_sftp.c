@@ -406,7 +406,8 @@ ask_passphrase(void *arg, const char *prompt)
 }
 
 /* A key with a passphrase: from FTP_PASSWORD, or asked (once, also
- * across reconnections); with BatchMode=yes nothing is asked. */
+ * across reconnections and instances); with BatchMode=yes nothing is
+ * asked. */
 static void
 test_passphrase(void **state)
 {
@@ -439,6 +440,12 @@ test_passphrase(void **state)
 	err_clear(&err);
 	backend_list(be, count_fn, &count, &err); /* fails: the reset */
 	bt_put(be, "c", "c", 1);
+	backend_close(be);
+	assert_int_equal(calls, 1);
+	/* another instance of the run (as a restore's fetchers are) is not
+	 * asked again */
+	be = open_raw(url, &o);
+	bt_expect(be, "c", "c", 1);
 	backend_close(be);
 	assert_int_equal(calls, 1);
 

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,16 +151,81 @@ agent_auth(struct sftp_backend *be, struct tried *t, struct dupc_err *err)
 	return rc;
 }
 
+/*
+ * What was typed on the terminal, kept for the other instances of this
+ * run (a restore fetches volumes with several, each logging in): the
+ * password of USER@HOST:PORT or the passphrase of a key file, asked once.
+ * Held in memory that is wiped when the program exits.
+ */
+#define TYPED_MAX 8
+
+static pthread_mutex_t typed_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct typed {
+	char *what; /* "password USER@HOST:PORT" or "key PATH" */
+	char *secret;
+} typed[TYPED_MAX];
+static bool typed_hooked;
+
+static void
+typed_wipe(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&typed_mu);
+	for (i = 0; i < TYPED_MAX; i++) {
+		free(typed[i].what);
+		secret_free(typed[i].secret);
+		typed[i].what = typed[i].secret = NULL;
+	}
+	pthread_mutex_unlock(&typed_mu);
+}
+
+/* The secret for ${what}: typed before in this run, else asked now (the
+ * lock held, so two instances never ask at once).  A copy the caller
+ * releases with secret_free, or NULL. */
+static char *
+typed_secret(struct sftp_backend *be, const char *what, const char *prompt)
+{
+	char *s = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&typed_mu);
+	for (i = 0; i < TYPED_MAX && typed[i].what != NULL; i++)
+		if (strcmp(typed[i].what, what) == 0) {
+			s = secret_dup(typed[i].secret);
+			goto out;
+		}
+	s = backend_ask(&be->asker, prompt);
+	if (s == NULL || i == TYPED_MAX)
+		goto out;
+	typed[i].what = strdup(what);
+	typed[i].secret = secret_dup(s);
+	if (typed[i].what == NULL || typed[i].secret == NULL) {
+		free(typed[i].what);
+		secret_free(typed[i].secret);
+		typed[i].what = typed[i].secret = NULL;
+	}
+	if (!typed_hooked && atexit(typed_wipe) == 0)
+		typed_hooked = true;
+out:
+	pthread_mutex_unlock(&typed_mu);
+	return s;
+}
+
 /* The secret for a key or the password: the URL's or FTP_PASSWORD, or
  * one typed once.  NULL when there is none. */
 static const char *
 get_secret(struct sftp_backend *be, const char *prompt)
 {
+	char what[600];
+
 	if (be->secret != NULL || be->secret_asked || be->batch ||
 	    be->asker.ask == NULL)
 		return be->secret;
 	be->secret_asked = true;
-	be->secret = backend_ask(&be->asker, prompt);
+	snprintf(what, sizeof(what), "password %s@%s:%d", be->user, be->host,
+	    be->port);
+	be->secret = typed_secret(be, what, prompt);
 	return be->secret;
 }
 
@@ -168,6 +234,8 @@ get_secret(struct sftp_backend *be, const char *prompt)
 static const char *
 key_secret(struct sftp_backend *be, const char *path, char *prompt, size_t size)
 {
+	char what[4200];
+
 	if (be->key_pass != NULL && strcmp(be->key_pass_for, path) == 0)
 		return be->key_pass;
 	if (be->secret != NULL)
@@ -175,8 +243,9 @@ key_secret(struct sftp_backend *be, const char *path, char *prompt, size_t size)
 	if (be->batch || be->asker.ask == NULL || be->key_pass_for != NULL)
 		return NULL;
 	snprintf(prompt, size, "Enter passphrase for key '%s': ", path);
+	snprintf(what, sizeof(what), "key %s", path);
 	be->key_pass_for = strdup(path);
-	be->key_pass = backend_ask(&be->asker, prompt);
+	be->key_pass = typed_secret(be, what, prompt);
 	if (be->key_pass_for == NULL || be->key_pass == NULL)
 		return NULL;
 	return be->key_pass;

@@ -21,6 +21,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,9 @@
 
 #include "util/err.h"
 #include "util/log.h"
+
+/* Held while the known-hosts files are read and written. */
+static pthread_mutex_t known_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Known-hosts lines longer than this are passed over. */
 #define LINE_BYTES (64 * 1024)
@@ -331,6 +335,9 @@ sftp_hostkey_check(struct sftp_backend *be, unsigned *tried,
 		    "%s offered a host key of a type dupc cannot check",
 		    be->where);
 	lookup_name(be, name, sizeof(name));
+	/* instances connecting at once (a restore's fetchers) see the key
+	 * one of them added, and add it once */
+	pthread_mutex_lock(&known_mu);
 	kh = libssh2_knownhost_init(be->c.ssh);
 	revoked = libssh2_knownhost_init(be->c.ssh);
 	line = malloc(LINE_BYTES);
@@ -348,6 +355,7 @@ out:
 		libssh2_knownhost_free(kh);
 	if (revoked != NULL)
 		libssh2_knownhost_free(revoked);
+	pthread_mutex_unlock(&known_mu);
 	free(line);
 	return rc;
 }

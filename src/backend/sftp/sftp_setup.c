@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "backend/sftp/sftp_internal.h"
 
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,11 @@ local_user(const struct backend_options *opts)
 	return pw != NULL ? pw->pw_name : "root";
 }
 
+/* The warnings are said once per run, however many instances the
+ * engine opens (a restore fetches with several). */
+static pthread_mutex_t warned_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool warned;
+
 /* Every --ssh-options value in order; one warning for what is unused. */
 static int
 read_sshopts(const struct backend_options *opts, struct sftp_sshopts *o,
@@ -73,10 +79,17 @@ read_sshopts(const struct backend_options *opts, struct sftp_sshopts *o,
 {
 	const char *v;
 	size_t pos = 0;
+	bool first;
 
 	while ((v = backend_opt_next(opts, "ssh-options", &pos)) != NULL)
 		if (sftp_sshopts_parse(o, v, err) < 0)
 			return -1;
+	pthread_mutex_lock(&warned_mu);
+	first = !warned;
+	warned = true;
+	pthread_mutex_unlock(&warned_mu);
+	if (!first)
+		return 0;
 	if (o->ignored != NULL)
 		log_warn(
 		    "Warning: --ssh-options: dupc does not use %s; ignored",
