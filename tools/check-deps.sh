@@ -30,7 +30,7 @@ home_of() {
 	librsync.h) echo delta ;;
 	archive.h|archive_entry.h) echo format ;;
 	zlib.h|libdeflate.h|gpgme.h) echo codec ;;
-	curl/*|jansson.h) echo backend ;;
+	curl/*|jansson.h|expat.h|expat_external.h) echo backend ;;
 	openssl/*) echo util ;;
 	*) echo "" ;;
 	esac
