@@ -11,11 +11,14 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/err.h"
 #include "util/log.h"
 #include "util/url.h"
+
+extern char **environ;
 
 bool
 backend_name_ok(const char *name)
@@ -67,7 +70,8 @@ backend_open_raw(const char *s, const struct backend_options *opts,
 	url_release(&u);
 	if (rc < 0)
 		return -1;
-	be->flags = ops->flags;
+	/* a wrapper sets the flags of what it wraps itself */
+	be->flags |= ops->flags;
 	*bep = be;
 	return 0;
 }
@@ -221,6 +225,58 @@ bool
 backend_opt_flag(const struct backend_options *o, const char *name)
 {
 	return backend_opt_get(o, name) != NULL;
+}
+
+const char *
+backend_env(const struct backend_options *o, const char *name)
+{
+	size_t i;
+
+	for (i = 0; o != NULL && i < o->nenv; i++)
+		if (strcmp(o->env[i].name, name) == 0)
+			return o->env[i].value;
+	return getenv(name);
+}
+
+/* Is ${name} (${n} bytes) one of the backend's own entries? */
+static bool
+own_env(const struct backend_options *o, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; o != NULL && i < o->nenv; i++)
+		if (strlen(o->env[i].name) == n &&
+		    strncmp(o->env[i].name, name, n) == 0)
+			return true;
+	return false;
+}
+
+int
+backend_env_list(const struct backend_options *o, const char *prefix,
+    int (*fn)(void *, const char *, const char *), void *arg)
+{
+	size_t i, k = strlen(prefix);
+	char name[256];
+	int rc;
+
+	for (i = 0; o != NULL && i < o->nenv; i++)
+		if (strncmp(o->env[i].name, prefix, k) == 0 &&
+		    (rc = fn(arg, o->env[i].name, o->env[i].value)) != 0)
+			return rc;
+	for (i = 0; environ[i] != NULL; i++) {
+		const char *eq = strchr(environ[i], '=');
+		size_t n = eq != NULL ? (size_t)(eq - environ[i]) : 0;
+
+		if (eq == NULL || n >= sizeof(name) ||
+		    strncmp(environ[i], prefix, k) != 0 ||
+		    own_env(o, environ[i], n))
+			continue;
+		memcpy(name, environ[i], n);
+		name[n] = '\0';
+		if ((rc = fn(arg, name, eq + 1)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 char *

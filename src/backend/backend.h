@@ -102,6 +102,8 @@ enum backend_flags {
 	BACKEND_HASHES = 1 << 2,     /* the remote reports SHA-256 */
 	BACKEND_CONCURRENT = 1 << 3, /* calls may overlap (no lock needed) */
 	BACKEND_LOCAL = 1 << 4,      /* the objects are local files */
+	BACKEND_NO_RETRY = 1 << 5,   /* a wrapper of backends that retry
+				      * themselves: no retry layer of its own */
 };
 
 /* One scheme option as given on the command line (--name or --name=value). */
@@ -109,6 +111,16 @@ struct backend_opt {
 	const char *name;  /* without "--" */
 	const char *value; /* NULL for a flag */
 };
+
+/*
+ * What the engine knows of an object before it is fetched: a volume's
+ * SHA-1 and size from its manifest.  Wrappers that can choose between
+ * copies or repair one (multi://, par2+) ask through this; 0 with
+ * ${sha1} (41 bytes, lower-case hex) and *${size} set, 1 when nothing is
+ * known of ${name}.
+ */
+typedef int backend_expect_fn(void *arg, const char *name, char *sha1,
+    uint64_t *size);
 
 /* Options every backend may use; zero means the default. */
 struct backend_options {
@@ -122,6 +134,13 @@ struct backend_options {
 	/* scheme options in command-line order (borrowed) */
 	const struct backend_opt *opts;
 	size_t nopts;
+	/* environment entries for this backend alone, before the process's
+	 * ("NAME", "VALUE" pairs; multi:// gives each store its own) */
+	const struct backend_opt *env;
+	size_t nenv;
+	bool writes; /* the command writes or deletes on the target */
+	backend_expect_fn *expect; /* NULL: nothing is known */
+	void *expect_arg;
 };
 
 /*
@@ -278,6 +297,25 @@ bool backend_opt_flag(const struct backend_options *, const char *);
  */
 const char *backend_opt_next(const struct backend_options *, const char *,
     size_t *);
+
+/*
+ * backend_env(opts, name):
+ * The environment variable ${name} as this backend sees it: its own entry
+ * in ${opts}->env first, else the process's (NULL: unset).  Backends read
+ * every variable through this (AWS_ACCESS_KEY_ID, HOME, RCLONE_CONFIG_*),
+ * never with getenv(), so that each store of multi:// gets its own.
+ */
+const char *backend_env(const struct backend_options *, const char *);
+
+/*
+ * backend_env_list(opts, prefix, fn, arg):
+ * Call ${fn}(arg, "NAME=VALUE") for each variable this backend sees whose
+ * name starts with ${prefix} ("" for all): its own entries, then the
+ * process's not shadowed by them.  Stops at and returns ${fn}'s first
+ * non-zero result.
+ */
+int backend_env_list(const struct backend_options *, const char *,
+    int (*)(void *, const char *, const char *), void *);
 
 /*
  * backend_ask(opts, prompt):

@@ -37,8 +37,9 @@ static const struct backend_option_spec tls_specs[] = {
 	{ NULL, false, NULL },
 };
 
-const struct backend_option_group http_option_group = { "TLS (mf://, s3://, webdavs://, ftps://)",
-	tls_specs };
+const struct backend_option_group http_option_group = {
+	"TLS (mf://, s3://, webdavs://, ftps://)", tls_specs
+};
 
 /* curl_global_init is not thread-safe in libcurl 7.88: once, locked. */
 static pthread_mutex_t global_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -81,11 +82,13 @@ http_init(struct http *h, const struct backend_options *opts,
 {
 	memset(h, 0, sizeof(*h));
 	if (global_take() < 0)
-		return err_set(err, E_BACKEND_ERROR, "cannot initialise libcurl");
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
 	h->curl = curl_easy_init();
 	if (h->curl == NULL) {
 		global_drop();
-		return err_set(err, E_BACKEND_ERROR, "cannot initialise libcurl");
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
 	}
 	h->timeout = opts != NULL && opts->timeout ? (long)opts->timeout : 30;
 	h->ca_file = opt_dup(opts, "ssl-cacert-file");
@@ -401,8 +404,7 @@ sink_cb(char *p, size_t size, size_t nmemb, void *arg)
 
 /* The value of header line ${p} (${n} bytes) if it is ${name}, trimmed. */
 static bool
-header_value(const char *p, size_t n, const char *name, char *out,
-    size_t outsz)
+header_value(const char *p, size_t n, const char *name, char *out, size_t outsz)
 {
 	size_t k = strlen(name);
 	const char *v;
@@ -416,8 +418,8 @@ header_value(const char *p, size_t n, const char *name, char *out,
 		v++;
 		l--;
 	}
-	while (l > 0 &&
-	    (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
+	while (
+	    l > 0 && (v[l - 1] == '\r' || v[l - 1] == '\n' || v[l - 1] == ' '))
 		l--;
 	if (l >= outsz)
 		l = outsz - 1;
@@ -442,8 +444,7 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	if (header_value(p, n, "content-range", x->crange, sizeof(x->crange)))
 		return n;
-	for (i = 0; r->want != NULL && i < HTTP_HEADERS_MAX && r->want[i];
-	     i++)
+	for (i = 0; r->want != NULL && i < HTTP_HEADERS_MAX && r->want[i]; i++)
 		if (header_value(p, n, r->want[i], r->hval[i],
 			sizeof(r->hval[i])))
 			break;

@@ -29,19 +29,19 @@ struct source;
 
 #define HTTP_ANSWER_MAX (16u << 20) /* default cap of a buffered answer */
 #define HTTP_SIZE_UNKNOWN UINT64_MAX
-#define HTTP_HEADERS_MAX 4   /* response headers a caller may ask for */
-#define HTTP_HEADER_LEN 256  /* longest value kept of each */
+#define HTTP_HEADERS_MAX 4  /* response headers a caller may ask for */
+#define HTTP_HEADER_LEN 256 /* longest value kept of each */
 
 /* One handle, reused; its TLS settings come from the backend options. */
 struct http {
-	void *curl;      /* CURL * */
-	long timeout;    /* seconds: connect, and longest stall mid-transfer */
-	char *ca_file;   /* --ssl-cacert-file, or NULL */
-	char *ca_path;   /* --ssl-cacert-path, or NULL */
-	bool insecure;   /* --ssl-no-check-certificate */
+	void *curl;    /* CURL * */
+	long timeout;  /* seconds: connect, and longest stall mid-transfer */
+	char *ca_file; /* --ssl-cacert-file, or NULL */
+	char *ca_path; /* --ssl-cacert-path, or NULL */
+	bool insecure; /* --ssl-no-check-certificate */
 	char protocols[32]; /* "http,https" unless http_set_protocols */
-	double pause;    /* first pause between requests of http_fetch */
-	unsigned tries;  /* requests without progress http_fetch allows */
+	double pause;       /* first pause between requests of http_fetch */
+	unsigned tries;     /* requests without progress http_fetch allows */
 	bool ready;
 };
 
@@ -93,17 +93,17 @@ struct http_sink {
 struct http_req {
 	const char *method; /* NULL: GET, or POST with a body */
 	const char *url;
-	const char *what;   /* names the request in error messages */
+	const char *what;           /* names the request in error messages */
 	const char *const *headers; /* "Name: value", NULL-terminated */
 	struct http_body *body;     /* NULL: none */
-	uint64_t from;      /* ask for the bytes from here on (Range) */
+	uint64_t from;              /* ask for the bytes from here on (Range) */
 	const struct http_sink *sink; /* NULL: buffer the answer in resp */
 	size_t answer_max;  /* cap of a buffered answer (0: default) */
 	bool secret_answer; /* wipe the buffered answer when growing it */
 	const char *user;   /* HTTP Basic/Digest or FTP login */
 	const char *password;
 	const char *aws_sigv4; /* libcurl's AWS SigV4 provider string */
-	bool follow;        /* follow redirects */
+	bool follow;           /* follow redirects */
 	/* protocol extras the caller sets on the CURL * (FTP commands) */
 	void (*setup)(void *curl, void *arg);
 	void *setup_arg;
@@ -125,8 +125,7 @@ extern const struct backend_option_group http_option_group;
  * A ready handle with ${opts}' timeout and TLS options (${opts} may be
  * NULL: defaults).  E_BACKEND_ERROR when libcurl cannot start.
  */
-int http_init(struct http *, const struct backend_options *,
-    struct dupc_err *);
+int http_init(struct http *, const struct backend_options *, struct dupc_err *);
 
 /* http_release(h): close connections and free; safe on a zeroed ${h}. */
 void http_release(struct http *);

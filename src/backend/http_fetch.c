@@ -28,8 +28,8 @@
 /* One download in progress. */
 struct dl {
 	const struct http_fetch *f;
-	uint64_t size;      /* expected, or HTTP_SIZE_UNKNOWN until known */
-	struct digest *dg;  /* over bytes [0, off), or NULL */
+	uint64_t size;     /* expected, or HTTP_SIZE_UNKNOWN until known */
+	struct digest *dg; /* over bytes [0, off), or NULL */
 	uint64_t off;
 	/* the current response */
 	long status;
@@ -123,8 +123,8 @@ on_data(void *arg, const void *p, size_t n)
 
 	if (d->size != HTTP_SIZE_UNKNOWN && n > d->size - d->off) {
 		d->bad = true;
-		snprintf(d->why, sizeof(d->why), "longer than %" PRIu64 " bytes",
-		    d->size);
+		snprintf(d->why, sizeof(d->why),
+		    "longer than %" PRIu64 " bytes", d->size);
 		return -1;
 	}
 	while (done < n) {
@@ -211,8 +211,8 @@ judge(struct dl *d, int lr, const struct dupc_err *te, const char *what,
 	}
 	/* with links that expire, any refusal may be the link's: the next
 	 * request gets a fresh one */
-	if (d->f->link == NULL && d->bad && d->status >= 400 &&
-	    !d->throttled && d->status != 408 && d->status < 500)
+	if (d->f->link == NULL && d->bad && d->status >= 400 && !d->throttled &&
+	    d->status != 408 && d->status < 500)
 		return http_status_error(err, what, d->status);
 	if (lr < 0 && !d->bad && te->cls != ERR_TRANSIENT) {
 		if (err != NULL)

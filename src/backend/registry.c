@@ -92,7 +92,8 @@ backend_option_find(const char *name, size_t n)
 
 	for (i = 0; (g = backend_option_group_at(i)) != NULL; i++)
 		for (s = g->specs; s->name != NULL; s++)
-			if (strlen(s->name) == n && strncmp(s->name, name, n) == 0)
+			if (strlen(s->name) == n &&
+			    strncmp(s->name, name, n) == 0)
 				return s;
 	return NULL;
 }
@@ -123,9 +124,9 @@ url_ops(const char *url)
 	if (sep == NULL || (n = (size_t)(sep - url)) >= sizeof(scheme))
 		return NULL;
 	for (i = 0; i < n; i++)
-		scheme[i] = (char)(url[i] >= 'A' && url[i] <= 'Z'
-			? url[i] - 'A' + 'a'
-			: url[i]);
+		scheme[i] =
+		    (char)(url[i] >= 'A' && url[i] <= 'Z' ? url[i] - 'A' + 'a'
+							  : url[i]);
 	scheme[n] = '\0';
 	return backend_lookup(scheme);
 }

@@ -114,45 +114,96 @@ cache_open(struct cache *c, const char *archive_dir, const char *name,
 	return 0;
 }
 
-int
-cache_lock(struct cache *c, struct dupc_err *err)
+/*
+ * Lock the open "lockfile" at ${fd}: 0 when held, 1 when another run holds
+ * it, -1 on another error (errno set).
+ */
+static int
+lock_fd(int fd)
 {
 	struct flock fl;
-	char *path = cache_path(c, "lockfile");
-	int fd;
 
-	if (path == NULL)
-		return err_set(err, E_GENERIC, "out of memory");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_errno(err, E_BAD_ARCHIVE_DIR, "cannot open %s", path);
-		free(path);
-		return -1;
-	}
-	free(path);
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
 	/* the lock dies with the process, so a crashed run leaves no stale
 	 * lock behind */
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return 0;
+	return errno == EACCES || errno == EAGAIN ? 1 : -1;
+}
+
+/* True when ${path} still names the file open at ${fd}. */
+static bool
+same_file(const char *path, int fd)
+{
+	struct stat a, b;
+
+	return stat(path, &a) == 0 && fstat(fd, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int
+cache_lock(struct cache *c, struct dupc_err *err)
+{
+	char *path = cache_path(c, "lockfile");
+	int fd = -1, tries, rc = -1, held = -1;
+
+	if (path == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	/*
+	 * The run holding the lock removes the file when it is done (as
+	 * duplicity's util.release_lockfile does), so a lock taken on a file
+	 * that was removed meanwhile guards nothing: open it again.
+	 */
+	for (tries = 0; tries < 100; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err_errno(err, E_BAD_ARCHIVE_DIR, "cannot open %s",
+			    path);
+			goto out;
+		}
+		held = lock_fd(fd);
+		if (held != 0 || same_file(path, fd))
+			break;
 		close(fd);
-		if (errno == EACCES || errno == EAGAIN)
-			return err_set(err, E_USER_ERROR,
-			    "Another duplicity instance is already running with this archive directory (%s); wait for it to finish",
-			    c->dir);
-		return err_errno(err, E_BAD_ARCHIVE_DIR,
+		fd = -1;
+	}
+	if (held == 1) {
+		err_set(err, E_USER_ERROR,
+		    "Another duplicity instance is already running with this archive directory (%s); wait for it to finish",
+		    c->dir);
+		goto out;
+	}
+	if (held < 0 || fd < 0) {
+		err_errno(err, E_BAD_ARCHIVE_DIR,
 		    "cannot lock archive directory %s", c->dir);
+		goto out;
 	}
 	c->lock_fd = fd;
-	return 0;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
 }
 
 void
 cache_close(struct cache *c)
 {
-	if (c->lock_fd >= 0)
+	char *path;
+
+	/* removed while still held, so no other run can lock the file
+	 * between its removal and the unlock (duplicity removes it too) */
+	if (c->lock_fd >= 0) {
+		path = cache_path(c, "lockfile");
+		if (path != NULL)
+			unlink(path);
+		free(path);
 		close(c->lock_fd);
+	}
 	c->lock_fd = -1;
 	free(c->dir);
 	c->dir = NULL;

@@ -32,12 +32,15 @@ int cache_open(struct cache *, const char *, const char *, const char *,
 /*
  * cache_lock(c, err):
  * Take the archive dir's lock (fcntl on "lockfile", the lock duplicity
- * takes).  E_USER_ERROR with duplicity's message when another run holds
- * it.
+ * takes), opening the file again when its holder removed it meanwhile.
+ * E_USER_ERROR with duplicity's message when another run holds it.
  */
 int cache_lock(struct cache *, struct dupc_err *);
 
-/* cache_close(c): unlock and free. */
+/*
+ * cache_close(c): remove "lockfile" when this run holds the lock (as
+ * duplicity does at exit), unlock and free.
+ */
 void cache_close(struct cache *);
 
 /*

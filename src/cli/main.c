@@ -221,6 +221,14 @@ resolve_args(struct cli *c, struct dupc_err *err)
 			return err_set(err, E_COMMAND_LINE,
 			    "a backup goes from a directory to a URL; '%s' is a URL (to restore, give the URL first)",
 			    o->local);
+	} else if (c->cmd == CMD_REPLICATE) {
+		/* duplicity replicate SOURCE_URL TARGET_URL */
+		o->src_url = c->args[0];
+		o->url = c->args[1];
+		if (!url_looks_like(o->src_url))
+			return err_set(err, E_BAD_URL,
+			    "'%s' is not a URL; replicate copies from one URL to another",
+			    o->src_url);
 	} else if (want == 2) {
 		o->url = c->args[0];
 		o->local = c->args[1];
@@ -234,16 +242,21 @@ resolve_args(struct cli *c, struct dupc_err *err)
 	return map_gio_url(c, err);
 }
 
+/*
+ * The backup source or the verify target: any existing object, as
+ * duplicity's process_local_dir accepts (a file, a symlink, not followed,
+ * or a directory).
+ */
 static int
 resolve_source(struct cli *c, int code, struct dupc_err *err)
 {
 	struct stat st;
 
-	if (stat(c->o.local, &st) < 0 || !S_ISDIR(st.st_mode))
-		return err_set(err, code,
-		    "%s directory %s does not exist or is not a directory",
-		    code == E_BACKUP_DIR_DOESNT_EXIST ? "Backup source"
-						      : "Verify",
+	if (lstat(c->o.local, &st) < 0)
+		return err_set(err, code, "%s %s does not exist",
+		    code == E_BACKUP_DIR_DOESNT_EXIST
+			? "Backup source directory"
+			: "Verify directory",
 		    c->o.local);
 	/* rules are compiled against the root, after the last option */
 	if (selection_set_root(c->sel, c->o.local, &st, err) < 0)
@@ -385,6 +398,11 @@ run(struct cli *c, struct dupc_err *err)
 		return diffs > 0 ? err_set(err, E_GENERIC, "%s", "") : 0;
 	case CMD_COLLECTION_STATUS:
 		return engine_collection_status(o, err);
+	case CMD_REPLICATE:
+		if (cli_passphrases(c, c->cmd, err) < 0 ||
+		    check_temp_space(c, err) < 0)
+			return -1;
+		return engine_replicate(o, err);
 	case CMD_LIST_CURRENT_FILES:
 		if (cli_passphrases(c, c->cmd, err) < 0)
 			return -1;
@@ -566,6 +584,10 @@ main(int argc, char **argv)
 		goto out;
 	}
 	c.o.be.password = cli_ftp_password();
+	c.o.be.writes = is_backup(c.cmd) || c.cmd == CMD_CLEANUP ||
+			c.cmd == CMD_REMOVE_OLDER_THAN ||
+			c.cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
+			c.cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL;
 	if (isatty(STDIN_FILENO))
 		c.o.be.ask = cli_ask_secret;
 	if (run(&c, &err) < 0)

@@ -38,6 +38,7 @@ static const struct {
 	{ "remove-older-than", CMD_REMOVE_OLDER_THAN },
 	{ "remove-all-but-n-full", CMD_REMOVE_ALL_BUT_N_FULL },
 	{ "remove-all-inc-of-but-n-full", CMD_REMOVE_ALL_INC_OF_BUT_N_FULL },
+	{ "replicate", CMD_REPLICATE },
 	{ "backup", CMD_BACKUP },
 	{ "help", CMD_HELP },
 };
@@ -147,6 +148,7 @@ enum opt_id {
 	O_SELECT_OLD,
 	O_SELECT_STDIN,
 	O_RENAME,
+	O_NAME_STYLE,
 };
 
 static const struct opt {
@@ -193,11 +195,13 @@ static const struct opt {
 	{ "null-separator", NOARG, O_NULL_SEPARATOR },
 	{ "num-retries", ARG, O_NUM_RETRIES },
 	{ "numeric-owner", NOARG, O_NUMERIC_OWNER },
+	{ "old-filenames", NOARG, O_NAME_STYLE },
 	{ "progress", NOARG, O_PROGRESS },
 	{ "progress-rate", ARG, O_PROGRESS_RATE },
 	{ "rename", ARG2, O_RENAME },
 	{ "restore-time", ARG, O_TIME },
 	{ "time", ARG, O_TIME },
+	{ "short-filenames", NOARG, O_NAME_STYLE },
 	{ "sign-key", ARG, O_SIGN_KEY },
 	{ "tempdir", ARG, O_TEMPDIR },
 	{ "timeout", ARG, O_TIMEOUT },
@@ -533,6 +537,17 @@ apply(struct cli *c, const struct opt *op, const char *val,
 	case O_BACKEND:
 		return add_backend_opt(c, op->name,
 		    op->arg == NOARG ? NULL : val, err);
+	case O_NAME_STYLE:
+		/* deprecated in duplicity 0.8 (commandline.py
+		 * old_fn_deprecation); short names win over old ones there */
+		log_warn(
+		    "Warning: Option --%s is pending deprecation and will be removed in version 0.9.0.\nUse of default filenames is strongly suggested.",
+		    op->name);
+		if (op->name[1] == 'h')
+			o->pfx.style = NAME_STYLE_SHORT;
+		else if (o->pfx.style != NAME_STYLE_SHORT)
+			o->pfx.style = NAME_STYLE_OLD;
+		break;
 	case O_IGNORED_ARG:
 	case O_IGNORED_FLAG:
 		break;

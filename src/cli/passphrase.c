@@ -3,7 +3,8 @@
  * get_passphrase): PASSPHRASE / SIGN_PASSPHRASE from the environment, the
  * one standing in for the other when the signing key is also a recipient,
  * else a prompt on the terminal (with confirmation for backups with
- * symmetric encryption), else a clear error before the target is touched.
+ * symmetric encryption; standard input when it is a pipe or a file, as
+ * getpass falls back to), else a clear error before the target is touched.
  * Passphrases never reach argv or a child's environment: they go to gpgme's
  * passphrase callback, and are wiped when released.
  */
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -66,34 +68,48 @@ cli_drop_secrets(void)
 	env_passphrase = env_sign_passphrase = env_ftp_password = NULL;
 }
 
-/* Read one line from the terminal without echo; NULL on error/EOF. */
-static char *
-prompt(const char *question)
+/*
+ * Where a prompt is answered: the terminal when standard input is one
+ * (asked on /dev/tty, as getpass does), else standard input itself when it
+ * is a pipe, a file or a socket, with the question on stderr (getpass's
+ * fallback, which is how duplicity is driven without a terminal).  A
+ * character device that is no terminal (/dev/null under cron) answers
+ * nothing, so a run without one fails with a clear error instead.
+ */
+enum answer_from { ANSWER_NONE, ANSWER_TTY, ANSWER_STDIN };
+
+static enum answer_from
+answer_from(void)
 {
-	struct termios old, noecho;
+	struct stat st;
+
+	if (isatty(STDIN_FILENO))
+		return ANSWER_TTY;
+	if (fstat(STDIN_FILENO, &st) < 0 || S_ISCHR(st.st_mode))
+		return ANSWER_NONE;
+	return ANSWER_STDIN;
+}
+
+/* One line from ${fd}, read a byte at a time so that nothing past the
+ * newline is consumed (the next prompt reads the next line). */
+static char *
+read_line(int fd)
+{
 	char line[PASS_MAX];
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
 	size_t n = 0;
 	char *out = NULL;
-	bool restore = false;
 
-	if (fd < 0)
-		return NULL;
-	if (tcgetattr(fd, &old) == 0) {
-		noecho = old;
-		noecho.c_lflag &= ~(tcflag_t)ECHO;
-		restore = tcsetattr(fd, TCSANOW, &noecho) == 0;
-	}
-	if (write(fd, question, strlen(question)) < 0)
-		goto out;
 	while (n < sizeof(line) - 1) {
 		char ch;
 		ssize_t r = read(fd, &ch, 1);
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			goto out;
+		if (r <= 0) {
+			if (n == 0)
+				goto out;
+			break;
+		}
 		if (ch == '\n' || ch == '\r')
 			break;
 		line[n++] = ch;
@@ -101,14 +117,42 @@ prompt(const char *question)
 	line[n] = '\0';
 	out = secret_dup(line);
 out:
-	if (restore)
-		tcsetattr(fd, TCSANOW, &old);
-	if (write(fd, "\n", 1) < 0) {
-		/* nothing to do: the prompt line is cosmetic */
-	}
-	close(fd);
 	secret_wipe(line, sizeof(line));
 	return out;
+}
+
+/* Ask ${question} and read the answer without echo; NULL on error/EOF. */
+static char *
+prompt(const char *question)
+{
+	struct termios old, noecho;
+	enum answer_from from = answer_from();
+	int in = STDIN_FILENO, out = STDERR_FILENO, tty = -1;
+	char *answer = NULL;
+	bool restore = false;
+
+	if (from == ANSWER_NONE)
+		return NULL;
+	if (from == ANSWER_TTY) {
+		tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (tty >= 0)
+			in = out = tty;
+	}
+	if (isatty(in) && tcgetattr(in, &old) == 0) {
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		restore = tcsetattr(in, TCSANOW, &noecho) == 0;
+	}
+	if (write(out, question, strlen(question)) >= 0)
+		answer = read_line(in);
+	if (restore)
+		tcsetattr(in, TCSANOW, &old);
+	if (write(out, "\n", 1) < 0) {
+		/* nothing to do: the prompt line is cosmetic */
+	}
+	if (tty >= 0)
+		close(tty);
+	return answer;
 }
 
 char *
@@ -170,6 +214,7 @@ cli_passphrases(struct cli *c, enum cmd_id cmd, struct dupc_err *err)
 	bool backup = cmd == CMD_FULL || cmd == CMD_INC || cmd == CMD_BACKUP;
 	bool symmetric = o->nencrypt_keys == 0 && o->nhidden_keys == 0;
 	bool tty = isatty(STDIN_FILENO);
+	bool can_ask = answer_from() != ANSWER_NONE;
 
 	if (p != NULL && (o->passphrase = secret_dup(p)) == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
@@ -194,14 +239,14 @@ cli_passphrases(struct cli *c, enum cmd_id cmd, struct dupc_err *err)
 	if (cmd == CMD_COLLECTION_STATUS || cmd == CMD_REMOVE_OLDER_THAN ||
 	    cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
 	    cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL ||
-	    (o->passphrase == NULL && !tty &&
-		(cmd == CMD_LIST_CURRENT_FILES || cmd == CMD_CLEANUP)))
+	    (o->passphrase == NULL && !tty && cmd == CMD_LIST_CURRENT_FILES) ||
+	    (o->passphrase == NULL && !can_ask && cmd == CMD_CLEANUP))
 		return 0;
 	if (o->passphrase == NULL && (!backup || symmetric)) {
 		if (!backup && !symmetric)
 			return 0; /* gpg asks its agent for the secret key */
-		if (!tty || (o->passphrase = ask("decryption",
-				 backup && symmetric, err)) == NULL)
+		if (!can_ask || (o->passphrase = ask("decryption",
+				     backup && symmetric, err)) == NULL)
 			return err->code
 				   ? -1
 				   : err_set(err, E_GPG_FAILED,
@@ -210,8 +255,10 @@ cli_passphrases(struct cli *c, enum cmd_id cmd, struct dupc_err *err)
 	if (backup && o->sign_key != NULL && o->sign_passphrase == NULL) {
 		if (symmetric && o->passphrase != NULL) {
 			o->sign_passphrase = secret_dup(o->passphrase);
-		} else if (tty) {
-			o->sign_passphrase = ask("signing key", true, err);
+		} else if (can_ask) {
+			/* dup_main.py: get_passphrase(1, action, True),
+			 * asked once */
+			o->sign_passphrase = ask("signing key", false, err);
 			if (o->sign_passphrase == NULL)
 				return -1;
 		}

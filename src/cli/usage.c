@@ -21,6 +21,7 @@ static const char usage_text[] =
     "  @P@ remove-older-than TIME [--force] [options] TARGET_URL\n"
     "  @P@ remove-all-but-n-full COUNT [--force] [options] TARGET_URL\n"
     "  @P@ remove-all-inc-of-but-n-full COUNT [--force] [options] TARGET_URL\n"
+    "  @P@ replicate [-t TIME] [options] SOURCE_URL TARGET_URL\n"
     "\n"
     "URLs ('@P@ help SCHEME' for each; passwords in FTP_PASSWORD, GnuPG's in\n"
     "PASSPHRASE):\n"
@@ -143,6 +144,14 @@ static const struct {
 	{ "remove-all-inc-of-but-n-full",
 	    "@P@ remove-all-inc-of-but-n-full COUNT [--force] [options] TARGET_URL\n"
 	    "  Delete the incrementals of chains older than the COUNT newest.\n" },
+	{ "replicate",
+	    "@P@ replicate [-t TIME] [options] SOURCE_URL TARGET_URL\n"
+	    "  Copy the backup sets and signatures of SOURCE_URL older than TIME\n"
+	    "  (default: all) to TARGET_URL, checking each volume against its\n"
+	    "  manifest and encoding it as the options say for the target\n"
+	    "  (--encrypt-key, PASSPHRASE or --no-encryption); sets the target has\n"
+	    "  are skipped.\n"
+	    "  Example: PASSPHRASE=... @P@ replicate file:///backups/me file:///mnt/usb/me\n" },
 	{ "backup",
 	    "@P@ backup [options] SOURCE_DIR TARGET_URL\n"
 	    "  duplicity 3's spelling: incremental when the target has a chain,\n"

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct dupc_err;
 struct sink;
@@ -67,6 +68,17 @@ int gpg_options_check(const struct gpg_options *, struct dupc_err *);
  */
 struct sink *gpg_encrypt_sink_new(const struct gpg_options *, struct sink *,
     struct dupc_err *);
+
+/*
+ * gpg_encrypt_sink_pending(s):
+ * Bytes written to the encrypting sink ${s} that have not come out of it
+ * yet (held by the worker's buffers, gpgme's pipes and gpg itself), 0 for
+ * any other sink.  Encryption alone adds only a few header bytes, so this
+ * is what the held data will still add to the output; when gpg also
+ * compresses (signed data) it is an upper bound.  The volume writer counts
+ * it so that an encrypted volume is cut before it outgrows --volsize.
+ */
+uint64_t gpg_encrypt_sink_pending(const struct sink *);
 
 /*
  * gpg_decrypt_source_new(opts, inner, what, err):

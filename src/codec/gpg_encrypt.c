@@ -36,6 +36,8 @@ struct gpg_sink {
 	gpgme_ctx_t ctx;
 	struct gpg_job job;
 	struct gpg_packet_guard guard;
+	/* bytes written in, and ciphertext passed to next (caller's thread) */
+	uint64_t bytes_in, bytes_out;
 };
 
 /* Runs on the worker thread. */
@@ -135,6 +137,7 @@ sink_forward(struct gpg_sink *g, const struct gpg_req *r, struct dupc_err *err)
 	}
 	if (sink_write(g->next, r->buf, r->len, err) < 0)
 		return -1;
+	g->bytes_out += r->len;
 	gpg_job_reply(&g->job, (ssize_t)r->len);
 	return 0;
 }
@@ -162,6 +165,7 @@ gpg_sink_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 			size_t k = r.len < n ? r.len : n;
 
 			memcpy(r.buf, c, k);
+			g->bytes_in += k;
 			gpg_job_reply(&g->job, (ssize_t)k);
 			c += k;
 			n -= k;
@@ -215,6 +219,19 @@ gpg_sink_free(struct sink *s)
 	gpgme_release(g->ctx);
 	gpg_conf_release(&g->conf);
 	free(g);
+}
+
+/* The sink's ops, named here so gpg_encrypt_sink_pending can check. */
+static const struct sink_ops gpg_sink_ops;
+
+uint64_t
+gpg_encrypt_sink_pending(const struct sink *s)
+{
+	const struct gpg_sink *g = (const struct gpg_sink *)s;
+
+	if (s == NULL || s->ops != &gpg_sink_ops)
+		return 0;
+	return g->bytes_in > g->bytes_out ? g->bytes_in - g->bytes_out : 0;
 }
 
 static const struct sink_ops gpg_sink_ops = {

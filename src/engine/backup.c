@@ -739,7 +739,9 @@ write_deleted(struct bpass *bp, const struct sig_entry *se,
  * The file split across the resume point: its first chunks are in the
  * stored volumes.  Regenerating the rest is sound only if the file is
  * what it was (same mtime, mode and kind of entry); otherwise the set is
- * redone.
+ * redone.  Where the stored chunk could not be read (encrypted to a key
+ * whose secret half is elsewhere), the file must not have been modified
+ * after the interrupted set began.
  */
 static int
 resume_split_file(struct bpass *bp, const struct walk_entry *e,
@@ -748,9 +750,13 @@ resume_split_file(struct bpass *bp, const struct walk_entry *e,
 	const struct obj_meta *was = &bp->rs->span;
 	bool diff = se != NULL && se->kind == EK_SIGNATURE &&
 		    se->meta->type == OBJ_REG && e->meta.type == OBJ_REG;
+	bool same = bp->rs->span_known
+			? e->meta.mtime == was->mtime &&
+			      e->meta.mode == was->mode &&
+			      diff == bp->rs->span_diff
+			: e->meta.mtime <= names_set_end(&bp->rs->set);
 
-	if (e->meta.type != OBJ_REG || e->meta.mtime != was->mtime ||
-	    e->meta.mode != was->mode || diff != bp->rs->span_diff ||
+	if (e->meta.type != OBJ_REG || !same ||
 	    (se != NULL && unchanged(&e->meta, se))) {
 		log_notice(
 		    "RESTART: %s changed since the interrupted run; starting the set again.",

@@ -27,8 +27,9 @@ enum backup_kind {
 
 struct dupc_opts {
 	/* where */
-	const char *url;   /* target/source URL as typed */
-	const char *local; /* source dir (backup) or restore target */
+	const char *url;     /* target/source URL as typed */
+	const char *src_url; /* replicate: the URL copied from */
+	const char *local;   /* source dir (backup) or restore target */
 	const char *archive_dir;
 	const char *name;
 	const char *tempdir;
@@ -106,6 +107,12 @@ int engine_list_current_files(const struct dupc_opts *, struct dupc_err *);
 
 /* engine_cleanup(o, err) */
 int engine_cleanup(const struct dupc_opts *, struct dupc_err *);
+
+/*
+ * engine_replicate(o, err): copy the sets and signatures of o->src_url
+ * older than o->time (or now) to o->url, encoded as ${o} asks.
+ */
+int engine_replicate(const struct dupc_opts *, struct dupc_err *);
 
 /* Retention: delete whole chains older than a time, as duplicity does. */
 int engine_remove_older_than(const struct dupc_opts *, struct dupc_err *);

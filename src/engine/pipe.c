@@ -125,9 +125,14 @@ wpipe_finish(struct wpipe *p, uint64_t *size, char *sha1, struct dupc_err *err)
 uint64_t
 wpipe_stored(const struct wpipe *p)
 {
+	/* what gpg still holds counts too: its worker gathers up to 1 MiB
+	 * of ciphertext before handing it over */
 	if (p->inner != NULL)
-		return tee_bytes(p->tee) + pgp_literal_sink_pending(p->inner);
-	return tee_bytes(p->tee) + (p->gz ? gzip_sink_pending(p->codec) : 0);
+		return tee_bytes(p->tee) + pgp_literal_sink_pending(p->inner) +
+		       gpg_encrypt_sink_pending(p->codec);
+	if (!p->gz)
+		return tee_bytes(p->tee) + gpg_encrypt_sink_pending(p->codec);
+	return tee_bytes(p->tee) + gzip_sink_pending(p->codec);
 }
 
 int

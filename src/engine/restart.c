@@ -1,9 +1,10 @@
 /*
  * Restart planning (see restart.h).  duplicity assumes the last volume it
  * uploaded may be damaged and redoes it blindly; dupc checks it instead:
- * the volume is fetched and verified against the manifest's SHA-1, and its
- * last tar entry records both the resume position and the metadata of a
- * file split across it.
+ * the volume is fetched and verified against the manifest's SHA-1 without
+ * being decrypted, and the partial manifest gives the resume position.
+ * When a file is split across it, the last tar entry gives the file's
+ * metadata, where the volume can be decrypted.
  */
 #define _DEFAULT_SOURCE
 #include "engine/restart.h"
@@ -73,59 +74,82 @@ read_local(struct session *s, const char *name, struct buf *out,
 	return rc;
 }
 
-/* Hash-check volume ${mv} and read its last entry into ${r}. */
+/*
+ * Download volume ${mv} and check it against the partial manifest's
+ * SHA-1, which also proves its size, without decrypting it (a host that
+ * writes to public keys has no secret key).  Returns 0 with the file open
+ * in *${fdp} (positioned at 0) when it matches, 1 when it does not or
+ * cannot be fetched.
+ */
 static int
 check_last_volume(struct session *s, const struct manifest_volume *mv,
-    const char *name, struct restart *r, struct dupc_err *err)
+    const char *name, int *fdp, struct dupc_err *err)
+{
+	struct digest *d = NULL;
+	char hex[DIGEST_HEX_MAX];
+	unsigned char blk[65536];
+	uint64_t size = 0;
+	int fd, rc = 1;
+	ssize_t n;
+
+	fd = session_download(s, name, err);
+	if (fd < 0) {
+		err_clear(err);
+		return 1; /* not fetchable: redo */
+	}
+	if ((d = digest_new(DIGEST_SHA1)) == NULL) {
+		close(fd);
+		return err_set(err, E_GENERIC, "out of memory");
+	}
+	while ((n = read(fd, blk, sizeof(blk))) > 0) {
+		digest_update(d, blk, (size_t)n);
+		size += (uint64_t)n;
+	}
+	digest_final_hex(d, hex);
+	digest_free(d);
+	if (n == 0 && size > 0 && strcmp(mv->hash_type, "SHA1") == 0 &&
+	    strcasecmp(hex, mv->hash) == 0 && lseek(fd, 0, SEEK_SET) == 0) {
+		*fdp = fd;
+		fd = -1;
+		rc = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * The header of the chunk a volume ends with, when a file is split across
+ * the resume point: decrypted from the checked volume open on ${fd}.
+ * Returns 0 with r->span and r->span_diff set, 1 when the volume cannot be
+ * decrypted here (no secret key: the backup then resumes as duplicity
+ * does, with a weaker check, see restart.h), 2 when its last entry is not
+ * where the manifest says (redo), -1 on other errors.
+ */
+static int
+read_span(struct session *s, const struct manifest_volume *mv, const char *name,
+    int fd, struct restart *r, struct dupc_err *err)
 {
 	struct rpipe rp;
 	struct tar_reader *tr = NULL;
 	struct tar_entry te;
 	struct entry_name en;
 	struct buf idx, lastname;
-	struct digest *d = NULL;
-	char hex[DIGEST_HEX_MAX];
-	unsigned char blk[65536];
-	int fd, rc = 1, n;
+	int rc = 2, got;
 
 	memset(&rp, 0, sizeof(rp));
 	buf_init(&idx, TAR_NAME_MAX);
 	buf_init(&lastname, TAR_NAME_MAX);
-	fd = session_download(s, name, err);
-	if (fd < 0) {
-		err_clear(err);
-		goto out; /* not fetchable: redo */
-	}
-	if ((d = digest_new(DIGEST_SHA1)) == NULL) {
-		rc = err_set(err, E_GENERIC, "out of memory");
-		goto out;
-	}
-	while ((n = (int)read(fd, blk, sizeof(blk))) > 0)
-		digest_update(d, blk, (size_t)n);
-	digest_final_hex(d, hex);
-	if (n < 0 || strcmp(mv->hash_type, "SHA1") != 0 ||
-	    strcasecmp(hex, mv->hash) != 0 || lseek(fd, 0, SEEK_SET) < 0)
-		goto out;
 	if (rpipe_open(&rp, s->o, name, fd, err) < 0 ||
-	    (tr = tarr_new(rp.head, name, err)) == NULL) {
-		if (err->code == E_GPG_FAILED)
-			goto fail;
-		err_clear(err);
-		goto out;
-	}
-	for (;;) {
-		int got = tarr_next(tr, &te, &r->span, err);
-
-		if (got < 0) {
-			err_clear(err);
-			goto out;
-		}
-		if (got == 0)
-			break;
+	    (tr = tarr_new(rp.head, name, err)) == NULL)
+		goto unreadable;
+	while ((got = tarr_next(tr, &te, &r->span, err)) > 0) {
 		buf_reset(&lastname);
 		if (buf_addstr(&lastname, te.name) < 0)
 			goto out;
 	}
+	if (got < 0)
+		goto unreadable;
 	if (lastname.len == 0 ||
 	    entry_name_parse(buf_str(&lastname), &en, &idx, err) < 0) {
 		err_clear(err);
@@ -138,14 +162,17 @@ check_last_volume(struct session *s, const struct manifest_volume *mv,
 	r->span_diff = en.kind == EK_DIFF;
 	rc = 0;
 	goto out;
-fail:
-	rc = -1;
+unreadable:
+	if (err->code == E_GPG_FAILED) {
+		log_notice(
+		    "RESTART: volume %u cannot be decrypted here (%s); resuming from the archive dir's records.",
+		    mv->number, err->msg);
+		rc = 1;
+	}
+	err_clear(err);
 out:
-	digest_free(d);
 	tarr_free(tr);
 	rpipe_release(&rp);
-	if (fd >= 0)
-		close(fd);
 	buf_release(&idx);
 	buf_release(&lastname);
 	return rc;
@@ -200,9 +227,19 @@ restart_plan(struct session *s, const struct cset *set, struct restart *r,
 		k++;
 	while (k > 0) {
 		const struct manifest_volume *mv = manifest_find(&m, k);
-		int c =
-		    check_last_volume(s, mv, cset_find_volume(set, k), r, err);
+		const char *name = cset_find_volume(set, k);
+		int fd = -1, c = check_last_volume(s, mv, name, &fd, err);
 
+		/* the resume point is the manifest's; only a file split
+		 * across it needs the chunk's header from the volume */
+		if (c == 0 && mv->end_block >= 0) {
+			c = read_span(s, mv, name, fd, r, err);
+			r->span_known = c == 0;
+			if (c == 1)
+				c = 0;
+		}
+		if (fd >= 0)
+			close(fd);
 		if (c < 0)
 			goto out_err;
 		if (c == 0)

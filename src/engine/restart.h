@@ -4,12 +4,15 @@
 /*
  * Resuming an interrupted set (duplicity's RESTART, made safe).  The
  * set's partial manifest in the archive dir lists the volumes on the
- * target; the last one is fetched and checked against its hash, and its
- * last entry tells where the data stream stopped.  The backup pass then
- * regenerates the stream from the start, writing nothing before that
- * point, and checks that a file split across the resume point has not
- * changed.  When resuming cannot be proven safe, the partial set is
- * removed and the backup starts over.
+ * target and where each ends; the last one is fetched and checked against
+ * its hash (not decrypted, so a host holding only the public key resumes
+ * too).  The backup pass then regenerates the stream from the start,
+ * writing nothing before that point, and checks that a file split across
+ * the resume point has not changed: against the header of its last stored
+ * chunk when the volume can be decrypted, else (as duplicity, which checks
+ * nothing) by its mtime not being later than the interrupted set's time.
+ * When resuming cannot be proven safe, the partial set is removed and the
+ * backup starts over.
  */
 
 #include <stdbool.h>
@@ -27,6 +30,7 @@ struct restart {
 	unsigned done;        /* volumes 1..done are on the target */
 	struct buf index;     /* where volume ${done} ended */
 	long block;           /* its last chunk, or -1 (entry complete) */
+	bool span_known;      /* span and span_diff were read */
 	bool span_diff;       /* that chunk was of a delta */
 	struct obj_meta span; /* header of that chunk (mtime, mode...) */
 	struct buf manifest;  /* the partial manifest to continue */

@@ -25,6 +25,7 @@
 #include "util/log.h"
 #include "util/stream.h"
 #include "util/tempfile.h"
+#include "util/url.h"
 
 static void prefetch_stop(struct session *);
 
@@ -32,15 +33,22 @@ struct listing {
 	char **names;
 	uint64_t *sizes;
 	size_t n;
+	size_t par2; /* PAR2 recovery files passed over */
 };
 
 static int
 collect_name(const char *name, uint64_t size, void *arg, struct dupc_err *err)
 {
 	struct listing *l = arg;
+	size_t len = strlen(name);
 	char **p;
 	uint64_t *q;
 
+	/* a par2+ target read without the wrapper (duplicity crashes) */
+	if (len > 5 && strcmp(name + len - 5, ".par2") == 0) {
+		l->par2++;
+		return 0;
+	}
 	if (l->n >= 10000000)
 		return err_set(err, E_BACKEND_ERROR,
 		    "target lists too many files");
@@ -80,7 +88,8 @@ free_lists(struct session *s)
 int
 session_scan(struct session *s, struct dupc_err *err)
 {
-	struct listing l = { NULL, NULL, 0 };
+	struct listing l = { NULL, NULL, 0, 0 };
+	char red[512];
 
 	free_lists(s);
 	if (backend_list(s->be, collect_name, &l, err) < 0) {
@@ -92,6 +101,10 @@ session_scan(struct session *s, struct dupc_err *err)
 	s->remote = l.names;
 	s->remote_size = l.sizes;
 	s->nremote = l.n;
+	if (l.par2 > 0)
+		log_warn(
+		    "Warning: the target holds %zu PAR2 recovery files (.par2), which are passed over; to check and repair volumes with them use par2+%s",
+		    l.par2, url_redact(s->o->url, red, sizeof(red)));
 	if (cache_list(&s->cache, &s->local, &s->nlocal, err) < 0)
 		return -1;
 	/* a stable order makes set building and messages deterministic */
@@ -100,6 +113,55 @@ session_scan(struct session *s, struct dupc_err *err)
 	return collection_build(&s->col, (const char *const *)s->remote,
 	    s->nremote, (const char *const *)s->local, s->nlocal, &s->o->pfx,
 	    err);
+}
+
+void
+session_expect(struct session *s, const char *name, const char *type,
+    const char *hash)
+{
+	size_t i;
+	char *copy;
+
+	if (strcmp(type, "SHA1") != 0 || strlen(hash) != 40)
+		return;
+	pthread_mutex_lock(&s->ex_mu);
+	for (i = 0; i < s->nex; i++)
+		if (strcmp(s->ex[i].name, name) == 0)
+			goto out;
+	if ((copy = strdup(name)) == NULL)
+		goto out;
+	if (s->nex == EXPECTED_MAX) {
+		free(s->ex[0].name);
+		memmove(&s->ex[0], &s->ex[1],
+		    (EXPECTED_MAX - 1) * sizeof(s->ex[0]));
+		s->nex--;
+	}
+	s->ex[s->nex].name = copy;
+	memcpy(s->ex[s->nex].sha1, hash, 41);
+	s->nex++;
+out:
+	pthread_mutex_unlock(&s->ex_mu);
+}
+
+/* The backend's question (backend_expect_fn): what is ${name}? */
+static int
+expect_cb(void *arg, const char *name, char *sha1, uint64_t *size)
+{
+	struct session *s = arg;
+	size_t i;
+	int rc = 1;
+
+	pthread_mutex_lock(&s->ex_mu);
+	for (i = 0; i < s->nex; i++)
+		if (strcmp(s->ex[i].name, name) == 0) {
+			memcpy(sha1, s->ex[i].sha1, 41);
+			rc = 0;
+			break;
+		}
+	pthread_mutex_unlock(&s->ex_mu);
+	if (rc == 0 && session_remote_size(s, name, size) < 0)
+		*size = UINT64_MAX;
+	return rc;
 }
 
 int
@@ -112,10 +174,14 @@ session_open(struct session *s, const struct dupc_opts *o, bool lock,
 	pthread_mutex_init(&s->be_mu, NULL);
 	pthread_mutex_init(&s->pf_mu, NULL);
 	pthread_cond_init(&s->pf_cv, NULL);
+	pthread_mutex_init(&s->ex_mu, NULL);
 	s->col.matched_chain = s->col.matched_sig = -1;
+	s->beo = o->be;
+	s->beo.expect = expect_cb;
+	s->beo.expect_arg = s;
 	if (tempdir_init(o->tempdir, err) < 0)
 		return -1;
-	if (backend_open(o->url, &o->be, &s->be, err) < 0)
+	if (backend_open(o->url, &s->beo, &s->be, err) < 0)
 		return -1;
 	if (cache_open(&s->cache, o->archive_dir, o->name, o->url, err) < 0)
 		goto fail;
@@ -132,6 +198,8 @@ fail:
 void
 session_close(struct session *s)
 {
+	size_t i;
+
 	prefetch_stop(s);
 	free_lists(s);
 	backend_close(s->be);
@@ -140,6 +208,10 @@ session_close(struct session *s)
 	pthread_mutex_destroy(&s->be_mu);
 	pthread_mutex_destroy(&s->pf_mu);
 	pthread_cond_destroy(&s->pf_cv);
+	for (i = 0; i < s->nex; i++)
+		free(s->ex[i].name);
+	s->nex = 0;
+	pthread_mutex_destroy(&s->ex_mu);
 }
 
 int
@@ -363,7 +435,10 @@ session_local_name(const struct session *s, const char *remote, struct buf *out)
 	buf_reset(out);
 	if (buf_add(out, remote, names_base_len(remote)) < 0)
 		return -1;
-	if (!ni.manifest && buf_addstr(out, ".gz") < 0)
+	/* dup_main.py resolve_basename: get_suffix(False, True) */
+	if (!ni.manifest &&
+	    buf_addstr(out,
+		s->o->pfx.style == NAME_STYLE_SHORT ? ".z" : ".gz") < 0)
 		return -1;
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 
+#include "backend/backend.h"
 #include "cache/cache.h"
 #include "format/collection.h"
 #include "util/err.h"
@@ -32,9 +33,21 @@ struct prefetch {
 	struct dupc_err err;
 };
 
+/* What a manifest says of a volume about to be fetched. */
+struct expected {
+	char *name;
+	char sha1[41];
+};
+
+#define EXPECTED_MAX 16
+
 struct session {
 	const struct dupc_opts *o;
 	struct backend *be;
+	struct backend_options beo; /* o->be, with the expect hook */
+	pthread_mutex_t ex_mu;
+	struct expected ex[EXPECTED_MAX]; /* a ring, newest last */
+	size_t nex;
 	/* downloads ahead of need; the backend is used by one thread at a
 	 * time (be_mu) */
 	pthread_mutex_t be_mu;
@@ -74,6 +87,15 @@ int session_sync(struct session *, int64_t, struct dupc_err *);
 
 /* session_close(s) */
 void session_close(struct session *);
+
+/*
+ * session_expect(s, name, hash_type, hash):
+ * Tell the backend what volume ${name}'s manifest says of it before it is
+ * fetched, so wrappers holding several copies (multi://) or recovery
+ * files (par2+) can pick or repair an intact one.  Only SHA-1 is passed
+ * on; the last EXPECTED_MAX names are kept.
+ */
+void session_expect(struct session *, const char *, const char *, const char *);
 
 /*
  * session_download(s, name, err):

@@ -127,8 +127,10 @@ prefetch_next(struct setreader *r)
 		if (*r->prefix && !manifest_volume_may_contain(mv, r->prefix))
 			continue;
 		name = cset_find_volume(r->set, mv->number);
-		if (name != NULL)
+		if (name != NULL) {
+			session_expect(r->s, name, mv->hash_type, mv->hash);
 			session_prefetch(r->s, name);
+		}
 		return;
 	}
 }
@@ -161,6 +163,7 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 		}
 		progress_download_begin(name);
 		faultpoint("volume-download");
+		session_expect(r->s, name, mv->hash_type, mv->hash);
 		r->fd = session_download(r->s, name, err);
 		if (r->fd < 0)
 			return -1;

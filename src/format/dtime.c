@@ -28,6 +28,26 @@ dtime_to_string(int64_t t, char *out)
 }
 
 char *
+dtime_to_w3_local(int64_t t, char *out)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	long east;
+	size_t n;
+
+	localtime_r(&tt, &tm);
+	n = strftime(out, DTIME_STR_MAX, "%Y-%m-%dT%H:%M:%S", &tm);
+	/* gettzd: the offset in force at that time, DST included */
+	east = tm.tm_gmtoff / 60;
+	if (east == 0)
+		snprintf(out + n, DTIME_STR_MAX - n, "Z");
+	else
+		snprintf(out + n, DTIME_STR_MAX - n, "%c%02ld:%02ld",
+		    east > 0 ? '+' : '-', labs(east) / 60, labs(east) % 60);
+	return out;
+}
+
+char *
 dtime_pretty(int64_t t, char *out)
 {
 	time_t tt = (time_t)t;

@@ -18,6 +18,13 @@ struct dupc_err;
 char *dtime_to_string(int64_t, char *);
 
 /*
+ * dtime_to_w3_local(t, out): "YYYY-MM-DDTHH:MM:SS+hh:mm" (local time with
+ * its offset, "Z" for UTC) into ${out}: the time in file names written
+ * with --old-filenames (dup_time.py timetostring).
+ */
+char *dtime_to_w3_local(int64_t, char *);
+
+/*
  * dtime_from_string(s, out):
  * Parse a file-name time: the 16-character UTC form or the W3C form with a
  * zone ("2002-01-25T07:00:00+02:00", separator ':').  Returns 0 or -1.

@@ -64,11 +64,12 @@ entry_name_parse(const char *name, struct entry_name *out, struct buf *index,
 		n--;
 	if (n == 1 && rest[0] == '.')
 		n = 0;
-	/* the root is a directory: data chunks for it ("multivol_diff//1",
-	 * which duplicity's regexp reads as the root) are malformed */
-	if (out->multivol && n == 0)
+	/* a root that is a file is cut into "multivol_snapshot/./1"...;
+	 * "multivol_diff//1" (an empty name, which duplicity's regexp also
+	 * reads as the root) is written by nothing and refused */
+	if (out->multivol && rest[0] != '.' && n == 0)
 		return err_set(err, E_GENERIC,
-		    "bad multivol entry '%.200s' (a chunk of the root)", name);
+		    "bad multivol entry '%.200s' (an empty path)", name);
 	buf_reset(index);
 	if (buf_add(index, rest, n) < 0)
 		return err_set(err, E_GENERIC, "archive entry name too long");
@@ -102,8 +103,12 @@ entry_name_build(struct buf *out, enum entry_kind kind, const char *index,
 	if (buf_addstr(out, p) < 0)
 		return -1;
 	if (*index == '\0') {
-		/* root: "snapshot/./" in difftars, "snapshot/" in sigtars */
-		if (kind == EK_SNAPSHOT && !in_sigtar && chunk <= 0)
+		/* diffdir.py names the root ".", "./" when a directory:
+		 * "snapshot/./" for a directory in difftars, "snapshot/" in
+		 * sigtars and for a file, "multivol_snapshot/./1" */
+		if (chunk > 0)
+			return buf_addf(out, "./%ld", chunk);
+		if (kind == EK_SNAPSHOT && !in_sigtar && dir)
 			return buf_addstr(out, "./");
 		return 0;
 	}

@@ -2,7 +2,10 @@
  * Remote file naming.  The grammar mirrors file_naming.py's regular
  * expressions: a fixed head ("duplicity-full."), a time that runs to the
  * first following literal (non-greedy), the kind-specific tail, then end
- * of name or '.'.  Short names are tried first, as 0.8.22 does.
+ * of name or '.'.  Short names are tried first, as 0.8.22 does.  Names
+ * are written in the style asked for (--short-filenames, --old-filenames);
+ * every style is read whatever was asked, so archives written either way
+ * stay readable.
  */
 #include "format/names.h"
 
@@ -318,7 +321,10 @@ int
 names_parse(const char *name, const struct name_prefixes *pfx,
     struct name_info *out)
 {
-	static const struct name_prefixes none = { "", "", "", "" };
+	static const struct name_prefixes none = { .all = "",
+		.manifest = "",
+		.archive = "",
+		.signature = "" };
 	struct name_prefixes pf;
 	struct name_info ni;
 	const char *s;
@@ -361,16 +367,82 @@ names_parse(const char *name, const struct name_prefixes *pfx,
 	return 1;
 }
 
+/* Base 36, as file_naming.py to_base36 writes it (no leading zeros). */
+static void
+to_base36(uint64_t v, char *out)
+{
+	char tmp[16];
+	size_t n = 0, i;
+
+	do {
+		unsigned d = (unsigned)(v % 36);
+
+		tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+		v /= 36;
+	} while (v > 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+}
+
+/* file_naming.py get() with short_filenames: df/di/dfs/dns, base 36. */
+static int
+build_short(struct buf *out, const char *all, const char *kind,
+    const struct name_info *ni, const char *suf)
+{
+	char t1[16], t2[16], v[16];
+	const char *part = ni->partial ? ".p" : "";
+	bool full = ni->type == NAME_FULL || ni->type == NAME_FULL_SIG;
+
+	if (ni->time < 0 || ni->start < 0 || ni->end < 0)
+		return -1;
+	to_base36((uint64_t)(full ? ni->time : ni->start), t1);
+	to_base36((uint64_t)ni->end, t2);
+	to_base36(ni->volume, v);
+	switch (ni->type) {
+	case NAME_FULL:
+		if (ni->manifest)
+			return buf_addf(out, "%s%sdf.%s.m%s%s", all, kind, t1,
+			    part, suf);
+		return buf_addf(out, "%s%sdf.%s.%s.dt%s%s", all, kind, t1, v,
+		    part, suf);
+	case NAME_INC:
+		if (ni->manifest)
+			return buf_addf(out, "%s%sdi.%s.%s.m%s%s", all, kind,
+			    t1, t2, part, suf);
+		return buf_addf(out, "%s%sdi.%s.%s.%s.dt%s%s", all, kind, t1,
+		    t2, v, part, suf);
+	case NAME_FULL_SIG:
+		return buf_addf(out, "%s%sdfs.%s.st%s%s", all, kind, t1, part,
+		    suf);
+	case NAME_NEW_SIG:
+		return buf_addf(out, "%s%sdns.%s.%s.st%s%s", all, kind, t1, t2,
+		    part, suf);
+	}
+	return -1;
+}
+
+static void
+time_str(enum name_style style, int64_t t, char *out)
+{
+	if (style == NAME_STYLE_OLD)
+		dtime_to_w3_local(t, out);
+	else
+		dtime_to_string(t, out);
+}
+
 int
 names_build(struct buf *out, const struct name_prefixes *pfx,
     const struct name_info *ni, enum name_suffix suffix)
 {
 	char t1[DTIME_STR_MAX], t2[DTIME_STR_MAX];
 	const char *all = pfx && pfx->all ? pfx->all : "";
+	enum name_style style = pfx ? pfx->style : NAME_STYLE_LONG;
+	bool sh = style == NAME_STYLE_SHORT;
 	const char *kind;
 	const char *part = ni->partial ? ".part" : "";
-	const char *suf = suffix == SUFFIX_GPG  ? ".gpg"
-			  : suffix == SUFFIX_GZ ? ".gz"
+	const char *suf = suffix == SUFFIX_GPG  ? (sh ? ".g" : ".gpg")
+			  : suffix == SUFFIX_GZ ? (sh ? ".z" : ".gz")
 						: "";
 
 	if (ni->type == NAME_FULL_SIG || ni->type == NAME_NEW_SIG)
@@ -379,9 +451,11 @@ names_build(struct buf *out, const struct name_prefixes *pfx,
 		kind = pfx && pfx->manifest ? pfx->manifest : "";
 	else
 		kind = pfx && pfx->archive ? pfx->archive : "";
+	if (sh)
+		return build_short(out, all, kind, ni, suf);
 	switch (ni->type) {
 	case NAME_FULL:
-		dtime_to_string(ni->time, t1);
+		time_str(style, ni->time, t1);
 		if (ni->manifest)
 			return buf_addf(out,
 			    "%s%sduplicity-full.%s.manifest%s%s", all, kind, t1,
@@ -389,8 +463,8 @@ names_build(struct buf *out, const struct name_prefixes *pfx,
 		return buf_addf(out, "%s%sduplicity-full.%s.vol%u.difftar%s%s",
 		    all, kind, t1, ni->volume, part, suf);
 	case NAME_INC:
-		dtime_to_string(ni->start, t1);
-		dtime_to_string(ni->end, t2);
+		time_str(style, ni->start, t1);
+		time_str(style, ni->end, t2);
 		if (ni->manifest)
 			return buf_addf(out,
 			    "%s%sduplicity-inc.%s.to.%s.manifest%s%s", all,
@@ -399,13 +473,13 @@ names_build(struct buf *out, const struct name_prefixes *pfx,
 		    "%s%sduplicity-inc.%s.to.%s.vol%u.difftar%s%s", all, kind,
 		    t1, t2, ni->volume, part, suf);
 	case NAME_FULL_SIG:
-		dtime_to_string(ni->time, t1);
+		time_str(style, ni->time, t1);
 		return buf_addf(out,
 		    "%s%sduplicity-full-signatures.%s.sigtar%s%s", all, kind,
 		    t1, part, suf);
 	case NAME_NEW_SIG:
-		dtime_to_string(ni->start, t1);
-		dtime_to_string(ni->end, t2);
+		time_str(style, ni->start, t1);
+		time_str(style, ni->end, t2);
 		return buf_addf(out,
 		    "%s%sduplicity-new-signatures.%s.to.%s.sigtar%s%s", all,
 		    kind, t1, t2, part, suf);

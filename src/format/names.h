@@ -3,8 +3,9 @@
 
 /*
  * Remote file names (duplicity/file_naming.py): what a name in a backend
- * listing means, and the names dupc writes.  Long names are written; long
- * and short (base-36) names are read.  Names that do not parse are not
+ * listing means, and the names dupc writes.  Long names (UTC or W3C
+ * times) and short (base-36) names are read; long names are written
+ * unless another style is asked for.  Names that do not parse are not
  * duplicity files and are ignored by callers.
  */
 
@@ -21,12 +22,27 @@ enum name_type {
 	NAME_NEW_SIG,  /* duplicity-new-signatures */
 };
 
-/* Optional prefixes (--file-prefix and its per-kind variants). */
+/*
+ * The form of the names names_build writes: duplicity's default, the
+ * base-36 short names of --short-filenames, or the local W3C times of
+ * --old-filenames (both deprecated in duplicity 0.8, read in every case).
+ */
+enum name_style {
+	NAME_STYLE_LONG,
+	NAME_STYLE_SHORT,
+	NAME_STYLE_OLD,
+};
+
+/*
+ * Optional prefixes (--file-prefix and its per-kind variants), and the
+ * form of the names written (style; NAME_STYLE_LONG when zeroed).
+ */
 struct name_prefixes {
 	const char *all;
 	const char *manifest;
 	const char *archive;
 	const char *signature;
+	enum name_style style;
 };
 
 struct name_info {
@@ -53,8 +69,9 @@ enum name_suffix { SUFFIX_NONE, SUFFIX_GZ, SUFFIX_GPG };
 
 /*
  * names_build(out, pfx, info, suffix):
- * Append the long name described by ${info} to ${out} (.part when
- * info->partial).  Returns 0 or -1 (buffer full).
+ * Append the name described by ${info} to ${out}, in pfx->style (.part,
+ * or .p for short names, when info->partial).  Returns 0 or -1 (buffer
+ * full).
  */
 int names_build(struct buf *, const struct name_prefixes *,
     const struct name_info *, enum name_suffix);

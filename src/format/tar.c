@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,25 +226,69 @@ struct tar_reader {
 	struct dupc_err *err;
 	int failed;
 	int done;
+	bool started;
 	char what[256];
 	unsigned char block[65536];
 };
+
+/*
+ * The root of a backup whose source is a file is a regular-file entry
+ * named "snapshot/", "diff/" or "signature/" (diffdir.py names the root
+ * "." and drops it behind the prefix).  libarchive takes any regular entry
+ * whose name ends in '/' for an old-style directory and skips none of its
+ * data, which it then reads as the next header.  Such a root is always the
+ * first header of a stream, so that one header is renamed to
+ * "snapshot/." (the same index to entry_name_parse) and its checksum
+ * recomputed; nothing else is touched.
+ */
+static void
+fix_root_file_header(unsigned char *h, size_t n)
+{
+	static const char *const roots[] = { "snapshot/", "diff/",
+		"signature/" };
+	unsigned sum = 0;
+	size_t i, len;
+
+	if (n < 512 || memcmp(h + 257, "ustar", 5) != 0 ||
+	    (h[156] != '0' && h[156] != '\0') || h[345] != '\0')
+		return;
+	len = strnlen((const char *)h, 100);
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (len == strlen(roots[i]) && memcmp(h, roots[i], len) == 0)
+			break;
+	if (i == sizeof(roots) / sizeof(roots[0]) || len + 1 >= 100)
+		return;
+	h[len] = '.';
+	memset(h + 148, ' ', 8);
+	for (i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum & 0777777);
+	h[155] = ' ';
+}
 
 static la_ssize_t
 tr_read_cb(struct archive *a, void *ud, const void **buf)
 {
 	struct tar_reader *tr = ud;
 	size_t got;
+	int rc;
 
 	(void)a;
 	*buf = tr->block;
 	if (tr->failed)
 		return -1;
-	if (source_read(tr->in, tr->block, sizeof(tr->block), &got, tr->err) <
-	    0) {
+	/* the first block whole, so its header can be looked at */
+	rc = tr->started
+		 ? source_read(tr->in, tr->block, sizeof(tr->block), &got,
+		       tr->err)
+		 : source_read_full(tr->in, tr->block, 512, &got, tr->err);
+	if (rc < 0) {
 		tr->failed = 1;
 		return -1;
 	}
+	if (!tr->started)
+		fix_root_file_header(tr->block, got);
+	tr->started = true;
 	return (la_ssize_t)got;
 }
 

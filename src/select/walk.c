@@ -236,10 +236,11 @@ walk_new(const char *root, const struct selection *sel, struct dupc_err *err)
 	buf_init(&w->stash_index, MAX_INDEX);
 	meta_init(&w->cur.meta);
 	meta_init(&w->stash.meta);
-	if (lstat(root, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	/* any object: a file, a link or a device is walked alone, as
+	 * duplicity backs up and verifies a source that is no directory */
+	if (lstat(root, &st) < 0) {
 		err_set(err, E_BACKUP_DIR_DOESNT_EXIST,
-		    "source directory %s does not exist or is not a directory",
-		    root);
+		    "source %s does not exist", root);
 		walk_free(w);
 		return NULL;
 	}
@@ -348,7 +349,20 @@ start(struct walker *w, const struct walk_entry **ep, struct dupc_err *err)
 
 	w->started = true;
 	meta_init(&m);
-	fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (stat_meta(AT_FDCWD, w->root, &m, &dev) == 0 && m.type != OBJ_DIR) {
+		/* a root that is no directory is the whole walk, opened by
+		 * its path (walk_open, O_NOFOLLOW) */
+		if (set_current(w, "", &m, dev, AT_FDCWD, w->root) < 0) {
+			meta_release(&m);
+			return err_set(err, E_GENERIC, "out of memory");
+		}
+		meta_release(&m);
+		*ep = &w->cur;
+		return 1;
+	}
+	meta_release(&m);
+	meta_init(&m);
+	fd = open(w->root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || stat_meta(AT_FDCWD, w->root, &m, &dev) < 0) {
 		if (fd >= 0)
 			close(fd);

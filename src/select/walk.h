@@ -24,7 +24,8 @@ struct walker;
 struct walk_entry {
 	const char *index; /* "" for the root; borrowed until the next call */
 	struct obj_meta meta;
-	int parent_fd;    /* directory holding it (-1 for the root) */
+	int parent_fd;    /* directory holding it (-1 for a directory root,
+			     AT_FDCWD for a root that is no directory) */
 	const char *name; /* its name in parent_fd */
 	uint64_t dev;
 };
@@ -32,8 +33,9 @@ struct walk_entry {
 /*
  * walk_new(root, sel, err):
  * Start a walk of the directory ${root}; ${sel} (borrowed, may be NULL)
- * decides what is included.  E_BACKUP_DIR_DOESNT_EXIST when ${root} is not
- * a readable directory.
+ * decides what is included.  A ${root} that is no directory (not followed
+ * when a symlink) is the walk's only entry, at index "".
+ * E_BACKUP_DIR_DOESNT_EXIST when ${root} does not exist.
  */
 struct walker *walk_new(const char *, const struct selection *,
     struct dupc_err *);

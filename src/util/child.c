@@ -107,12 +107,12 @@ spawn_attrs(posix_spawnattr_t *at)
 	sigaddset(&def, SIGTERM);
 	sigaddset(&def, SIGQUIT);
 	sigemptyset(&none);
-	return posix_spawnattr_setflags(at,
-		   POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-		       POSIX_SPAWN_SETPGROUP) ||
-	    posix_spawnattr_setsigdefault(at, &def) ||
-	    posix_spawnattr_setsigmask(at, &none) ||
-	    posix_spawnattr_setpgroup(at, 0);
+	return posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGDEF |
+						POSIX_SPAWN_SETSIGMASK |
+						POSIX_SPAWN_SETPGROUP) ||
+	       posix_spawnattr_setsigdefault(at, &def) ||
+	       posix_spawnattr_setsigmask(at, &none) ||
+	       posix_spawnattr_setpgroup(at, 0);
 }
 
 int
@@ -164,8 +164,9 @@ child_start(struct child *c, const struct child_spec *spec,
 		c->pid = -1;
 		child_release(c);
 		errno = rc;
-		return err_class_set(err, ERR_PERMANENT, E_BACKEND_COMMAND_ERROR,
-		    "cannot run %s: %s", spec->argv[0], strerror(rc));
+		return err_class_set(err, ERR_PERMANENT,
+		    E_BACKEND_COMMAND_ERROR, "cannot run %s: %s", spec->argv[0],
+		    strerror(rc));
 	}
 	c->err[0] = '\0';
 	return 0;
@@ -246,7 +247,8 @@ feed(struct pump *p, struct dupc_err *err)
 			p->src_done = true;
 	}
 	if (p->inoff < p->inlen) {
-		w = write(p->c->in_fd, p->inbuf + p->inoff, p->inlen - p->inoff);
+		w = write(p->c->in_fd, p->inbuf + p->inoff,
+		    p->inlen - p->inoff);
 		if (w < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
 		if (w < 0) {
@@ -300,8 +302,8 @@ pump_loop(struct pump *p, unsigned stall, struct dupc_err *err)
 			    "interrupted");
 		if (stall > 0 && now() - p->last > (double)stall)
 			return err_class_set(err, ERR_TRANSIENT,
-			    E_BACKEND_ERROR, "the program did nothing for %u seconds",
-			    stall);
+			    E_BACKEND_ERROR,
+			    "the program did nothing for %u seconds", stall);
 		if (c->in_fd >= 0)
 			pf[n++] = (struct pollfd){ c->in_fd, POLLOUT, 0 };
 		if (c->out_fd >= 0)
@@ -309,7 +311,8 @@ pump_loop(struct pump *p, unsigned stall, struct dupc_err *err)
 		if (c->err_fd >= 0)
 			pf[n++] = (struct pollfd){ c->err_fd, POLLIN, 0 };
 		if (poll(pf, n, 200) < 0 && errno != EINTR)
-			return err_errno(err, E_GENERIC, "waiting for a program");
+			return err_errno(err, E_GENERIC,
+			    "waiting for a program");
 		for (i = 0; i < (int)n; i++) {
 			if (pf[i].revents == 0)
 				continue;
@@ -369,9 +372,9 @@ child_wait(struct child *c, int *statusp)
 			if (errno != EINTR)
 				return -1;
 		c->reaped = true;
-		c->status = WIFEXITED(st) ? WEXITSTATUS(st)
-		    : WIFSIGNALED(st)     ? 128 + WTERMSIG(st)
-					  : 255;
+		c->status = WIFEXITED(st)     ? WEXITSTATUS(st)
+			    : WIFSIGNALED(st) ? 128 + WTERMSIG(st)
+					      : 255;
 	}
 	*statusp = c->status;
 	return 0;
@@ -435,8 +438,8 @@ child_err_line(const struct child *c, char *out, size_t size)
 	const char *end = c->err + c->errlen, *start;
 	size_t k = 0;
 
-	while (end > c->err && (end[-1] == '\n' || end[-1] == '\r' ||
-				   end[-1] == ' '))
+	while (end > c->err &&
+	       (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
 		end--;
 	start = end;
 	while (start > c->err && start[-1] != '\n')

@@ -30,11 +30,11 @@ enum child_io {
 };
 
 struct child_spec {
-	const char *const *argv; /* argv[0] is looked up in PATH */
-	const char *const *env;  /* "NAME=VALUE" added or replacing; NULL */
+	const char *const *argv;  /* argv[0] is looked up in PATH */
+	const char *const *env;   /* "NAME=VALUE" added or replacing; NULL */
 	const char *const *unset; /* names left out of the environment; NULL */
-	int in;  /* CHILD_NULL, CHILD_PIPE or a descriptor to give it */
-	int out; /* likewise */
+	int in;          /* CHILD_NULL, CHILD_PIPE or a descriptor to give it */
+	int out;         /* likewise */
 	const char *dir; /* working directory, or NULL */
 };
 

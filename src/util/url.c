@@ -78,7 +78,8 @@ url_parse(struct url *u, const char *s, struct dupc_err *err)
 		    "bad URL '%s': expected scheme://location, e.g. file:///path",
 		    url_redact(s, red, sizeof(red)));
 	u->scheme = dup_range(s, (size_t)(sep - s));
-	if (u->scheme == NULL)
+	u->raw = secret_dup(s);
+	if (u->scheme == NULL || u->raw == NULL)
 		goto nomem;
 	for (i = 0; u->scheme[i]; i++) {
 		if (!isalnum((unsigned char)u->scheme[i]) &&
@@ -158,6 +159,7 @@ url_release(struct url *u)
 	secret_free(u->password);
 	free(u->host);
 	free(u->path);
+	secret_free(u->raw);
 	memset(u, 0, sizeof(*u));
 }
 

@@ -18,6 +18,8 @@ struct url {
 	char *password; /* percent-decoded, or NULL (wiped on release) */
 	char *host;     /* or "" */
 	char *path;     /* percent-decoded; for file:// the local path */
+	char *raw;      /* the whole URL as given (wrappers such as par2+
+			 * open the URL inside it; wiped on release) */
 };
 
 /* url_looks_like(s): true when ${s} contains "://" (duplicity's test). */

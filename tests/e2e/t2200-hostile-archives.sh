@@ -194,8 +194,8 @@ test_expect_success 'directories nested 4100 deep -> refused' '
 	refused deep "too deep"
 '
 
-test_expect_success 'a chunk of the root ("multivol_snapshot/./1") -> refused' '
-	one mvroot "{\"name\": \"multivol_snapshot/./1\", \"data\": \"x\"}" &&
+test_expect_success 'a chunk of an empty path ("multivol_diff//1") -> refused' '
+	one mvroot "{\"name\": \"multivol_diff//1\", \"data\": \"x\"}" &&
 	refused mvroot "bad multivol entry"
 '
 

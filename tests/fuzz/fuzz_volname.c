@@ -92,9 +92,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned opt = fuzz_take(&data, &size);
-	struct name_prefixes pfx = { opt & 1 ? "p-" : NULL,
-		opt & 2 ? "m-" : NULL, opt & 2 ? "a-" : NULL,
-		opt & 2 ? "s-" : NULL };
+	struct name_prefixes pfx = { .all = opt & 1 ? "p-" : NULL,
+		.manifest = opt & 2 ? "m-" : NULL,
+		.archive = opt & 2 ? "a-" : NULL,
+		.signature = opt & 2 ? "s-" : NULL };
 	char *text = malloc(size + 1), *line, *next;
 	const char *remote[MAX_NAMES], *local[MAX_NAMES];
 	size_t nr = 0, nl = 0;

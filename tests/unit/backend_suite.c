@@ -42,15 +42,15 @@ static struct backend *
 fresh(void **state, char *url, size_t size)
 {
 	const struct variant *v = *state;
-	const struct backend_options *o = v->t->opts ? v->t->opts
-						     : &default_opts;
+	const struct backend_options *o =
+	    v->t->opts ? v->t->opts : &default_opts;
 	struct backend *be = NULL;
 	struct dupc_err err;
 
 	v->t->url(url, size, ++serial, v->t->arg);
 	err_clear(&err);
-	if ((v->wrapped ? backend_open : backend_open_raw)(url, o, &be,
-		&err) != 0)
+	if ((v->wrapped ? backend_open : backend_open_raw)(url, o, &be, &err) !=
+	    0)
 		fail_msg("%s: open %s: %s", v->t->name, url, err.msg);
 	return be;
 }
@@ -398,8 +398,7 @@ struct stopper {
 };
 
 static int
-stop_at_first(const char *name, uint64_t size, void *arg,
-    struct dupc_err *err)
+stop_at_first(const char *name, uint64_t size, void *arg, struct dupc_err *err)
 {
 	struct stopper *s = arg;
 

@@ -23,9 +23,9 @@ struct suite_target {
 	/* make a subfolder inside the location at ${url} (NULL: the scheme
 	 * has no subfolders, the case is left out) */
 	void (*make_subfolder)(const char *url, void *arg);
-	bool empty_ok;  /* a zero-byte object can be stored */
-	bool in_place;  /* backend_open_read gives the stored file */
-	unsigned many;  /* objects of the long listing case (0: 120) */
+	bool empty_ok; /* a zero-byte object can be stored */
+	bool in_place; /* backend_open_read gives the stored file */
+	unsigned many; /* objects of the long listing case (0: 120) */
 	/* options for every open (NULL: 3 retries 0.01 s apart, 10 s
 	 * timeout) */
 	const struct backend_options *opts;

@@ -463,10 +463,85 @@ test_mem_stores(void **state)
 	UNIT_DONE();
 }
 
+/* The one name check every backend relies on. */
+static void
+test_name_check(void **state)
+{
+	static const char *const good[] = { "a", "duplicity-full.x.vol1",
+		"with space", "caf\xc3\xa9", "...", ".hidden" };
+	static const char *const bad[] = { "", ".", "..", "a/b", "/", "x\n",
+		"\x01", "del\x7f" };
+	char longest[300];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(backend_name_ok(good[i]), good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!backend_name_ok(bad[i]), bad[i]);
+	memset(longest, 'x', 255);
+	longest[255] = '\0';
+	CHECK(backend_name_ok(longest), "255 bytes");
+	longest[255] = 'x';
+	longest[256] = '\0';
+	CHECK(!backend_name_ok(longest), "256 bytes");
+	UNIT_DONE();
+}
+
+static int
+collect_env(void *arg, const char *name, const char *value)
+{
+	char *out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s=%s;", name, value);
+	return 0;
+}
+
+/* Scheme options and a backend's own environment. */
+static void
+test_options_and_env(void **state)
+{
+	static const struct backend_opt o[] = { { "ssh-options", "-i a" },
+		{ "flag", NULL }, { "ssh-options", "-i b" } };
+	static const struct backend_opt e[] = { { "DUPCT_A", "own" },
+		{ "DUPCT_C", "" } };
+	struct backend_options bo = { .opts = o,
+		.nopts = 3,
+		.env = e,
+		.nenv = 2 };
+	char got[256] = "";
+	size_t pos = 0;
+
+	(void)state;
+	CHECK(strcmp(backend_opt_get(&bo, "ssh-options"), "-i b") == 0,
+	    "last value wins");
+	CHECK(strcmp(backend_opt_next(&bo, "ssh-options", &pos), "-i a") == 0,
+	    "first of a repeated option");
+	CHECK(strcmp(backend_opt_next(&bo, "ssh-options", &pos), "-i b") == 0,
+	    "second of a repeated option");
+	CHECK(backend_opt_next(&bo, "ssh-options", &pos) == NULL, "then none");
+	CHECK(backend_opt_flag(&bo, "flag"), "a flag");
+	CHECK(!backend_opt_flag(&bo, "other"), "not given");
+	setenv("DUPCT_A", "process", 1);
+	setenv("DUPCT_B", "process", 1);
+	CHECK(strcmp(backend_env(&bo, "DUPCT_A"), "own") == 0, "own first");
+	CHECK(strcmp(backend_env(&bo, "DUPCT_B"), "process") == 0,
+	    "then the process's");
+	CHECK(strcmp(backend_env(NULL, "DUPCT_B"), "process") == 0,
+	    "no options");
+	backend_env_list(&bo, "DUPCT_", collect_env, got);
+	CHECK(strcmp(got, "DUPCT_A=own;DUPCT_C=;DUPCT_B=process;") == 0, got);
+	unsetenv("DUPCT_A");
+	unsetenv("DUPCT_B");
+	UNIT_DONE();
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		UNIT_TEST(test_name_check),
+		UNIT_TEST(test_options_and_env),
 		UNIT_TEST(test_file_backend),
 		UNIT_TEST(test_file_relative_and_wrapped),
 		cmocka_unit_test_setup_teardown(test_retry_transient,

@@ -85,8 +85,7 @@ int
 main(void)
 {
 	static const struct suite_target t[] = {
-		{ "file", file_url, NULL, file_subfolder, true, true, 0,
-		    NULL },
+		{ "file", file_url, NULL, file_subfolder, true, true, 0, NULL },
 	};
 	const struct CMUnitTest local[] = {
 		cmocka_unit_test(test_fifo_refused),

@@ -98,7 +98,8 @@ static void
 test_status_and_stderr(void **state)
 {
 	const char *argv[] = { "sh", "-c",
-		"echo first >&2; printf 'last \\033 line\\n' >&2; exit 3", NULL };
+		"echo first >&2; printf 'last \\033 line\\n' >&2; exit 3",
+		NULL };
 	const char *killed[] = { "sh", "-c", "kill -9 $$", NULL };
 	struct child_spec spec = { argv, NULL, NULL, CHILD_NULL, CHILD_NULL,
 		NULL };

@@ -759,7 +759,7 @@ test_empty_and_prefixes(void **state)
 	struct collection c;
 	struct dupc_err err;
 	bool amb = true;
-	static const struct name_prefixes pfx = { "p_", NULL, NULL, NULL };
+	static const struct name_prefixes pfx = { .all = "p_" };
 	size_t i;
 
 	(void)state;

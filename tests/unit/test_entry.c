@@ -62,6 +62,9 @@ test_parse_good(void **state)
 		{ "multivol_snapshot/123/4", EK_SNAPSHOT, true, 4, "123" },
 		{ "multivol_snapshot/a/1073741824", EK_SNAPSHOT, true,
 		    1073741824, "a" },
+		/* the chunks of a root that is a file (diffdir.py's ".") */
+		{ "multivol_snapshot/./1", EK_SNAPSHOT, true, 1, "" },
+		{ "multivol_diff/./12", EK_DIFF, true, 12, "" },
 	};
 	size_t i;
 
@@ -146,10 +149,10 @@ test_parse_bad(void **state)
 		"multivol_snapshot/a/99999999999999999999999",
 		"multivol_snapshot/1",
 		"multivol_diff/",
-		/* chunks of the root, which is a directory */
+		/* chunks of an empty or unsafe path */
 		"multivol_diff//1",
-		"multivol_snapshot/./1",
 		"multivol_snapshot/.//2",
+		"multivol_snapshot/../1",
 	};
 	size_t i;
 
@@ -216,6 +219,12 @@ test_build(void **state)
 	} cases[] = {
 		{ EK_SNAPSHOT, "", true, false, 0, "snapshot/./" },
 		{ EK_SNAPSHOT, "", true, true, 0, "snapshot/" },
+		/* a root that is a file */
+		{ EK_SNAPSHOT, "", false, false, 0, "snapshot/" },
+		{ EK_DIFF, "", false, false, 0, "diff/" },
+		{ EK_SIGNATURE, "", false, true, 0, "signature/" },
+		{ EK_SNAPSHOT, "", false, false, 1, "multivol_snapshot/./1" },
+		{ EK_DIFF, "", false, false, 2, "multivol_diff/./2" },
 		{ EK_SNAPSHOT, "deep", true, false, 0, "snapshot/deep/" },
 		{ EK_SNAPSHOT, "deep", true, true, 0, "snapshot/deep/" },
 		{ EK_SNAPSHOT, "a/b.txt", false, false, 0, "snapshot/a/b.txt" },

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "format/names.h"
 #include "util/buf.h"
@@ -46,9 +47,11 @@ check_info(const struct name_info *ni, const struct want *w, const char *name)
 	CHECK_INT(ni->partial, w->partial, name);
 }
 
-static const struct name_prefixes pfx_all = { "pre_", NULL, NULL, NULL };
-static const struct name_prefixes pfx_kinds = { "pre_", "man_", "arch_",
-	"sig_" };
+static const struct name_prefixes pfx_all = { .all = "pre_" };
+static const struct name_prefixes pfx_kinds = { .all = "pre_",
+	.manifest = "man_",
+	.archive = "arch_",
+	.signature = "sig_" };
 
 static void
 test_good_names(void **state)
@@ -563,6 +566,86 @@ test_base_len(void **state)
 	UNIT_DONE();
 }
 
+/* --short-filenames and --old-filenames: the names file_naming.py get()
+ * writes (computed with duplicity 0.8.22, TZ=Europe/Berlin). */
+static void
+test_build_styles(void **state)
+{
+	static const struct name_prefixes sh = { .style = NAME_STYLE_SHORT };
+	static const struct name_prefixes old = { .style = NAME_STYLE_OLD };
+	static const struct {
+		struct name_info ni;
+		const struct name_prefixes *pfx;
+		enum name_suffix suf;
+		const char *want;
+	} cases[] = {
+		{ { .type = NAME_FULL, .volume = 1, .time = T0 }, &sh,
+		    SUFFIX_GZ, "df.s44we8.1.dt.z" },
+		{ { .type = NAME_FULL, .manifest = true, .time = T0 }, &sh,
+		    SUFFIX_GPG, "df.s44we8.m.g" },
+		{ { .type = NAME_FULL,
+		      .manifest = true,
+		      .time = T0,
+		      .partial = true },
+		    &sh, SUFFIX_NONE, "df.s44we8.m.p" },
+		{ { .type = NAME_FULL_SIG, .time = T0 }, &sh, SUFFIX_GZ,
+		    "dfs.s44we8.st.z" },
+		{ { .type = NAME_INC, .volume = 37, .start = T0, .end = T1 },
+		    &sh, SUFFIX_GPG, "di.s44we8.s44wh0.11.dt.g" },
+		{ { .type = NAME_INC,
+		      .manifest = true,
+		      .start = T0,
+		      .end = T1 },
+		    &sh, SUFFIX_NONE, "di.s44we8.s44wh0.m" },
+		{ { .type = NAME_NEW_SIG,
+		      .start = T0,
+		      .end = T1,
+		      .partial = true },
+		    &sh, SUFFIX_NONE, "dns.s44we8.s44wh0.st.p" },
+		{ { .type = NAME_FULL, .volume = 1, .time = T0 }, &old,
+		    SUFFIX_GZ,
+		    "duplicity-full.2023-11-14T23:13:20+01:00.vol1.difftar.gz" },
+		{ { .type = NAME_NEW_SIG, .start = T0, .end = 1689000000 },
+		    &old, SUFFIX_GZ,
+		    "duplicity-new-signatures.2023-11-14T23:13:20+01:00.to.2023-07-10T16:40:00+02:00.sigtar.gz" },
+	};
+	char *tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	size_t i;
+
+	(void)state;
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b;
+		struct name_info back;
+
+		buf_init(&b, 4096);
+		CHECK_INT(
+		    names_build(&b, cases[i].pfx, &cases[i].ni, cases[i].suf),
+		    0, cases[i].want);
+		CHECK_STR(buf_str(&b), cases[i].want, cases[i].want);
+		/* every style is read back, whatever style is set */
+		CHECK_INT(names_parse(buf_str(&b), NULL, &back), 1,
+		    cases[i].want);
+		CHECK_INT(back.type, cases[i].ni.type, cases[i].want);
+		CHECK_INT(back.volume, cases[i].ni.volume, cases[i].want);
+		CHECK_INT(names_set_end(&back), names_set_end(&cases[i].ni),
+		    cases[i].want);
+		CHECK_INT(back.encrypted, cases[i].suf == SUFFIX_GPG,
+		    cases[i].want);
+		CHECK_INT(back.compressed, cases[i].suf == SUFFIX_GZ,
+		    cases[i].want);
+		buf_release(&b);
+	}
+	if (tz != NULL)
+		setenv("TZ", tz, 1);
+	else
+		unsetenv("TZ");
+	free(tz);
+	tzset();
+	UNIT_DONE();
+}
+
 int
 main(void)
 {
@@ -573,6 +656,7 @@ main(void)
 		UNIT_TEST(test_build),
 		UNIT_TEST(test_build_round_trip),
 		UNIT_TEST(test_build_full_buffer),
+		UNIT_TEST(test_build_styles),
 		UNIT_TEST(test_base_len),
 	};
 

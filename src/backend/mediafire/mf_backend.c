@@ -55,10 +55,10 @@ nomem(struct dupc_err *err)
 
 /* An unsigned environment setting within [lo, hi], or ${def}. */
 static int
-env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi, uint64_t *out,
-    struct dupc_err *err)
+env_u64(const struct backend_options *opts, const char *name, uint64_t def,
+    uint64_t lo, uint64_t hi, uint64_t *out, struct dupc_err *err)
 {
-	const char *s = getenv(name);
+	const char *s = backend_env(opts, name);
 	uint64_t v;
 
 	if (s == NULL || *s == '\0') {
@@ -75,9 +75,10 @@ env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi, uint64_t *out,
 
 /* Seconds as a decimal ("0.05"), within [0, 3600]. */
 static int
-env_seconds(const char *name, double def, double *out, struct dupc_err *err)
+env_seconds(const struct backend_options *opts, const char *name, double def,
+    double *out, struct dupc_err *err)
 {
-	const char *s = getenv(name);
+	const char *s = backend_env(opts, name);
 	char *end;
 	double v;
 
@@ -101,17 +102,17 @@ read_config(struct mf_backend *be, const struct backend_options *opts,
 	struct mf_config *c = &be->cfg;
 	uint64_t v;
 
-	if (env_u64("DUPC_MF_SIMPLE_MAX", 4u << 20, 1, 400u << 20,
+	if (env_u64(opts, "DUPC_MF_SIMPLE_MAX", 4u << 20, 1, 400u << 20,
 		&c->simple_max, err) < 0 ||
-	    env_u64("DUPC_MF_CHUNK_SIZE", 1000, 1, 1000, &v, err) < 0)
+	    env_u64(opts, "DUPC_MF_CHUNK_SIZE", 1000, 1, 1000, &v, err) < 0)
 		return -1;
 	c->chunk_size = (unsigned)v;
-	if (env_seconds("DUPC_MF_POLL_INTERVAL", 1.0, &c->poll_interval, err) <
-		0 ||
-	    env_u64("DUPC_MF_POLL_MAX", 120, 1, 100000, &v, err) < 0)
+	if (env_seconds(opts, "DUPC_MF_POLL_INTERVAL", 1.0, &c->poll_interval,
+		err) < 0 ||
+	    env_u64(opts, "DUPC_MF_POLL_MAX", 120, 1, 100000, &v, err) < 0)
 		return -1;
 	c->poll_max = (unsigned)v;
-	if (env_u64("DUPC_MF_CALL_TRIES", 6, 1, 100, &v, err) < 0)
+	if (env_u64(opts, "DUPC_MF_CALL_TRIES", 6, 1, 100, &v, err) < 0)
 		return -1;
 	be->s.tries = (unsigned)v;
 	c->put_tries = 4;
@@ -167,8 +168,9 @@ static int
 get_password(struct mf_backend *be, const struct url *u,
     const struct backend_options *opts, struct dupc_err *err)
 {
-	const char *env =
-	    opts && opts->password ? opts->password : getenv("FTP_PASSWORD");
+	const char *env = opts && opts->password
+			      ? opts->password
+			      : backend_env(opts, "FTP_PASSWORD");
 
 	if (u->password != NULL)
 		be->s.password = secret_dup(u->password);
@@ -190,9 +192,9 @@ get_password(struct mf_backend *be, const struct url *u,
 }
 
 static char *
-env_or(const char *name, const char *def)
+env_or(const struct backend_options *opts, const char *name, const char *def)
 {
-	const char *s = getenv(name);
+	const char *s = backend_env(opts, name);
 
 	return strdup(s != NULL && *s != '\0' ? s : def);
 }
@@ -204,6 +206,7 @@ mf_open(struct backend **bep, const struct url *u,
     const struct backend_options *opts, struct dupc_err *err)
 {
 	struct mf_backend *be;
+	const char *key;
 	size_t n;
 
 	be = calloc(1, sizeof(*be));
@@ -217,11 +220,12 @@ mf_open(struct backend **bep, const struct url *u,
 		goto fail;
 	}
 	be->s.email = strdup(u->user);
-	be->s.api_root = env_or("DUPC_MF_API_ROOT", DEFAULT_ROOT);
-	be->s.version = env_or("DUPC_MF_API_VERSION", DEFAULT_VERSION);
-	be->s.app_id = env_or("DUPC_MF_APP_ID", DEFAULT_APP_ID);
-	if (getenv("DUPC_MF_API_KEY") != NULL && *getenv("DUPC_MF_API_KEY"))
-		be->s.api_key = secret_dup(getenv("DUPC_MF_API_KEY"));
+	be->s.api_root = env_or(opts, "DUPC_MF_API_ROOT", DEFAULT_ROOT);
+	be->s.version = env_or(opts, "DUPC_MF_API_VERSION", DEFAULT_VERSION);
+	be->s.app_id = env_or(opts, "DUPC_MF_APP_ID", DEFAULT_APP_ID);
+	key = backend_env(opts, "DUPC_MF_API_KEY");
+	if (key != NULL && *key != '\0')
+		be->s.api_key = secret_dup(key);
 	if (be->s.email == NULL || be->s.api_root == NULL ||
 	    be->s.version == NULL || be->s.app_id == NULL) {
 		nomem(err);
