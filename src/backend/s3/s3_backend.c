@@ -156,13 +156,13 @@ s3_open(struct backend **bep, const struct url *u,
 		return nomem(err);
 	be->base.ops = &s3_backend_ops;
 	pthread_mutex_init(&be->mu, NULL);
-	if (s3_profile_load(&prof, err) < 0) {
+	if (s3_profile_load(&prof, opts, err) < 0) {
 		s3_close(&be->base);
 		return -1;
 	}
 	rc = s3_location_resolve(&be->loc, u, opts, &prof, err);
 	if (rc == 0)
-		rc = s3_creds_get(&be->creds, be->loc.gcs, &prof, err);
+		rc = s3_creds_get(&be->creds, be->loc.gcs, &prof, opts, err);
 	s3_profile_release(&prof);
 	if (rc < 0 || read_options(be, opts, err) < 0 ||
 	    http_pool_init(&be->pool, opts, be->procs + 2, err) < 0) {

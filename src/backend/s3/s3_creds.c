@@ -17,23 +17,25 @@
 #include "util/err.h"
 #include "util/secret.h"
 
+/* A variable as this backend sees it (backend_env); NULL when empty. */
 static const char *
-env(const char *name)
+env(const struct backend_options *opts, const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = backend_env(opts, name);
 
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 /* ${file} (an environment setting) or ~/.aws/${base}. */
 static int
-aws_file(char *out, size_t size, const char *setting, const char *base)
+aws_file(const struct backend_options *opts, char *out, size_t size,
+    const char *setting, const char *base)
 {
-	const char *home = env("HOME");
+	const char *home = env(opts, "HOME");
 	int n;
 
-	if (env(setting) != NULL)
-		n = snprintf(out, size, "%s", env(setting));
+	if (env(opts, setting) != NULL)
+		n = snprintf(out, size, "%s", env(opts, setting));
 	else if (home != NULL)
 		n = snprintf(out, size, "%s/.aws/%s", home, base);
 	else
@@ -42,22 +44,23 @@ aws_file(char *out, size_t size, const char *setting, const char *base)
 }
 
 int
-s3_profile_load(struct s3_profile *pr, struct dupc_err *err)
+s3_profile_load(struct s3_profile *pr, const struct backend_options *opts,
+    struct dupc_err *err)
 {
-	const char *name = env("AWS_PROFILE");
+	const char *name = env(opts, "AWS_PROFILE");
 	char path[4096], section[300];
 	bool named;
 
 	memset(pr, 0, sizeof(*pr));
 	if (name == NULL)
-		name = env("AWS_DEFAULT_PROFILE");
+		name = env(opts, "AWS_DEFAULT_PROFILE");
 	named = name != NULL;
 	if (name == NULL)
 		name = "default";
 	if (strlen(name) > 200 || strpbrk(name, "[]\n") != NULL)
 		return err_set(err, E_USER_ERROR,
 		    "AWS_PROFILE is not a profile name");
-	if (aws_file(path, sizeof(path), "AWS_SHARED_CREDENTIALS_FILE",
+	if (aws_file(opts, path, sizeof(path), "AWS_SHARED_CREDENTIALS_FILE",
 		"credentials") == 0 &&
 	    s3_ini_read(path, name, pr, err) < 0)
 		goto fail;
@@ -66,7 +69,8 @@ s3_profile_load(struct s3_profile *pr, struct dupc_err *err)
 		snprintf(section, sizeof(section), "default");
 	else
 		snprintf(section, sizeof(section), "profile %s", name);
-	if (aws_file(path, sizeof(path), "AWS_CONFIG_FILE", "config") == 0 &&
+	if (aws_file(opts, path, sizeof(path), "AWS_CONFIG_FILE", "config") ==
+		0 &&
 	    s3_ini_read(path, section, pr, err) < 0)
 		goto fail;
 	if (named && !pr->found) {
@@ -97,26 +101,28 @@ set(struct s3_creds *c, const char *ak, const char *sk, const char *tok,
 
 int
 s3_creds_get(struct s3_creds *c, bool gcs, const struct s3_profile *pr,
-    struct dupc_err *err)
+    const struct backend_options *opts, struct dupc_err *err)
 {
 	char source[300];
 	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if (gcs && env("GS_ACCESS_KEY_ID") != NULL &&
-	    env("GS_SECRET_ACCESS_KEY") != NULL)
-		rc = set(c, env("GS_ACCESS_KEY_ID"),
-		    env("GS_SECRET_ACCESS_KEY"), NULL, "GS_ACCESS_KEY_ID");
-	else if (env("AWS_ACCESS_KEY_ID") != NULL &&
-		 env("AWS_SECRET_ACCESS_KEY") != NULL)
-		rc = set(c, env("AWS_ACCESS_KEY_ID"),
-		    env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"),
-		    "AWS_ACCESS_KEY_ID");
+	if (gcs && env(opts, "GS_ACCESS_KEY_ID") != NULL &&
+	    env(opts, "GS_SECRET_ACCESS_KEY") != NULL)
+		rc = set(c, env(opts, "GS_ACCESS_KEY_ID"),
+		    env(opts, "GS_SECRET_ACCESS_KEY"), NULL,
+		    "GS_ACCESS_KEY_ID");
+	else if (env(opts, "AWS_ACCESS_KEY_ID") != NULL &&
+		 env(opts, "AWS_SECRET_ACCESS_KEY") != NULL)
+		rc = set(c, env(opts, "AWS_ACCESS_KEY_ID"),
+		    env(opts, "AWS_SECRET_ACCESS_KEY"),
+		    env(opts, "AWS_SESSION_TOKEN"), "AWS_ACCESS_KEY_ID");
 	else if (pr->access_key != NULL && pr->secret_key != NULL) {
 		snprintf(source, sizeof(source), "profile '%s'",
-		    env("AWS_PROFILE")           ? env("AWS_PROFILE")
-		    : env("AWS_DEFAULT_PROFILE") ? env("AWS_DEFAULT_PROFILE")
-						 : "default");
+		    env(opts, "AWS_PROFILE") ? env(opts, "AWS_PROFILE")
+		    : env(opts, "AWS_DEFAULT_PROFILE")
+			? env(opts, "AWS_DEFAULT_PROFILE")
+			: "default");
 		rc = set(c, pr->access_key, pr->secret_key, pr->session_token,
 		    source);
 	} else {

@@ -144,23 +144,24 @@ struct s3_creds {
 };
 
 /*
- * s3_profile_load(prof, name, err):
+ * s3_profile_load(prof, opts, err):
  * Profile ${name} (NULL: AWS_PROFILE, AWS_DEFAULT_PROFILE or "default")
  * from AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) then
  * AWS_CONFIG_FILE (~/.aws/config, "[profile NAME]" or "[default]").
  * A profile named in the environment that neither file has is an error
  * (E_USER_ERROR).
  */
-int s3_profile_load(struct s3_profile *, struct dupc_err *);
+int s3_profile_load(struct s3_profile *, const struct backend_options *,
+    struct dupc_err *);
 
 /*
- * s3_creds_get(c, gcs, prof, err):
+ * s3_creds_get(c, gcs, prof, opts, err):
  * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (for gs://,
  * GS_ACCESS_KEY_ID/GS_SECRET_ACCESS_KEY first), else ${prof}'s keys.
  * E_BACKEND_PERMISSION_DENIED when there are none.
  */
 int s3_creds_get(struct s3_creds *, bool, const struct s3_profile *,
-    struct dupc_err *);
+    const struct backend_options *, struct dupc_err *);
 
 /* s3_creds_release(c): wipe and free. */
 void s3_creds_release(struct s3_creds *);

@@ -70,10 +70,11 @@ ends_with(const char *s, const char *tail)
 	return n >= t && strcasecmp(s + n - t, tail) == 0;
 }
 
+/* A variable as this backend sees it (backend_env); NULL when empty. */
 static const char *
-env(const char *name)
+env(const struct backend_options *opts, const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = backend_env(opts, name);
 
 	return v != NULL && *v != '\0' ? v : NULL;
 }
@@ -349,11 +350,11 @@ given_endpoint(const struct backend_options *opts, const struct s3_profile *pr,
 		*from = "--s3-endpoint-url";
 		return v;
 	}
-	if ((v = env("AWS_ENDPOINT_URL_S3")) != NULL) {
+	if ((v = env(opts, "AWS_ENDPOINT_URL_S3")) != NULL) {
 		*from = "AWS_ENDPOINT_URL_S3";
 		return v;
 	}
-	if ((v = env("AWS_ENDPOINT_URL")) != NULL) {
+	if ((v = env(opts, "AWS_ENDPOINT_URL")) != NULL) {
 		*from = "AWS_ENDPOINT_URL";
 		return v;
 	}
@@ -399,8 +400,8 @@ choose_region(const struct backend_options *opts, const struct s3_profile *pr,
 
 	if ((v = backend_opt_get(opts, "s3-region-name")) != NULL && *v)
 		return v;
-	if ((v = env("AWS_REGION")) != NULL ||
-	    (v = env("AWS_DEFAULT_REGION")) != NULL)
+	if ((v = env(opts, "AWS_REGION")) != NULL ||
+	    (v = env(opts, "AWS_DEFAULT_REGION")) != NULL)
 		return v;
 	if (pr != NULL && pr->region != NULL && *pr->region)
 		return pr->region;
