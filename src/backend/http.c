@@ -656,13 +656,10 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 		hl = t;
 	}
 	/* no 100-continue round trip: it doubles the latency of small
-	 * uploads and some proxies mishandle it.  Not for a SigV4 request:
-	 * libcurl 7.88 would sign the empty header it then leaves out */
-	if (req->aws_sigv4 == NULL) {
-		if ((t = curl_slist_append(hl, "Expect:")) == NULL)
-			goto nomem;
-		hl = t;
-	}
+	 * uploads and some proxies mishandle it */
+	if ((t = curl_slist_append(hl, "Expect:")) == NULL)
+		goto nomem;
+	hl = t;
 	common_opts(h, req, errbuf, &x);
 	method_opts(h->curl, req, &x);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hl);

@@ -884,6 +884,110 @@ test_encodings(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Signature Version 4: the examples of AWS's S3 documentation
+ * ("Signature Calculations for the Authorization Header"), whose
+ * signatures were computed by AWS */
+
+static void
+test_sign(void **state)
+{
+	static const char *const get_object[] = {
+		"Host: examplebucket.s3.amazonaws.com",
+		"Range: bytes=0-9",
+		"x-amz-content-sha256: "
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		"x-amz-date: 20130524T000000Z",
+		NULL,
+	};
+	static const char *const put_object[] = {
+		"Date: Fri, 24 May 2013 00:00:00 GMT",
+		"Host: examplebucket.s3.amazonaws.com",
+		"x-amz-date: 20130524T000000Z",
+		"x-amz-storage-class: REDUCED_REDUNDANCY",
+		"x-amz-content-sha256: "
+		"44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
+		NULL,
+	};
+	static const char *const list[] = {
+		"host: examplebucket.s3.amazonaws.com",
+		"x-amz-content-sha256: "
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		"x-amz-date: 20130524T000000Z",
+		NULL,
+	};
+	struct s3_sign_in in;
+	struct dupc_err err;
+	char auth[512];
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.access_key = "AKIAIOSFODNN7EXAMPLE";
+	in.secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	in.region = "us-east-1";
+	in.amzdate = "20130524T000000Z";
+	in.method = "GET";
+	in.uri = "/test.txt";
+	in.headers = get_object;
+	in.payload_hash =
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	assert_int_equal(s3_sign(&in, auth, sizeof(auth), &err), 0);
+	assert_string_equal(auth,
+	    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/"
+	    "s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;"
+	    "x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170"
+	    "aba48dd91039c6036bdb41");
+
+	/* headers in any order and case: the signer sorts them */
+	in.method = "PUT";
+	in.uri = "/test%24file.text";
+	in.headers = put_object;
+	in.payload_hash =
+	    "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072";
+	assert_int_equal(s3_sign(&in, auth, sizeof(auth), &err), 0);
+	assert_string_equal(auth,
+	    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/"
+	    "s3/aws4_request, SignedHeaders=date;host;x-amz-content-sha256;"
+	    "x-amz-date;x-amz-storage-class, Signature=98ad721746da40c64f1a55b7"
+	    "8f14c238d841ea1380cd77a1b5971af0ece108bd");
+
+	in.method = "GET";
+	in.uri = "/";
+	in.query = "max-keys=2&prefix=J";
+	in.headers = list;
+	in.payload_hash =
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	assert_int_equal(s3_sign(&in, auth, sizeof(auth), &err), 0);
+	assert_non_null(strstr(auth,
+	    "Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711e"
+	    "f69dc6f7"));
+
+	/* a header name that is a prefix of another's sorts first */
+	{
+		static const char *const kms[] = {
+			"x-amz-server-side-encryption-aws-kms-key-id: k",
+			"x-amz-server-side-encryption: aws:kms",
+			"Host: h",
+			NULL,
+		};
+
+		in.headers = kms;
+		assert_int_equal(s3_sign(&in, auth, sizeof(auth), &err), 0);
+		assert_non_null(strstr(auth,
+		    "SignedHeaders=host;x-amz-server-side-encryption;"
+		    "x-amz-server-side-encryption-aws-kms-key-id,"));
+	}
+	/* not a header */
+	{
+		static const char *const bad[] = { "no colon", NULL };
+
+		in.headers = bad;
+		err_clear(&err);
+		assert_int_equal(s3_sign(&in, auth, sizeof(auth), &err), -1);
+		assert_int_equal(s3_sign(&in, auth, 10, &err), -1);
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* requests: URLs, refusals, object headers */
 
 static void
@@ -1071,6 +1175,7 @@ main(void)
 		cmocka_unit_test(test_xml_error),
 		cmocka_unit_test(test_xml_multipart),
 		cmocka_unit_test(test_encodings),
+		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_object_headers),

@@ -169,7 +169,6 @@ s3_open(struct backend **bep, const struct url *u,
 		s3_close(&be->base);
 		return -1;
 	}
-	snprintf(be->sigv4, sizeof(be->sigv4), "aws:amz:%s:s3", be->loc.region);
 	log_debug(
 	    "S3 bucket %s, prefix '%s', endpoint %s (from %s), region %s, %s addressing",
 	    be->loc.bucket, be->loc.prefix, be->loc.endpoint,
@@ -275,15 +274,16 @@ s3_list(struct backend *b, backend_list_fn *fn, void *arg, struct dupc_err *err)
 	do {
 		struct s3_call c = { .method = "GET",
 			.query = q,
-			.what = "listing the S3 folder",
+			.what = "ListObjectsV2",
 			.answer_max = 8u << 20 };
 
 		if (interrupted()) {
-			err_set(err, E_GENERIC, "listing: interrupted");
+			err_set(err, E_GENERIC, "ListObjectsV2: interrupted");
 			goto out;
 		}
 		if (list_query(be, token, q, qsize) < 0) {
-			err_set(err, E_BAD_URL, "listing: prefix too long");
+			err_set(err, E_BAD_URL,
+			    "ListObjectsV2: prefix too long");
 			goto out;
 		}
 		http_resp_release(&resp, false);
@@ -303,7 +303,7 @@ s3_list(struct backend *b, backend_list_fn *fn, void *arg, struct dupc_err *err)
 			}
 		}
 		if (resp.status != 200) {
-			s3_fail(be, err, "listing the S3 folder", &resp);
+			s3_fail(be, err, "ListObjectsV2", &resp);
 			goto out;
 		}
 		if (s3_xml_list(resp.body, resp.len, list_key, &lc, &page,
@@ -312,7 +312,7 @@ s3_list(struct backend *b, backend_list_fn *fn, void *arg, struct dupc_err *err)
 		if (page.truncated &&
 		    (page.next[0] == '\0' || strcmp(page.next, token) == 0)) {
 			err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
-			    "listing the S3 folder: a page says more follow but gives no new continuation token");
+			    "ListObjectsV2: a page says more follow but gives no new continuation token");
 			goto out;
 		}
 		memcpy(token, page.next, sizeof(token));
@@ -383,8 +383,7 @@ s3_create_bucket(struct s3_backend *be, struct http *h, struct dupc_err *err)
 	struct http_body hb;
 	struct http_resp resp;
 	struct s3_error e;
-	struct s3_call c = { .method = "PUT",
-		.what = "creating the S3 bucket" };
+	struct s3_call c = { .method = "PUT", .what = "CreateBucket" };
 	bool located = strcmp(be->loc.region, "us-east-1") != 0 &&
 		       strcmp(be->loc.region, "auto") != 0;
 	int rc = -1;
@@ -421,7 +420,7 @@ s3_create_bucket(struct s3_backend *be, struct http *h, struct dupc_err *err)
 		    "%s and access key '%s' may not create it (%s): create the bucket, or check its name in the URL",
 		    w, be->creds.access_key, e.code[0] ? e.code : "HTTP 403");
 	else
-		s3_fail(be, err, "creating the S3 bucket", &resp);
+		s3_fail(be, err, "CreateBucket", &resp);
 out:
 	http_resp_release(&resp, false);
 	return rc;
@@ -491,7 +490,7 @@ put_once(struct s3_backend *be, struct http *h, const char *key,
 	memset(&hb, 0, sizeof(hb));
 	hb.src = src;
 	hb.len = size;
-	snprintf(what, sizeof(what), "uploading %s", name);
+	snprintf(what, sizeof(what), "PutObject");
 	{
 		struct s3_call c = { .method = "PUT",
 			.key = key,
@@ -545,8 +544,8 @@ s3_put(struct backend *b, const char *name, struct source *src, uint64_t size,
 		r = put_once(be, h, key, name, src, size, b64, err);
 		if (r == 1)
 			err_class_set(err, ERR_TRANSIENT, E_BACKEND_NOT_FOUND,
-			    "uploading %s: the bucket %s was created but is not there yet",
-			    name, be->loc.bucket);
+			    "the bucket %s was created but is not there yet",
+			    be->loc.bucket);
 	}
 	if (r == 0)
 		rc = 0;
@@ -569,7 +568,7 @@ s3_get(struct backend *b, const char *name, int fd, struct dupc_err *err)
 	struct http *h = NULL;
 	int rc = -1;
 
-	snprintf(what, sizeof(what), "downloading %s", name);
+	snprintf(what, sizeof(what), "GetObject");
 	if (key_of(be, name, key, sizeof(key), err) < 0)
 		return -1;
 	rb = malloc(sizeof(*rb));
@@ -600,15 +599,15 @@ out:
 
 /* HEAD of ${key}: 0 with *size, 1 when it does not exist. */
 static int
-head(struct s3_backend *be, struct http *h, const char *key, const char *name,
-    uint64_t *size, struct dupc_err *err)
+head(struct s3_backend *be, struct http *h, const char *key, uint64_t *size,
+    struct dupc_err *err)
 {
 	static const char *const want[] = { "content-length", NULL };
 	struct http_resp resp;
 	char what[300];
 	int rc = -1;
 
-	snprintf(what, sizeof(what), "checking %s", name);
+	snprintf(what, sizeof(what), "HeadObject");
 	{
 		struct s3_call c = { .method = "HEAD",
 			.key = key,
@@ -654,7 +653,7 @@ s3_size(struct backend *b, const char *name, uint64_t *size,
 	if (key_of(be, name, key, sizeof(key), err) < 0 ||
 	    (h = http_pool_take(&be->pool, err)) == NULL)
 		return -1;
-	switch (head(be, h, key, name, size, err)) {
+	switch (head(be, h, key, size, err)) {
 	case 0:
 		rc = 0;
 		break;
@@ -685,13 +684,13 @@ s3_remove(struct backend *b, const char *name, struct dupc_err *err)
 	if (s3_uploads_scan(be, h, err) < 0)
 		goto out;
 	/* S3 answers 204 for a missing key: the contract wants to know */
-	r = head(be, h, key, name, &size, err);
+	r = head(be, h, key, &size, err);
 	if (r != 0) {
 		if (r == 1)
 			not_found(be, name, err);
 		goto out;
 	}
-	snprintf(what, sizeof(what), "deleting %s", name);
+	snprintf(what, sizeof(what), "DeleteObject");
 	{
 		struct s3_call c = { .method = "DELETE",
 			.key = key,

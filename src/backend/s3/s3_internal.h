@@ -277,8 +277,11 @@ struct s3_call {
 /* The storage of one prepared request. */
 struct s3_reqbuf {
 	char url[S3_URL_MAX];
-	const char *hdr[20];
+	const char *hdr[24];
+	char host[320];
+	char date[48];
 	char tok[4200];
+	char auth[1024];
 };
 
 /*
@@ -327,6 +330,32 @@ int s3_error_fail(const struct s3_backend *, struct dupc_err *, const char *,
  * when ${keep_slash}); -1 when it does not fit.
  */
 int s3_encode(const char *, bool, char *, size_t);
+
+/* ------------------------------------------------------------------ */
+/* s3_sign.c */
+
+#define S3_SIGN_HEADERS 24
+
+/* What a Signature Version 4 covers. */
+struct s3_sign_in {
+	const char *access_key;
+	const char *secret;
+	const char *region;
+	const char *amzdate; /* YYYYMMDDTHHMMSSZ, also in the headers */
+	const char *method;
+	const char *uri;            /* the path as sent (encoded), "" for / */
+	const char *query;          /* as sent (canonical), or NULL */
+	const char *const *headers; /* "Name: value", NULL-terminated; all
+				     * are signed (Host among them) */
+	const char *payload_hash;   /* "UNSIGNED-PAYLOAD" or hex SHA-256 */
+};
+
+/*
+ * s3_sign(in, auth, size, err):
+ * The value of the Authorization header for ${in} into ${auth}.  -1 with
+ * ${err} when a header is malformed or it does not fit.
+ */
+int s3_sign(const struct s3_sign_in *, char *, size_t, struct dupc_err *);
 
 /* s3_md5_base64(hex, out): MD5 hex (32) to Content-MD5 base64 (25). */
 void s3_md5_base64(const char *, char *);

@@ -157,7 +157,7 @@ abort_upload(struct s3_backend *be, struct http *h, const char *key,
 		struct s3_call c = { .method = "DELETE",
 			.key = key,
 			.query = q,
-			.what = "aborting a multipart upload",
+			.what = "AbortMultipartUpload",
 			.after_interrupt = true };
 
 		if (s3_perform(be, h, &c, &resp, err) < 0)
@@ -166,7 +166,7 @@ abort_upload(struct s3_backend *be, struct http *h, const char *key,
 	if (resp.status == 204 || resp.status == 200 || resp.status == 404)
 		rc = 0;
 	else
-		s3_fail(be, err, "aborting a multipart upload", &resp);
+		s3_fail(be, err, "AbortMultipartUpload", &resp);
 out:
 	http_resp_release(&resp, false);
 	return rc;
@@ -268,7 +268,7 @@ s3_uploads_scan(struct s3_backend *be, struct http *h, struct dupc_err *err)
 	do {
 		struct s3_call c = { .method = "GET",
 			.query = q,
-			.what = "listing unfinished multipart uploads",
+			.what = "ListMultipartUploads",
 			.answer_max = 8u << 20 };
 
 		if (uploads_query(be, kmark, umark, q, qsize) < 0) {
@@ -292,7 +292,7 @@ s3_uploads_scan(struct s3_backend *be, struct http *h, struct dupc_err *err)
 		if (page.truncated && page.next[0] == '\0' &&
 		    page.next2[0] == '\0') {
 			err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
-			    "listing unfinished multipart uploads: a page says more follow but gives no marker");
+			    "ListMultipartUploads: a page says more follow but gives no marker");
 			goto out;
 		}
 		memcpy(kmark, page.next, sizeof(kmark));
@@ -426,7 +426,7 @@ initiate(struct mp *m, struct http *h, struct dupc_err *err)
 			.query = "uploads=",
 			.headers = hdr,
 			.body = &hb,
-			.what = "starting a multipart upload" };
+			.what = "CreateMultipartUpload" };
 
 		if (s3_perform(m->be, h, &c, &resp, err) < 0)
 			goto out;
@@ -435,7 +435,7 @@ initiate(struct mp *m, struct http *h, struct dupc_err *err)
 	    strcmp(e.code, "NoSuchBucket") == 0)
 		rc = 1;
 	else if (resp.status != 200)
-		s3_fail(m->be, err, "starting a multipart upload", &resp);
+		s3_fail(m->be, err, "CreateMultipartUpload", &resp);
 	else if (s3_xml_initiate(resp.body, resp.len, m->id, sizeof(m->id),
 		     err) == 0)
 		rc = 0;
@@ -484,7 +484,7 @@ list_parts(struct mp *m, struct http *h, struct dupc_err *err)
 		struct s3_call c = { .method = "GET",
 			.key = m->key,
 			.query = q,
-			.what = "listing the parts of an upload",
+			.what = "ListParts",
 			.answer_max = 8u << 20 };
 
 		if (marker > 0)
@@ -516,7 +516,7 @@ list_parts(struct mp *m, struct http *h, struct dupc_err *err)
 			if (v <= marker || v > S3_MAX_PARTS) {
 				err_class_set(err, ERR_TRANSIENT,
 				    E_BACKEND_ERROR,
-				    "listing the parts of an upload: a page says more follow but gives no new marker");
+				    "ListParts: a page says more follow but gives no new marker");
 				goto out;
 			}
 			marker = (unsigned)v;
@@ -571,8 +571,8 @@ begin(struct mp *m, struct http *h, struct dupc_err *err)
 		if (r == 1)
 			return err_class_set(err, ERR_TRANSIENT,
 			    E_BACKEND_NOT_FOUND,
-			    "uploading %s: the bucket %s was created but is not there yet",
-			    m->name, m->be->loc.bucket);
+			    "the bucket %s was created but is not there yet",
+			    m->be->loc.bucket);
 	}
 	if (r < 0)
 		return -1;
@@ -644,8 +644,7 @@ send_part(struct mp *m, struct http *h, unsigned i, struct source *body,
 		return err_set(err, E_BACKEND_ERROR, "upload id too long");
 	s3_md5_base64(p->md5, b64);
 	snprintf(md5h, sizeof(md5h), "Content-MD5: %s", b64);
-	snprintf(what, sizeof(what), "uploading part %u of %u of %s", i + 1,
-	    m->nparts, m->name);
+	snprintf(what, sizeof(what), "UploadPart %u of %u", i + 1, m->nparts);
 	memset(&hb, 0, sizeof(hb));
 	hb.src = body;
 	hb.len = p->len;
@@ -835,20 +834,19 @@ complete(struct mp *m, struct http *h, struct dupc_err *err)
 			.query = q,
 			.headers = hdr,
 			.body = &hb,
-			.what = "completing a multipart upload" };
+			.what = "CompleteMultipartUpload" };
 
 		if (s3_perform(m->be, h, &c, &resp, err) < 0)
 			goto out_resp;
 	}
 	if (resp.status != 200) {
-		s3_fail(m->be, err, "completing a multipart upload", &resp);
+		s3_fail(m->be, err, "CompleteMultipartUpload", &resp);
 		goto out_resp;
 	}
 	/* a 200 may still carry an error, sent after a long wait */
 	r = s3_xml_complete(resp.body, resp.len, &e, err);
 	if (r == 1)
-		s3_error_fail(m->be, err, "completing a multipart upload", 200,
-		    &e);
+		s3_error_fail(m->be, err, "CompleteMultipartUpload", 200, &e);
 	else if (r == 0)
 		rc = 0;
 out_resp:

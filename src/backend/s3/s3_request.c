@@ -2,16 +2,15 @@
  * One request to an S3 service: its URL (path style or virtual host), its
  * signature, and what a refusal means.
  *
- * Requests are signed with AWS Signature Version 4 by libcurl
- * (CURLOPT_AWS_SIGV4, through http.c).  libcurl 7.88 signs the query
- * string as it is sent and adds no x-amz-content-sha256, which S3 wants
- * signed: so every query here is already canonical (parameters sorted,
- * each name and value encoded as SigV4 encodes them, "name=" for an empty
- * value), and x-amz-content-sha256 is sent as a header, which libcurl
- * then signs.  Its value is UNSIGNED-PAYLOAD: bodies are streamed, and
- * their integrity is checked by the server through Content-MD5 instead
- * (s3_backend.c, s3_multipart.c).  A session token goes in
- * x-amz-security-token, also signed.
+ * Requests are signed with AWS Signature Version 4 (s3_sign.c): every
+ * header dupc sends is signed, the Host header among them (sent as
+ * signed, so libcurl does not make its own), the date, the session token
+ * (x-amz-security-token) and x-amz-content-sha256, which is
+ * UNSIGNED-PAYLOAD: bodies are streamed, and their integrity is checked
+ * by the server through Content-MD5 instead (s3_backend.c,
+ * s3_multipart.c).  Every query here is already canonical (parameters
+ * sorted, each name and value encoded as SigV4 encodes them, "name=" for
+ * an empty value), so it is signed as it is sent.
  *
  * Error replies carry an S3 code (<Error><Code>); s3_fail classes it for
  * the retry layer (SlowDown, InternalError, RequestTimeout: transient;
@@ -25,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "util/err.h"
 #include "util/log.h"
@@ -118,11 +118,27 @@ s3_url(const struct s3_backend *be, const char *key, const char *query,
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+/* The authority ("host[:port]") and the path of ${url} (made by s3_url). */
+static void
+url_parts(const char *url, char *host, size_t hsize, const char **path)
+{
+	const char *a = strstr(url, "://") + 3;
+	size_t n = strcspn(a, "/");
+
+	snprintf(host, hsize, "%.*s", (int)n, a);
+	*path = a + n;
+}
+
 int
 s3_prepare(struct s3_backend *be, const struct s3_call *c, struct s3_reqbuf *rb,
     struct http_req *req, struct dupc_err *err)
 {
+	struct s3_sign_in in;
+	char uri[S3_URL_MAX], authority[300];
+	const char *path, *q;
 	size_t n = 0, i;
+	struct tm tm;
+	time_t now;
 
 	if (c->no_bucket) {
 		if (snprintf(rb->url, sizeof(rb->url), "%s/",
@@ -131,7 +147,17 @@ s3_prepare(struct s3_backend *be, const struct s3_call *c, struct s3_reqbuf *rb,
 	} else if (s3_url(be, c->key, c->query, rb->url, sizeof(rb->url)) < 0) {
 		return err_set(err, E_BAD_URL, "%s: URL too long", c->what);
 	}
+	url_parts(rb->url, authority, sizeof(authority), &path);
+	q = strchr(path, '?');
+	snprintf(uri, sizeof(uri), "%.*s",
+	    (int)(q != NULL ? (size_t)(q - path) : strlen(path)), path);
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	snprintf(rb->host, sizeof(rb->host), "Host: %s", authority);
+	strftime(rb->date, sizeof(rb->date), "x-amz-date: %Y%m%dT%H%M%SZ", &tm);
+	rb->hdr[n++] = rb->host;
 	rb->hdr[n++] = "x-amz-content-sha256: UNSIGNED-PAYLOAD";
+	rb->hdr[n++] = rb->date;
 	if (be->creds.token != NULL) {
 		if (snprintf(rb->tok, sizeof(rb->tok),
 			"x-amz-security-token: %s",
@@ -141,10 +167,25 @@ s3_prepare(struct s3_backend *be, const struct s3_call *c, struct s3_reqbuf *rb,
 		rb->hdr[n++] = rb->tok;
 	}
 	for (i = 0; c->headers != NULL && c->headers[i] != NULL; i++) {
-		if (n + 1 >= sizeof(rb->hdr) / sizeof(rb->hdr[0]))
+		if (n + 2 >= sizeof(rb->hdr) / sizeof(rb->hdr[0]))
 			return err_set(err, E_GENERIC, "too many headers");
 		rb->hdr[n++] = c->headers[i];
 	}
+	rb->hdr[n] = NULL;
+	memset(&in, 0, sizeof(in));
+	in.access_key = be->creds.access_key;
+	in.secret = be->creds.secret_key;
+	in.region = be->loc.region;
+	in.amzdate = rb->date + strlen("x-amz-date: ");
+	in.method = c->method;
+	in.uri = uri;
+	in.query = q != NULL ? q + 1 : NULL;
+	in.headers = rb->hdr;
+	in.payload_hash = "UNSIGNED-PAYLOAD";
+	memcpy(rb->auth, "Authorization: ", 15);
+	if (s3_sign(&in, rb->auth + 15, sizeof(rb->auth) - 15, err) < 0)
+		return -1;
+	rb->hdr[n++] = rb->auth;
 	rb->hdr[n] = NULL;
 	memset(req, 0, sizeof(*req));
 	req->method = c->method;
@@ -154,9 +195,6 @@ s3_prepare(struct s3_backend *be, const struct s3_call *c, struct s3_reqbuf *rb,
 	req->body = c->body;
 	req->sink = c->sink;
 	req->answer_max = c->answer_max ? c->answer_max : (4u << 20);
-	req->user = be->creds.access_key;
-	req->password = be->creds.secret_key;
-	req->aws_sigv4 = be->sigv4;
 	req->after_interrupt = c->after_interrupt;
 	req->cancelled = c->cancelled;
 	req->cancel_arg = c->cancel_arg;
