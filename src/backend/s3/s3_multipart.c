@@ -33,6 +33,7 @@
 #include "util/buf.h"
 #include "util/digest.h"
 #include "util/err.h"
+#include "util/faultpoint.h"
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "util/stream.h"
@@ -331,6 +332,8 @@ struct mp {
 	bool failed;
 	struct dupc_err err; /* the first failure */
 	unsigned sent;       /* parts sent by this attempt */
+	unsigned inflight;   /* parts being sent now */
+	unsigned most;       /* the most that were sent at once */
 };
 
 /* Part boundaries: be->chunk bytes each, more when there would be more
@@ -705,6 +708,10 @@ worker(void *arg)
 		struct source *body = range_source_new(m->src, p->off, p->len);
 
 		err_clear(&e);
+		pthread_mutex_lock(&m->mu);
+		if (++m->inflight > m->most)
+			m->most = m->inflight;
+		pthread_mutex_unlock(&m->mu);
 		if (body == NULL ||
 		    send_part(m, h, (unsigned)i, body, &e) < 0) {
 			if (body == NULL)
@@ -714,7 +721,11 @@ worker(void *arg)
 			pthread_mutex_lock(&m->mu);
 			m->sent++;
 			pthread_mutex_unlock(&m->mu);
+			faultpoint("s3-part-uploaded");
 		}
+		pthread_mutex_lock(&m->mu);
+		m->inflight--;
+		pthread_mutex_unlock(&m->mu);
 		source_free(body);
 	}
 	http_pool_give(&m->be->pool, h);
@@ -764,7 +775,8 @@ sequential(struct mp *m)
 		if (p->stored) {
 			/* read past it: this source cannot seek */
 			if (junk == NULL && (junk = malloc(BLOCK)) == NULL) {
-				mp_fail(m, (nomem(&e), &e));
+				nomem(&e);
+				mp_fail(m, &e);
 				break;
 			}
 			while (left > 0) {
@@ -783,10 +795,15 @@ sequential(struct mp *m)
 		}
 		body = limit_source_new(m->src, p->len);
 		err_clear(&e);
-		if (body == NULL || send_part(m, h, i, body, &e) < 0)
-			mp_fail(m, (body == NULL ? nomem(&e) : 0, &e));
-		else
+		m->most = 1;
+		if (body == NULL || send_part(m, h, i, body, &e) < 0) {
+			if (body == NULL)
+				nomem(&e);
+			mp_fail(m, &e);
+		} else {
 			m->sent++;
+			faultpoint("s3-part-uploaded");
+		}
 		source_free(body);
 	}
 	free(junk);
@@ -879,12 +896,13 @@ s3_multipart_put(struct s3_backend *be, const char *key, const char *name,
 	if (plan_parts(&m, err) < 0 || hash_parts(&m, err) < 0 ||
 	    s3_uploads_scan(be, h, err) < 0 || begin(&m, h, err) < 0)
 		goto out;
-	log_debug("S3 multipart upload of %s: %u parts, %u at once", name,
-	    m.nparts, be->procs);
 	if (source_can_pread(src) && be->procs > 1)
 		parallel(&m);
 	else
 		sequential(&m);
+	log_debug("S3 multipart upload of %s: %u parts of at most %" PRIu64
+		  " bytes, %u sent, at most %u in flight at once",
+	    name, m.nparts, m.parts[0].len, m.sent, m.most);
 	if (m.failed) {
 		if (err != NULL)
 			*err = m.err;
@@ -905,8 +923,6 @@ failed:
 		if (abort_upload(be, h, key, m.id, &e) == 0)
 			table_drop(be, m.id);
 	}
-	log_debug("S3 multipart upload of %s failed after %u parts sent", name,
-	    m.sent);
 out:
 	http_pool_give(&be->pool, h);
 	free(m.parts);
