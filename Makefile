@@ -64,12 +64,19 @@ SOAK_TIME ?= 120
 .PHONY: all deps demo check test unit e2e asan-check clean install \
         install-duplicity-compat format-check fuzz fuzz-bins soak bench
 
-all: $(BUILD)/dupc $(BUILD)/mfemu
+all: $(BUILD)/dupc $(BUILD)/mfemu $(BUILD)/faultproxy
 
 # The bundled MediaFire-compatible server (Python 3 standard library).
 $(BUILD)/mfemu: $(wildcard tools/mf-emulator/*.py)
 	@mkdir -p $(BUILD)
 	@printf '#!/bin/sh\nexec python3 "%s/tools/mf-emulator/mfemu.py" "$$@"\n' "$(CURDIR)" >$@
+	@chmod +x $@
+
+# The TCP fault proxy the network backends' tests put in front of their
+# servers (Python 3 standard library).
+$(BUILD)/faultproxy: $(wildcard tools/faultproxy/*.py)
+	@mkdir -p $(BUILD)
+	@printf '#!/bin/sh\nexec python3 "%s/tools/faultproxy/faultproxy.py" "$$@"\n' "$(CURDIR)" >$@
 	@chmod +x $@
 
 deps:

@@ -223,7 +223,38 @@ stop_mfemu() {
 		mf_pid=
 	fi
 }
-trap stop_mfemu EXIT
+
+# The TCP fault proxy.  start_faultproxy TARGET ARGS... puts it in front of
+# TARGET (HOST:PORT) on a free loopback port, with its control endpoint on
+# and its event log in $TRASH/fp.log, plus ARGS (--faults, --seed, --http);
+# it sets FP_ADDR (127.0.0.1:PORT, where clients connect) and FP_CONTROL
+# (http://127.0.0.1:PORT, the control endpoint).  stop_faultproxy stops it,
+# and runs at exit as well.
+FAULTPROXY=${FAULTPROXY:-$TEST_TOP/tools/faultproxy/faultproxy.py}
+fp_pid=
+start_faultproxy() {
+	local target=$1
+	shift
+	python3 "$FAULTPROXY" --listen 127.0.0.1:0 --target "$target" \
+		--control 127.0.0.1:0 --log "$TRASH/fp.log" "$@" \
+		>"$TRASH/fp.out" 2>"$TRASH/fp.err" &
+	fp_pid=$!
+	for i in $(seq 1 100); do
+		grep -q "control on" "$TRASH/fp.out" && break
+		sleep 0.1
+	done
+	FP_ADDR=$(sed -n "s/^faultproxy listening on //p" "$TRASH/fp.out")
+	FP_CONTROL=$(sed -n "s/^faultproxy control on /http:\/\//p" "$TRASH/fp.out")
+	test -n "$FP_ADDR" && test -n "$FP_CONTROL"
+}
+stop_faultproxy() {
+	if [ -n "$fp_pid" ]; then
+		kill "$fp_pid" 2>/dev/null
+		wait "$fp_pid" 2>/dev/null
+		fp_pid=
+	fi
+}
+trap 'stop_mfemu; stop_faultproxy' EXIT
 
 # tree_listing DIR: every path under DIR with its type, mode, size,
 # mtime (whole seconds; not for symlinks, whose times duplicity does not

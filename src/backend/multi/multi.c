@@ -507,7 +507,8 @@ multi_list(struct backend *be, backend_list_fn *fn, void *arg,
 		if (mb->url.onfail == MULTI_ABORT) {
 			if (err != NULL)
 				*err = e;
-			err_prefix(err, "MultiBackend: listing store %s",
+			err_prefix(err,
+			    "MultiBackend: listing store %s (onfail=abort)",
 			    st->label);
 			return -1;
 		}
