@@ -1062,6 +1062,8 @@ test_refusals(void **state)
 		    E_BACKEND_NOT_FOUND, "not found" },
 		{ "bare 404", 404, "", ERR_NOT_FOUND, E_BACKEND_NOT_FOUND,
 		    "not found" },
+		{ "upload gone", 404, "NoSuchUpload", ERR_TRANSIENT,
+		    E_BACKEND_ERROR, "starts over" },
 		{ "quota", 403, "QuotaExceeded", ERR_PERMANENT,
 		    E_BACKEND_NO_SPACE, "no room" },
 		{ "clock", 403, "RequestTimeTooSkewed", ERR_PERMANENT,

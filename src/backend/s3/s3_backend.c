@@ -156,6 +156,7 @@ s3_open(struct backend **bep, const struct url *u,
 		return nomem(err);
 	be->base.ops = &s3_backend_ops;
 	pthread_mutex_init(&be->mu, NULL);
+	pthread_mutex_init(&be->scan_mu, NULL);
 	if (s3_profile_load(&prof, opts, err) < 0) {
 		s3_close(&be->base);
 		return -1;
@@ -194,6 +195,7 @@ s3_close(struct backend *b)
 	free(be->kms_key);
 	free(be->kms_grant);
 	pthread_mutex_destroy(&be->mu);
+	pthread_mutex_destroy(&be->scan_mu);
 	free(be);
 }
 

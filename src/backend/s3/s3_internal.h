@@ -391,7 +391,8 @@ struct s3_backend {
 	unsigned create_tries; /* bucket creations in one put: 1 */
 	/* multipart uploads left unfinished, by this run or an earlier one */
 	pthread_mutex_t mu;
-	bool scanned; /* the earlier ones were listed */
+	pthread_mutex_t scan_mu; /* held while the earlier ones are listed */
+	bool scanned;            /* the earlier ones were listed */
 	struct s3_upload *ups;
 	size_t nups;
 	bool bucket_ok; /* the bucket is known to exist */

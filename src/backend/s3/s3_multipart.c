@@ -112,6 +112,25 @@ table_drop(struct s3_backend *be, const char *id)
 	pthread_mutex_unlock(&be->mu);
 }
 
+/* Forget the uploads a scan found that this process has not taken up. */
+static void
+table_forget_found(struct s3_backend *be)
+{
+	size_t i = 0;
+
+	pthread_mutex_lock(&be->mu);
+	while (i < be->nups) {
+		if (be->ups[i].ours) {
+			i++;
+			continue;
+		}
+		free(be->ups[i].key);
+		free(be->ups[i].id);
+		be->ups[i] = be->ups[--be->nups];
+	}
+	pthread_mutex_unlock(&be->mu);
+}
+
 void
 s3_uploads_release(struct s3_backend *be)
 {
@@ -256,16 +275,20 @@ s3_uploads_scan(struct s3_backend *be, struct http *h, struct dupc_err *err)
 	bool done;
 	int rc = -1;
 
+	/* one scan at a time: the uploader and a removal may both ask */
+	pthread_mutex_lock(&be->scan_mu);
 	pthread_mutex_lock(&be->mu);
 	done = be->scanned;
 	pthread_mutex_unlock(&be->mu);
-	if (done) {
-		free(q);
-		return 0;
-	}
-	if (q == NULL)
-		return nomem(err);
 	http_resp_init(&resp);
+	if (done) {
+		rc = 0;
+		goto out;
+	}
+	if (q == NULL) {
+		nomem(err);
+		goto out;
+	}
 	do {
 		struct s3_call c = { .method = "GET",
 			.query = q,
@@ -304,6 +327,9 @@ s3_uploads_scan(struct s3_backend *be, struct http *h, struct dupc_err *err)
 	pthread_mutex_unlock(&be->mu);
 	rc = 0;
 out:
+	if (rc < 0)
+		table_forget_found(be); /* the next try lists them again */
+	pthread_mutex_unlock(&be->scan_mu);
 	http_resp_release(&resp, false);
 	free(q);
 	return rc;
@@ -858,6 +884,11 @@ complete(struct mp *m, struct http *h, struct dupc_err *err)
 	}
 	if (resp.status != 200) {
 		s3_fail(m->be, err, "CompleteMultipartUpload", &resp);
+		/* the upload is gone: a new attempt starts a new one */
+		if (resp.status == 404) {
+			err->cls = ERR_TRANSIENT;
+			table_drop(m->be, m->id);
+		}
 		goto out_resp;
 	}
 	/* a 200 may still carry an error, sent after a long wait */

@@ -298,6 +298,10 @@ s3_error_fail(const struct s3_backend *be, struct dupc_err *err,
 			    strcmp(be->loc.endpoint_from, "the URL") != 0
 			? "; if it is your server's host name (a duplicity 0.8 URL), give it with --s3-endpoint-url"
 			: "");
+	if (strcmp(code, "NoSuchUpload") == 0)
+		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "%s: the multipart upload is gone (NoSuchUpload); it starts over",
+		    what);
 	if (strcmp(code, "NoSuchKey") == 0 || status == 404)
 		return err_class_set(err, ERR_NOT_FOUND, E_BACKEND_NOT_FOUND,
 		    "%s: not found (%s)", what, code[0] ? code : "HTTP 404");
