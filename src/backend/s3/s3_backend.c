@@ -255,73 +255,83 @@ list_query(const struct s3_backend *be, const char *token, char *q, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+/*
+ * One page of the listing from continuation ${token} (updated to the
+ * next one).  1: the last page was read; 2: the bucket does not exist.
+ */
+static int
+list_page(struct s3_backend *be, struct http *h, struct list_ctx *lc,
+    char *token, char *q, size_t qsize, struct dupc_err *err)
+{
+	struct s3_call c = { .method = "GET",
+		.query = q,
+		.what = "ListObjectsV2",
+		.answer_max = 8u << 20 };
+	struct http_resp resp;
+	struct s3_page page;
+	struct s3_error e;
+	int rc = -1;
+
+	if (list_query(be, token, q, qsize) < 0)
+		return err_set(err, E_BAD_URL,
+		    "ListObjectsV2: prefix too long");
+	http_resp_init(&resp);
+	if (s3_perform(be, h, &c, &resp, err) < 0)
+		goto out;
+	/* no bucket yet: an empty folder, as for a new backup; the first
+	 * put creates it */
+	if (resp.status == 404 && s3_xml_error(resp.body, resp.len, &e) == 0 &&
+	    strcmp(e.code, "NoSuchBucket") == 0) {
+		rc = 2;
+		goto out;
+	}
+	if (resp.status != 200) {
+		s3_fail(be, err, "ListObjectsV2", &resp);
+		goto out;
+	}
+	if (s3_xml_list(resp.body, resp.len, list_key, lc, &page, err) < 0)
+		goto out;
+	if (page.truncated &&
+	    (page.next[0] == '\0' || strcmp(page.next, token) == 0)) {
+		err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "ListObjectsV2: a page says more follow but gives no new continuation token");
+		goto out;
+	}
+	memcpy(token, page.next, S3_TOKEN_MAX);
+	rc = page.truncated ? 0 : 1;
+out:
+	http_resp_release(&resp, false);
+	return rc;
+}
+
 static int
 s3_list(struct backend *b, backend_list_fn *fn, void *arg, struct dupc_err *err)
 {
 	struct s3_backend *be = (struct s3_backend *)b;
 	struct list_ctx lc = { be, fn, arg, strlen(be->loc.prefix) };
 	struct http *h = http_pool_take(&be->pool, err);
-	struct http_resp resp;
-	struct s3_page page;
 	char token[S3_TOKEN_MAX] = "", *q = NULL;
 	size_t qsize = 8 * S3_TOKEN_MAX;
-	int rc = -1;
+	int rc = -1, r = 0;
 
-	http_resp_init(&resp);
-	if (h == NULL || (q = malloc(qsize)) == NULL) {
-		if (h != NULL)
-			nomem(err);
+	if (h == NULL)
+		return -1;
+	if ((q = malloc(qsize)) == NULL) {
+		nomem(err);
 		goto out;
 	}
-	do {
-		struct s3_call c = { .method = "GET",
-			.query = q,
-			.what = "ListObjectsV2",
-			.answer_max = 8u << 20 };
-
+	while (r == 0) {
 		if (interrupted()) {
 			err_set(err, E_GENERIC, "ListObjectsV2: interrupted");
 			goto out;
 		}
-		if (list_query(be, token, q, qsize) < 0) {
-			err_set(err, E_BAD_URL,
-			    "ListObjectsV2: prefix too long");
+		if ((r = list_page(be, h, &lc, token, q, qsize, err)) < 0)
 			goto out;
-		}
-		http_resp_release(&resp, false);
-		if (s3_perform(be, h, &c, &resp, err) < 0)
-			goto out;
-		if (resp.status == 404) {
-			struct s3_error e;
-
-			/* no bucket yet: an empty folder, as for a new
-			 * backup; the first put creates it */
-			if (s3_xml_error(resp.body, resp.len, &e) == 0 &&
-			    strcmp(e.code, "NoSuchBucket") == 0) {
-				log_info("S3 bucket %s does not exist yet",
-				    be->loc.bucket);
-				rc = 0;
-				goto out;
-			}
-		}
-		if (resp.status != 200) {
-			s3_fail(be, err, "ListObjectsV2", &resp);
-			goto out;
-		}
-		if (s3_xml_list(resp.body, resp.len, list_key, &lc, &page,
-			err) < 0)
-			goto out;
-		if (page.truncated &&
-		    (page.next[0] == '\0' || strcmp(page.next, token) == 0)) {
-			err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
-			    "ListObjectsV2: a page says more follow but gives no new continuation token");
-			goto out;
-		}
-		memcpy(token, page.next, sizeof(token));
-	} while (page.truncated);
+	}
+	if (r == 2)
+		log_info("S3 bucket %s does not exist yet", be->loc.bucket);
 	rc = 0;
 out:
-	http_resp_release(&resp, false);
 	free(q);
 	http_pool_give(&be->pool, h);
 	return rc;
