@@ -1023,6 +1023,53 @@ test_urls(void **state)
 	assert_int_equal(s3_url(&be, "h1/x", NULL, url, 20), -1);
 }
 
+/* Every request carries and signs the session token, the host, the date
+ * and the payload hash, and names no secret. */
+static void
+test_prepare(void **state)
+{
+	static const char *const extra[] = { "Content-MD5: abc==", NULL };
+	struct s3_call c = { .method = "PUT",
+		.key = "h1/x y",
+		.query = "partNumber=1&uploadId=u",
+		.headers = extra,
+		.what = "UploadPart" };
+	struct s3_backend be;
+	struct s3_reqbuf rb;
+	struct http_req req;
+	struct dupc_err err;
+	const char *auth = NULL;
+	bool token = false, host = false;
+	size_t i;
+
+	(void)state;
+	fake_backend(&be, "http://127.0.0.1:7480", false);
+	be.creds.token = (char *)(uintptr_t) "the-token";
+	assert_int_equal(s3_prepare(&be, &c, &rb, &req, &err), 0);
+	assert_string_equal(req.url,
+	    "http://127.0.0.1:7480/bkt/h1/x%20y?partNumber=1&uploadId=u");
+	for (i = 0; req.headers[i] != NULL; i++) {
+		assert_null(strstr(req.headers[i], "the-secret"));
+		if (strcmp(req.headers[i], "x-amz-security-token: the-token") ==
+		    0)
+			token = true;
+		if (strcmp(req.headers[i], "Host: 127.0.0.1:7480") == 0)
+			host = true;
+		if (strncmp(req.headers[i], "Authorization: ", 15) == 0)
+			auth = req.headers[i];
+	}
+	assert_true(token && host);
+	assert_non_null(auth);
+	assert_non_null(strstr(auth,
+	    "SignedHeaders=content-md5;host;x-amz-content-sha256;x-amz-date;"
+	    "x-amz-security-token, Signature="));
+	assert_null(req.user);
+	assert_null(req.aws_sigv4);
+	s3_reqbuf_wipe(&rb);
+	for (i = 0; i + 9 <= sizeof(rb.tok); i++)
+		assert_false(memcmp(rb.tok + i, "the-token", 9) == 0);
+}
+
 struct fail_case {
 	const char *name;
 	long status;
@@ -1179,6 +1226,7 @@ main(void)
 		cmocka_unit_test(test_encodings),
 		cmocka_unit_test(test_sign),
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_prepare),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_object_headers),
 	};
