@@ -1115,6 +1115,8 @@ test_refusals(void **state)
 		    E_BACKEND_NO_SPACE, "no room" },
 		{ "clock", 403, "RequestTimeTooSkewed", ERR_PERMANENT,
 		    E_BACKEND_ERROR, "clock" },
+		{ "location", 400, "InvalidLocationConstraint", ERR_PERMANENT,
+		    E_BACKEND_ERROR, "--s3-region-name" },
 		{ "storage class", 400, "InvalidStorageClass", ERR_PERMANENT,
 		    E_BACKEND_ERROR, "storage class" },
 		{ "other 400", 400, "InvalidArgument", ERR_PERMANENT,

@@ -324,6 +324,10 @@ s3_error_fail(const struct s3_backend *be, struct dupc_err *err,
 		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
 		    "%s: no room in %s (%s)", what, w,
 		    code[0] ? code : "HTTP 507");
+	if (strcmp(code, "InvalidLocationConstraint") == 0)
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_ERROR,
+		    "%s: the server makes no bucket in region %s (InvalidLocationConstraint): give one of its regions with --s3-region-name, or create the bucket",
+		    what, be->loc.region);
 	if (strcmp(code, "InvalidStorageClass") == 0)
 		return err_class_set(err, ERR_PERMANENT, E_BACKEND_ERROR,
 		    "%s: the server does not offer this storage class (InvalidStorageClass): choose another --s3-use-... option or none",
