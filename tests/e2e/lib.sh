@@ -254,7 +254,6 @@ stop_faultproxy() {
 		fp_pid=
 	fi
 }
-trap 'stop_mfemu; stop_faultproxy' EXIT
 
 # tree_listing DIR: every path under DIR with its type, mode, size,
 # mtime (whole seconds; not for symlinks, whose times duplicity does not
@@ -334,16 +333,109 @@ backend_cycle() {
 }
 cycle_serial_=0
 
+trap 'stop_mfemu; stop_faultproxy; stop_servers_' EXIT
+
+# The test servers of tests/servers/ (sshd, ceph, webdav, ftp, rclone;
+# see tests/servers/README.md).  A script declares the ones it uses on a
+# line "# needs-server: NAME..." (tests/run reads it and starts them once
+# for the whole run, in $DUPC_SERVERS_DIR) and calls need_server NAME...
+# before its tests: that sources each server's env file, every variable
+# exported (DUPC_SSHD_PORT, DUPC_RGW_ENDPOINT, RCLONE_CONFIG_..., ...).
+# Run alone (no DUPC_SERVERS_DIR), or with --private, the script gets its
+# own servers in $TRASH/servers, stopped when it ends; --private is for
+# tests that stop or restart a server, which must not disturb the shared
+# ones other scripts are using at the same time.  A server that cannot
+# start fails the script, with the reason.
+need_server() {
+	local private= name root
+	if [ "${1:-}" = --private ]; then
+		private=1
+		shift
+	fi
+	if [ -z "$private" ] && [ -n "${DUPC_SERVERS_DIR:-}" ] &&
+	    [ "$DUPC_SERVERS_DIR" != "$TRASH/servers" ]; then
+		root=$DUPC_SERVERS_DIR
+	else
+		# all at once: they start in parallel
+		root=$TRASH/servers
+		start_servers "$root" "$@" >>"$TRASH/servers.log" 2>&1
+		[ -n "$private" ] || export DUPC_SERVERS_DIR=$root
+	fi
+	for name in "$@"; do
+		if [ -f "$root/$name/failed" ]; then
+			test_fail_all "test server $name did not start:" \
+			    "$(cat "$root/$name/failed")"
+		elif [ ! -f "$root/$name/env" ]; then
+			test_fail_all "test server $name was not started by" \
+			    "tests/run: declare it in $(basename "$0") with a line" \
+			    "'# needs-server: $name'"
+		fi
+		set -a
+		# shellcheck disable=SC1090
+		. "$root/$name/env"
+		set +a
+	done
+}
+
+# start_servers ROOT NAME...: start servers in ROOT/NAME with
+# tests/servers/up (its report on stdout), for a script that manages
+# servers itself; they are stopped by stop_servers ROOT, or when the
+# script ends.
+servers_roots_=()
+start_servers() {
+	local root=$1
+	shift
+	[[ " ${servers_roots_[*]} " == *" $root "* ]] ||
+		servers_roots_+=("$root")
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	"$TEST_TOP/tests/servers/up" "$root" "$@"
+}
+
+# stop_servers ROOT: stop the servers in ROOT (tests/servers/down).
+stop_servers() {
+	local r keep=()
+	for r in "${servers_roots_[@]}"; do
+		[ "$r" = "$1" ] || keep+=("$r")
+	done
+	servers_roots_=("${keep[@]}")
+	"$TEST_TOP/tests/servers/down" "$1"
+}
+
+# stop_servers_: stop every server this script started.
+stop_servers_() {
+	local r
+	for r in "${servers_roots_[@]}"; do
+		"$TEST_TOP/tests/servers/down" "$r" >>"$TRASH/servers.log" 2>&1
+	done
+	servers_roots_=()
+	return 0
+}
+
+# test_fail_all REASON...: the whole script cannot run (a server it needs
+# is missing): one failed test with the reason, and exit 1.
+test_fail_all() {
+	say "not ok 1 - $(basename "$0" .sh) cannot run"
+	printf '%s\n' "$*" | sed 's/^/#   /'
+	say "1..1"
+	stop_servers_
+	stop_test_agent_
+	say "# trash kept in $TRASH"
+	exit 1
+}
+
 # test_skip_all REASON: the whole script does not apply here.
 test_skip_all() {
 	say "ok 1 # skip $*"
 	say "1..1"
+	stop_servers_
 	cd / && rm -rf "$TRASH"
 	exit 0
 }
 
 test_done() {
 	stop_test_agent_
+	stop_servers_
 	say "1..$test_count"
 	if [ "$test_failed" -eq 0 ]; then
 		cd / && rm -rf "$TRASH"
