@@ -49,7 +49,7 @@ test_expect_success 'radosgw restarts while a backup uploads its parts' '
 	"$TEST_TOP/tests/servers/ceph" restart-rgw "$TRASH/servers/ceph" \
 		>restart.out 2>&1 &&
 	{ wait $pid; rc=$?; } &&
-	echo "first run: exit $rc" &&
+	echo "first run: exit $rc" >"$TRASH/outcome" &&
 	if [ $rc -ne 0 ]; then
 		grep -q "Giving up after" b1.err &&
 		test "$(grep -c . b1.err)" -eq 1 &&
@@ -59,6 +59,8 @@ test_expect_success 'radosgw restarts while a backup uploads its parts' '
 	fi &&
 	grep -q "\"event\": \"close\".*\"reason\": \"\\(target\\|client\\|fault\\)" "$TRASH/fp.log"
 '
+
+[ -f "$TRASH/outcome" ] && sed 's/^/# /' "$TRASH/outcome"
 
 test_expect_success 'the restore is identical and no upload is left' '
 	PASSPHRASE=restart "$DUPC" restore --s3-unencrypted-connection \
