@@ -102,19 +102,19 @@ test_expect_success 'downloads cut short: the restore resumes them' '
 
 # The rates of the random run (per request or connection the rule sees).
 RANDOM_FAULTS='[
- {"name": "part cut", "match": {"method": "PUT", "query": "partNumber=*", "probability": 0.15},
+ {"name": "part cut", "match": {"method": "PUT", "query": "partNumber=*", "probability": 0.35},
   "action": "cut_request", "times": "forever"},
  {"name": "slow down", "match": {"method": "PUT", "probability": 0.1},
   "action": "respond", "preset": "s3_slowdown", "times": "forever"},
- {"name": "internal error", "match": {"method": "POST", "probability": 0.1},
+ {"name": "internal error", "match": {"method": "POST", "probability": 0.2},
   "action": "respond", "preset": "s3_internal_error", "times": "forever"},
  {"name": "download cut", "match": {"method": "GET", "probability": 0.15},
   "action": "cut_response", "times": "forever"},
- {"name": "reset", "match": {"probability": 0.05}, "action": "reset",
+ {"name": "reset", "match": {"probability": 0.1}, "action": "reset",
   "bytes": 200000, "times": "forever"}
 ]'
 
-test_expect_success 'faults at random rates: complete, or given up cleanly and finished by the next run' '
+test_expect_success 'faults at random rates: complete, or given up cleanly and finished by the next run once the network heals; the restore under the same faults' '
 	before=$(grep -c "\"event\": \"fault\"" "$TRASH/fp.log") &&
 	faults "$RANDOM_FAULTS" &&
 	backup random --num-retries 4 >random1.out 2>random1.err;
@@ -122,14 +122,19 @@ test_expect_success 'faults at random rates: complete, or given up cleanly and f
 	if [ $rc -ne 0 ]; then
 		grep -q "Giving up after 4 attempts" random1.err &&
 		test "$(grep -c . random1.err)" -eq 1 &&
+		curl -sf "$FP_CONTROL/_faultproxy/faults" >rules.json &&
+		faults "" &&
 		backup random >random2.out 2>&1 &&
 		grep -q "^Errors 0" random2.out
 	else
 		grep -q "^Errors 0" random1.out
 	fi &&
 	test "$(uploads)" -eq 0 &&
+	if [ $rc -eq 0 ]; then
+		curl -sf "$FP_CONTROL/_faultproxy/faults" >rules.json
+	fi &&
+	faults "$RANDOM_FAULTS" &&
 	restored random &&
-	curl -sf "$FP_CONTROL/_faultproxy/faults" >rules.json &&
 	"$PY" -c "
 import json
 for r in json.load(open(\"rules.json\"))[\"rules\"]:
