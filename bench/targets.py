@@ -29,6 +29,7 @@ def medians(records):
             "wall_min": min(r["wall_s"] for r in rs),
             "wall_max": max(r["wall_s"] for r in rs),
             "rss": max(r["maxrss_mib"] for r in rs),
+            "cpu": statistics.median(r.get("cpu_s", 0) for r in rs),
             "added": statistics.median(r.get("dst_added_bytes", 0) for r in rs),
         }
     return out
@@ -87,12 +88,42 @@ def main():
               % (inc_d["added"] / inc_p["added"]))
     rest = ratio(m, "dupc-noenc", "tar-raw", "restore")
     print("- restore vs `tar-raw` extraction: %s (goal ≤ 1.30)" % fmt(rest))
+    encrypted(m)
     peak = max((v["rss"] for (t, _), v in m.items() if t.startswith("dupc")),
                default=None)
     dpeak = max((v["rss"] for (t, _), v in m.items()
                  if t.startswith("duplicity")), default=None)
     print("- peak RSS: dupc %s MiB, duplicity %s MiB (goal ≤ 32 MiB)" % (
         "%.1f" % peak if peak else "n/a", "%.1f" % dpeak if dpeak else "n/a"))
+
+
+def wall(m, tool, phase):
+    v = m.get((tool, phase))
+    return "%.2f" % v["wall"] if v else "n/a"
+
+
+def encrypted(m):
+    """dupc encrypted beside the tools that also encrypt."""
+    tools = ["dupc-gpg", "dupc-pk", "duplicity-gpg", "restic", "borg"]
+    print()
+    print("Encrypted, median wall s (user+sys s):")
+    print()
+    print("| phase | " + " | ".join(tools) + " |")
+    print("|---|" + "---|" * len(tools))
+    for phase in GOALS:
+        cells = []
+        for t in tools:
+            v = m.get((t, phase))
+            cells.append("%.2f (%.2f)" % (v["wall"], v["cpu"]) if v else "n/a")
+        print("| %s | %s |" % (phase, " | ".join(cells)))
+    print()
+    for phase, goal in (("full", 0.30), ("inc", 0.30), ("restore", 0.45)):
+        print("- %s, dupc-gpg / duplicity-gpg: %s" % (
+            phase, fmt(ratio(m, "dupc-gpg", "duplicity-gpg", phase), goal)))
+    for phase, ref in (("full", "restic"), ("full", "borg"),
+                       ("restore", "restic")):
+        print("- %s, dupc-gpg / %s: %s" % (
+            phase, ref, fmt(ratio(m, "dupc-gpg", ref, phase), 1.00)))
 
 
 if __name__ == "__main__":

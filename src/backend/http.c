@@ -236,6 +236,15 @@ http_set_protocols(struct http *h, const char *list)
 	snprintf(h->protocols, sizeof(h->protocols), "%s", list);
 }
 
+const char *
+http_url(struct http *h)
+{
+	char *u = NULL;
+
+	curl_easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &u);
+	return u != NULL ? u : "";
+}
+
 void
 http_resp_init(struct http_resp *r)
 {
@@ -324,6 +333,29 @@ read_cb(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	b->sent += got;
 	return got;
+}
+
+/* libcurl sends the body again (a redirect, an auth challenge): only
+ * from the start, and only of a body that can start over. */
+static int
+seek_cb(void *arg, curl_off_t off, int origin)
+{
+	struct xfer *x = arg;
+	struct http_body *b = x->body;
+	struct dupc_err e;
+	char junk[DIGEST_HEX_MAX];
+
+	if (off != 0 || origin != SEEK_SET)
+		return CURL_SEEKFUNC_CANTSEEK;
+	if (b->src != NULL) {
+		err_clear(&e);
+		if (!b->whole || source_rewind(b->src, &e) < 0)
+			return CURL_SEEKFUNC_CANTSEEK;
+		if (b->tee != NULL)
+			digest_final_hex(b->tee, junk); /* starts it over */
+	}
+	b->sent = 0;
+	return CURL_SEEKFUNC_OK;
 }
 
 static size_t
@@ -484,6 +516,19 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return 0;
 }
 
+static long
+auth_mask(enum http_auth a)
+{
+	switch (a) {
+	case HTTP_AUTH_BASIC:
+		return (long)CURLAUTH_BASIC;
+	case HTTP_AUTH_DIGEST:
+		return (long)CURLAUTH_DIGEST;
+	default:
+		return (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST);
+	}
+}
+
 /* Options common to every request. */
 static void
 common_opts(struct http *h, const struct http_req *req, char *errbuf,
@@ -525,13 +570,17 @@ common_opts(struct http *h, const struct http_req *req, char *errbuf,
 		    req->password ? req->password : "");
 		if (req->aws_sigv4 == NULL)
 			curl_easy_setopt(c, CURLOPT_HTTPAUTH,
-			    (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
+			    auth_mask(req->auth));
 	}
 	if (req->aws_sigv4 != NULL)
 		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, req->aws_sigv4);
 	if (req->follow) {
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+		/* a redirected request keeps its method and body (PUT,
+		 * PROPFIND) */
+		curl_easy_setopt(c, CURLOPT_POSTREDIR,
+		    (long)CURL_REDIR_POST_ALL);
 		/* a redirect elsewhere must not carry the credentials */
 		curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	}
@@ -546,6 +595,8 @@ method_opts(CURL *c, const struct http_req *req, struct xfer *x)
 	if (req->body != NULL) {
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
 		if (m != NULL && strcmp(m, "PUT") == 0) {
 			/* PUT over HTTP, STOR over FTP */
 			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
@@ -567,18 +618,40 @@ method_opts(CURL *c, const struct http_req *req, struct xfer *x)
 	}
 }
 
+/* An FTP command refused (${reply} the server's last reply code): 4xx
+ * may pass, 5xx will not; 452 and 552 say the disk is full. */
+static int
+ftp_reply_fail(struct dupc_err *err, const char *what, long reply,
+    const char *text)
+{
+	if (reply == 452 || reply == 552)
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
+		    "%s: %s (no space on the server)", what, text);
+	if (reply == 530)
+		return err_class_set(err, ERR_PERMANENT,
+		    E_BACKEND_PERMISSION_DENIED, "%s: %s (not logged in)", what,
+		    text);
+	if (reply >= 400 && reply < 500)
+		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "%s: %s", what, text);
+	return err_class_set(err, ERR_PERMANENT, E_BACKEND_ERROR, "%s: %s",
+	    what, text);
+}
+
 /*
- * Turn a libcurl failure into a classed error.  A failure before the
- * connection was ready to carry the request (TCP and TLS set up) is a
- * connection failure, whatever libcurl calls it: a TLS handshake with a
- * port that speaks plain HTTP, a handshake that never ends.
+ * Turn a libcurl failure into a classed error; ${reply} is the last
+ * status or FTP reply code.  A failure before the connection was ready to
+ * carry the request (TCP and TLS set up) is a connection failure, whatever
+ * libcurl calls it: a TLS handshake with a port that speaks plain HTTP, a
+ * handshake that never ends.
  */
 static int
 transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
-    const char *errbuf, const struct watch *w, bool connected)
+    const char *errbuf, const struct watch *w, long reply, bool connected)
 {
 	enum err_class cls = ERR_TRANSIENT;
 	int code = connected ? E_BACKEND_ERROR : E_CONNECTION_FAILED;
+	const char *text = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 
 	switch (rc) {
 	case CURLE_ABORTED_BY_CALLBACK:
@@ -605,25 +678,60 @@ transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_USE_SSL_FAILED:
 		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
 		    "%s: %s; if the server's certificate comes from a private CA, give it with --ssl-cacert-file",
-		    what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		    what, text);
+	case CURLE_USE_SSL_FAILED:
+		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
+		    "%s: %s (the server offers no TLS)", what, text);
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 		code = E_CONNECTION_FAILED;
 		break;
+	/* FTP: the server answered, and said no */
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		return err_class_set(err, ERR_NOT_FOUND, E_BACKEND_NOT_FOUND,
+		    "%s: not found", what);
+	case CURLE_REMOTE_ACCESS_DENIED:
+		return err_class_set(err, ERR_PERMANENT,
+		    E_BACKEND_PERMISSION_DENIED, "%s: %s", what, text);
+	case CURLE_REMOTE_DISK_FULL:
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
+		    "%s: %s", what, text);
+	case CURLE_FTP_PORT_FAILED:
+	case CURLE_FTP_ACCEPT_FAILED:
+	case CURLE_FTP_ACCEPT_TIMEOUT:
+		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
+		    "%s: %s (active mode, --ftp-regular, failed: leave it out for passive mode)",
+		    what, text);
+	case CURLE_QUOTE_ERROR:
+	case CURLE_UPLOAD_FAILED:
+	case CURLE_FTP_COULDNT_RETR_FILE:
+		return ftp_reply_fail(err, what, reply, text);
 	default:
 		break;
 	}
-	return err_class_set(err, cls, code, "%s: %s", what,
-	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	return err_class_set(err, cls, code, "%s: %s", what, text);
 }
 
 static int
 nomem(struct dupc_err *err)
 {
 	return err_set(err, E_GENERIC, "out of memory");
+}
+
+/* What authentication the server offered. */
+static void
+answer_info(CURL *c, struct http_resp *resp)
+{
+	long avail = 0;
+
+	curl_easy_getinfo(c, CURLINFO_HTTPAUTH_AVAIL, &avail);
+	resp->auth_offered = 0;
+	if (avail & (long)CURLAUTH_BASIC)
+		resp->auth_offered |= 1u << HTTP_AUTH_BASIC;
+	if (avail & (long)CURLAUTH_DIGEST)
+		resp->auth_offered |= 1u << HTTP_AUTH_DIGEST;
 }
 
 int
@@ -696,9 +804,13 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 	}
 	if (rc != CURLE_OK) {
 		curl_off_t ready = 0;
+		long reply = 0;
 
 		curl_easy_getinfo(h->curl, CURLINFO_PRETRANSFER_TIME_T, &ready);
-		transport_fail(err, what, rc, errbuf, &x.w, ready > 0);
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &reply);
+		resp->status = reply;
+		resp->curl_rc = (int)rc;
+		transport_fail(err, what, rc, errbuf, &x.w, reply, ready > 0);
 		goto out;
 	}
 	/* a body-less answer still has a status the sink must see */
@@ -710,6 +822,7 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct);
 	copy_str(resp->ctype, sizeof(resp->ctype), ct);
+	answer_info(h->curl, resp);
 	ret = 0;
 out:
 	curl_slist_free_all(hl);

@@ -115,16 +115,16 @@ cache_open(struct cache *c, const char *archive_dir, const char *name,
 }
 
 /*
- * Lock the open "lockfile" at ${fd}: 0 when held, 1 when another run holds
- * it, -1 on another error (errno set).
+ * Lock the open "lockfile" at ${fd} as ${type} (F_WRLCK or F_RDLCK): 0 when
+ * held, 1 when another run holds it, -1 on another error (errno set).
  */
 static int
-lock_fd(int fd)
+lock_fd(int fd, short type)
 {
 	struct flock fl;
 
 	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
+	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
 	/* the lock dies with the process, so a crashed run leaves no stale
 	 * lock behind */
@@ -143,8 +143,8 @@ same_file(const char *path, int fd)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-int
-cache_lock(struct cache *c, struct dupc_err *err)
+static int
+lock_as(struct cache *c, short type, struct dupc_err *err)
 {
 	char *path = cache_path(c, "lockfile");
 	int fd = -1, tries, rc = -1, held = -1;
@@ -163,7 +163,7 @@ cache_lock(struct cache *c, struct dupc_err *err)
 			    path);
 			goto out;
 		}
-		held = lock_fd(fd);
+		held = lock_fd(fd, type);
 		if (held != 0 || same_file(path, fd))
 			break;
 		close(fd);
@@ -181,6 +181,7 @@ cache_lock(struct cache *c, struct dupc_err *err)
 		goto out;
 	}
 	c->lock_fd = fd;
+	c->lock_exclusive = type == F_WRLCK;
 	fd = -1;
 	rc = 0;
 out:
@@ -190,18 +191,36 @@ out:
 	return rc;
 }
 
+int
+cache_lock(struct cache *c, struct dupc_err *err)
+{
+	return lock_as(c, F_WRLCK, err);
+}
+
+/* A read lock: other readers share it, duplicity's write lock (and a
+ * backup's) cannot be had while it is held, nor it while they are. */
+int
+cache_lock_shared(struct cache *c, struct dupc_err *err)
+{
+	return lock_as(c, F_RDLCK, err);
+}
+
 void
 cache_close(struct cache *c)
 {
 	char *path;
 
 	/* removed while still held, so no other run can lock the file
-	 * between its removal and the unlock (duplicity removes it too) */
+	 * between its removal and the unlock (duplicity removes it too); a
+	 * reader removes it only when it is the last one, which it knows
+	 * when it can turn its shared lock into the exclusive one */
 	if (c->lock_fd >= 0) {
-		path = cache_path(c, "lockfile");
-		if (path != NULL)
-			unlink(path);
-		free(path);
+		if (c->lock_exclusive || lock_fd(c->lock_fd, F_WRLCK) == 0) {
+			path = cache_path(c, "lockfile");
+			if (path != NULL)
+				unlink(path);
+			free(path);
+		}
 		close(c->lock_fd);
 	}
 	c->lock_fd = -1;

@@ -15,8 +15,9 @@
 struct dupc_err;
 
 struct cache {
-	char *dir;   /* <archive dir>/<name> */
-	int lock_fd; /* -1 when not locked */
+	char *dir;           /* <archive dir>/<name> */
+	int lock_fd;         /* -1 when not locked */
+	bool lock_exclusive; /* lock_fd holds the write lock */
 };
 
 /*
@@ -36,6 +37,13 @@ int cache_open(struct cache *, const char *, const char *, const char *,
  * E_USER_ERROR with duplicity's message when another run holds it.
  */
 int cache_lock(struct cache *, struct dupc_err *);
+
+/*
+ * cache_lock_shared(c, err):
+ * The same lock taken for reading (fcntl F_RDLCK): any number of readers
+ * hold it together, and none while a run holds cache_lock().
+ */
+int cache_lock_shared(struct cache *, struct dupc_err *);
 
 /*
  * cache_close(c): remove "lockfile" when this run holds the lock (as

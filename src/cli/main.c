@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "engine/stats.h"
 #include "format/dtime.h"
 #include "format/tar.h"
+#include "mount/mount.h"
 #include "select/select.h"
 #include "util/digest.h"
 #include "util/err.h"
@@ -210,6 +212,8 @@ resolve_args(struct cli *c, struct dupc_err *err)
 	    c->cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
 	    c->cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL)
 		want = 1;
+	if (c->cmd == CMD_DIFF)
+		want = 3;
 	if (c->nargs != want)
 		return err_set(err, E_COMMAND_LINE,
 		    "wrong number of arguments (%zu, expected %zu); see %s --help",
@@ -229,6 +233,8 @@ resolve_args(struct cli *c, struct dupc_err *err)
 			return err_set(err, E_BAD_URL,
 			    "'%s' is not a URL; replicate copies from one URL to another",
 			    o->src_url);
+	} else if (c->cmd == CMD_DIFF) {
+		o->url = c->args[2];
 	} else if (want == 2) {
 		o->url = c->args[0];
 		o->local = c->args[1];
@@ -358,6 +364,23 @@ check_temp_space(struct cli *c, struct dupc_err *err)
 	    stats_bytes((int64_t)need, need_s, sizeof(need_s)));
 }
 
+/*
+ * --json: one JSON document on stdout, so every log record goes to
+ * stderr; only the reports have a document to print.
+ */
+static int
+resolve_json(struct cli *c, struct dupc_err *err)
+{
+	if (!c->o.json)
+		return 0;
+	if (!is_backup(c->cmd) && c->cmd != CMD_COLLECTION_STATUS &&
+	    c->cmd != CMD_LIST_CURRENT_FILES && c->cmd != CMD_DIFF)
+		return err_set(err, E_COMMAND_LINE,
+		    "--json is for collection-status, list-current-files, diff and backups; leave it out here");
+	log_console_stderr(1);
+	return 0;
+}
+
 static int
 run(struct cli *c, struct dupc_err *err)
 {
@@ -411,6 +434,16 @@ run(struct cli *c, struct dupc_err *err)
 		if (cli_passphrases(c, c->cmd, err) < 0)
 			return -1;
 		return engine_cleanup(o, err);
+	case CMD_DIFF:
+		if (dtime_parse(c->args[0], o->now, &o->diff_from, err) < 0 ||
+		    dtime_parse(c->args[1], o->now, &o->diff_to, err) < 0 ||
+		    cli_passphrases(c, c->cmd, err) < 0)
+			return -1;
+		return engine_diff(o, err);
+	case CMD_MOUNT:
+		if (cli_passphrases(c, c->cmd, err) < 0)
+			return -1;
+		return mount_run(o, err);
 	case CMD_REMOVE_OLDER_THAN:
 		if (dtime_parse(c->cmd_arg, o->now, &o->remove_time, err) < 0)
 			return -1;
@@ -470,7 +503,10 @@ explain(const struct cli *c, struct dupc_err *err)
 	}
 	switch (err->code) {
 	case E_CONNECTION_FAILED:
-		add_hint(err, "check the network connection");
+		/* a permanent one (a refused certificate, TLS missing) names
+		 * its own fix */
+		if (err->cls != ERR_PERMANENT)
+			add_hint(err, "check the network connection");
 		break;
 	case E_BACKEND_PERMISSION_DENIED:
 		add_hint(err, "check the permissions of the target");
@@ -554,6 +590,17 @@ main(int argc, char **argv)
 	int rc = 0;
 
 	err_clear(&err);
+	/*
+	 * glibc gives each thread that allocates an arena of its own, and
+	 * what a short-lived worker (compression, encryption, a download)
+	 * frees stays in its arena; it also raises its mmap threshold each
+	 * time a large buffer is freed, so later large buffers come from
+	 * the arenas and stay.  Two arenas and a fixed 128 KiB threshold
+	 * (large buffers always mapped, and returned when freed) keep the
+	 * peak memory of a run with a dozen threads near what it uses.
+	 */
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	cli_take_secrets();
 	if (strcmp(base_name(argv[0]), "duplicity") == 0)
 		cli_progname = "duplicity";
@@ -579,7 +626,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	progress_configure(c.progress, c.progress_rate);
-	if (resolve_args(&c, &err) < 0 || resolve_times(&c, &err) < 0) {
+	if (resolve_args(&c, &err) < 0 || resolve_times(&c, &err) < 0 ||
+	    resolve_json(&c, &err) < 0) {
 		rc = fail(&c, &err);
 		goto out;
 	}

@@ -40,6 +40,8 @@ static const struct {
 	{ "remove-all-inc-of-but-n-full", CMD_REMOVE_ALL_INC_OF_BUT_N_FULL },
 	{ "replicate", CMD_REPLICATE },
 	{ "backup", CMD_BACKUP },
+	{ "diff", CMD_DIFF },
+	{ "mount", CMD_MOUNT },
 	{ "help", CMD_HELP },
 };
 
@@ -116,11 +118,14 @@ enum opt_id {
 	O_HELP,
 	O_HIDDEN_ENCRYPT_KEY,
 	O_IGNORE_ERRORS,
+	O_JSON,
+	O_JSONSTAT,
 	O_LOG_FD,
 	O_LOG_FILE,
 	O_LOG_TIMESTAMP,
 	O_MAX_BLOCKSIZE,
 	O_BACKEND,
+	O_MOUNT_CACHE_MB,
 	O_NAME,
 	O_NO_COMPRESSION,
 	O_NO_ENCRYPTION,
@@ -180,11 +185,14 @@ static const struct opt {
 	{ "help", NOARG, O_HELP },
 	{ "hidden-encrypt-key", ARG, O_HIDDEN_ENCRYPT_KEY },
 	{ "ignore-errors", NOARG, O_IGNORE_ERRORS },
+	{ "json", NOARG, O_JSON },
+	{ "jsonstat", NOARG, O_JSONSTAT },
 	{ "log-fd", ARG, O_LOG_FD },
 	{ "log-file", ARG, O_LOG_FILE },
 	{ "log-timestamp", NOARG, O_LOG_TIMESTAMP },
 	{ "max-blocksize", ARG, O_MAX_BLOCKSIZE },
 	{ "metadata-sync-mode", ARG, O_METADATA_SYNC_MODE },
+	{ "mount-cache-mb", ARG, O_MOUNT_CACHE_MB },
 	{ "name", ARG, O_NAME },
 	{ "no-compression", NOARG, O_NO_COMPRESSION },
 	{ "no-encryption", NOARG, O_NO_ENCRYPTION },
@@ -233,8 +241,6 @@ static const struct opt {
 	{ "include-filelist-stdin", NOARG, O_SELECT_STDIN },
 	/* accepted for compatibility, meaningless for dupc's backends */
 	{ "config-dir", ARG, O_IGNORED_ARG },
-	{ "ftp-passive", NOARG, O_IGNORED_FLAG },
-	{ "ftp-regular", NOARG, O_IGNORED_FLAG },
 	{ "gio", NOARG, O_IGNORED_FLAG },
 	{ "ssh-askpass", NOARG, O_IGNORED_FLAG },
 	{ "ssh-options", ARG, O_IGNORED_ARG },
@@ -404,6 +410,12 @@ apply(struct cli *c, const struct opt *op, const char *val,
 	case O_IGNORE_ERRORS:
 		o->ignore_errors = true;
 		break;
+	case O_JSON:
+		o->json = true;
+		break;
+	case O_JSONSTAT:
+		o->jsonstat = true;
+		break;
 	case O_LOG_FD:
 		if (num_arg(op->name, val, 0, 1u << 20, &n, err) < 0)
 			return -1;
@@ -423,6 +435,11 @@ apply(struct cli *c, const struct opt *op, const char *val,
 	case O_METADATA_SYNC_MODE:
 		if (strcmp(val, "full") != 0 && strcmp(val, "partial") != 0)
 			return bad_value(err, op->name, val, "full or partial");
+		break;
+	case O_MOUNT_CACHE_MB:
+		if (num_arg(op->name, val, 1, 1u << 24, &n, err) < 0)
+			return -1;
+		o->mount_cache = n * 1024 * 1024;
 		break;
 	case O_NAME:
 		o->name = val;
@@ -729,6 +746,7 @@ set_defaults(struct cli *c)
 	o->max_blocksize = 2048;
 	o->print_statistics = true;
 	o->restore_ownership = true;
+	o->mount_cache = 512ull * 1024 * 1024;
 	o->pfx.all = o->pfx.manifest = o->pfx.archive = o->pfx.signature = "";
 }
 

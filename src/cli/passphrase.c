@@ -239,7 +239,8 @@ cli_passphrases(struct cli *c, enum cmd_id cmd, struct dupc_err *err)
 	if (cmd == CMD_COLLECTION_STATUS || cmd == CMD_REMOVE_OLDER_THAN ||
 	    cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
 	    cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL ||
-	    (o->passphrase == NULL && !tty && cmd == CMD_LIST_CURRENT_FILES) ||
+	    (o->passphrase == NULL && !tty &&
+		(cmd == CMD_LIST_CURRENT_FILES || cmd == CMD_DIFF)) ||
 	    (o->passphrase == NULL && !can_ask && cmd == CMD_CLEANUP))
 		return 0;
 	if (o->passphrase == NULL && (!backup || symmetric)) {

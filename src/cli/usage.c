@@ -17,6 +17,8 @@ static const char usage_text[] =
     "  @P@ verify [--compare-data] [options] SOURCE_URL LOCAL_DIR\n"
     "  @P@ collection-status [options] TARGET_URL\n"
     "  @P@ list-current-files [-t TIME] [options] TARGET_URL\n"
+    "  @P@ diff [options] TIME_A TIME_B TARGET_URL\n"
+    "  @P@ mount [options] SOURCE_URL MOUNTPOINT\n"
     "  @P@ cleanup [--force] [options] TARGET_URL\n"
     "  @P@ remove-older-than TIME [--force] [options] TARGET_URL\n"
     "  @P@ remove-all-but-n-full COUNT [--force] [options] TARGET_URL\n"
@@ -44,6 +46,8 @@ static const char usage_text[] =
     "  -v, --verbosity LEVEL    0-9 or error/warning/notice/info/debug\n"
     "  --progress               live progress on stderr (--progress-rate SECONDS)\n"
     "  --log-fd N, --log-file F duplicity's machine-readable log\n"
+    "  --json                   one JSON document on stdout (status, listing,\n"
+    "                           diff, backup statistics)\n"
     "Other:\n"
     "  --archive-dir DIR        metadata cache (default ~/.cache/duplicity)\n"
     "  --tempdir DIR            temporary files (default $TMPDIR or /tmp)\n"
@@ -156,6 +160,19 @@ static const struct {
 	    "@P@ backup [options] SOURCE_DIR TARGET_URL\n"
 	    "  duplicity 3's spelling: incremental when the target has a chain,\n"
 	    "  else full.\n" },
+	{ "diff",
+	    "@P@ diff [--json] [options] TIME_A TIME_B TARGET_URL\n"
+	    "  What changed between two backup times (any form -t takes), from the\n"
+	    "  signatures only: '+' new, '-' deleted, 'M' content changed, 'T' type\n"
+	    "  changed, 'U' metadata only, one path per line, then a summary.\n"
+	    "  Example: @P@ diff 2W now file:///backups/me\n" },
+	{ "mount",
+	    "@P@ mount [--mount-cache-mb MB] [options] SOURCE_URL MOUNTPOINT\n"
+	    "  Every backup time as a read-only folder (FUSE), and 'latest'.  Listing\n"
+	    "  reads only the signatures; opening a file restores just that file into\n"
+	    "  a cache in --tempdir.  Stays until 'fusermount3 -u MOUNTPOINT' or\n"
+	    "  Ctrl-C.\n"
+	    "  Example: @P@ mount file:///backups/me /mnt/backups\n" },
 };
 
 /* The options a backend declares, one per line. */

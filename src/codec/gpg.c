@@ -317,8 +317,10 @@ gpg_conf_init(struct gpg_conf *c, const struct gpg_options *o, bool encrypt,
 	if (conf_words(c, o->gpg_options, o->ngpg_options, err) < 0)
 		goto err0;
 	/* gpgme's wrap mode: "-z 0 --no-literal", the packets are ours */
-	if (encrypt && o->wrap)
+	if (encrypt && o->wrap) {
+		c->wrap = true;
 		c->flags |= GPGME_ENCRYPT_WRAP | GPGME_ENCRYPT_NO_COMPRESS;
+	}
 	if (o->homedir != NULL && conf_strdup(&c->homedir, o->homedir, err) < 0)
 		goto err0;
 	if (o->gpg_binary != NULL &&

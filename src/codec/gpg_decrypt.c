@@ -8,6 +8,13 @@
  * message sound, and, with --sign-key, signed by that key: duplicity
  * checks the GOODSIG status line when the volume is closed
  * (dup_main.py restore_add_sig_check) and fails with unsigned_volume.
+ *
+ * The first packets are read before anything starts: a message with
+ * passphrase session keys only, then integrity-protected data, is
+ * decrypted by RNP in the process (gpg_rnp.c) when no signature is to be
+ * checked; anything else (secret keys, signatures, old or odd formats)
+ * by gpg.  Those first bytes are then fed to the chosen engine ahead of
+ * the rest of the inner source.
  */
 #include "codec/gpg.h"
 
@@ -31,14 +38,21 @@ enum gpg_source_state {
  * of pend_len bytes is pending and its last npend bytes, at pend, are not
  * yet returned.
  */
+/* Enough for the session key packets of any message dupc or gpg write. */
+#define GPG_HEAD_MAX 8192
+
 struct gpg_source {
 	struct source base;
 	struct source *inner;
 	enum gpg_source_state state;
 	struct gpg_conf conf;
 	struct gpg_pass pass;
-	gpgme_ctx_t ctx;
+	gpgme_ctx_t ctx;     /* NULL when RNP decrypts */
+	struct gpg_rnp *rnp; /* NULL when gpg decrypts */
 	struct gpg_job job;
+	/* the first bytes of the inner source, read to choose the engine */
+	uint8_t head[GPG_HEAD_MAX];
+	size_t nhead, head_off;
 	const uint8_t *pend;
 	size_t npend;
 	size_t pend_len;
@@ -90,13 +104,17 @@ no_secret_key(gpgme_decrypt_result_t dr, char *ids, size_t size)
 static int
 dec_error(struct gpg_source *g, gpgme_error_t ge, struct dupc_err *err)
 {
-	gpgme_decrypt_result_t dr = gpgme_op_decrypt_result(g->ctx);
+	gpgme_decrypt_result_t dr;
 	int code = gpgme_err_code(ge);
 	char msg[128], ids[160];
-	/* gpg got as far as the session key: the message itself is bad */
-	bool started = g->pass.sym_asked || g->pass.key_asked ||
-		       (dr != NULL && dr->recipients != NULL);
+	bool started;
 
+	if (g->rnp != NULL)
+		return gpg_rnp_dec_error(g->rnp, ge, g->what, err);
+	dr = gpgme_op_decrypt_result(g->ctx);
+	/* gpg got as far as the session key: the message itself is bad */
+	started = g->pass.sym_asked || g->pass.key_asked ||
+		  (dr != NULL && dr->recipients != NULL);
 	gpg_log_diag(g->ctx);
 	if (g->pass.missing)
 		return err_set(err, E_GPG_FAILED,
@@ -242,8 +260,14 @@ gpg_source_read(struct source *s, void *p, size_t cap, size_t *got,
 			g->npend = g->pend_len = r.len;
 			continue;
 		}
-		if (source_read(g->inner, r.buf, r.len, &n, err) < 0)
+		if (g->head_off < g->nhead) {
+			n = g->nhead - g->head_off;
+			n = n < r.len ? n : r.len;
+			memcpy(r.buf, g->head + g->head_off, n);
+			g->head_off += n;
+		} else if (source_read(g->inner, r.buf, r.len, &n, err) < 0) {
 			return source_fail(g);
+		}
 		gpg_job_reply(&g->job, (ssize_t)n);
 	}
 	n = g->npend < cap ? g->npend : cap;
@@ -262,9 +286,57 @@ gpg_source_free(struct source *s)
 	struct gpg_source *g = (struct gpg_source *)s;
 
 	gpg_job_release(&g->job);
-	gpgme_release(g->ctx);
+	gpg_rnp_free(g->rnp);
+	if (g->ctx != NULL)
+		gpgme_release(g->ctx);
 	gpg_conf_release(&g->conf);
 	free(g);
+}
+
+/*
+ * Read the first packets of the message into head[], until their kind is
+ * known or the buffer is full; ${guard} says what they are.
+ */
+static int
+read_head(struct gpg_source *g, struct gpg_packet_guard *guard,
+    struct dupc_err *err)
+{
+	size_t n;
+
+	gpg_packet_guard_init(guard);
+	while (g->nhead < sizeof(g->head)) {
+		if (source_read(g->inner, g->head + g->nhead,
+			sizeof(g->head) - g->nhead, &n, err) < 0)
+			return -1;
+		if (n == 0)
+			break;
+		if (gpg_packet_guard_feed(guard, g->head + g->nhead, n) !=
+		    GPG_PACKET_PENDING) {
+			g->nhead += n;
+			return 0;
+		}
+		g->nhead += n;
+	}
+	gpg_packet_guard_end(guard);
+	return 0;
+}
+
+/* Start the engine that can read the message. */
+static int
+start_engine(struct gpg_source *g, struct dupc_err *err)
+{
+	struct gpg_packet_guard guard;
+
+	if (read_head(g, &guard, err) < 0)
+		return -1;
+	if (gpg_rnp_can_decrypt(&g->conf, &guard)) {
+		if ((g->rnp = gpg_rnp_new(&g->conf, false, err)) == NULL)
+			return -1;
+		return gpg_rnp_start(g->rnp, &g->job, false, err);
+	}
+	if ((g->ctx = gpg_ctx_new(&g->conf, &g->pass, err)) == NULL)
+		return -1;
+	return gpg_job_start(&g->job, g->ctx, dec_run, &g->conf, err);
 }
 
 static const struct source_ops gpg_source_ops = {
@@ -285,19 +357,18 @@ gpg_decrypt_source_new(const struct gpg_options *o, struct source *inner,
 	}
 	if (gpg_conf_init(&g->conf, o, false, err) < 0)
 		goto err1;
-	if ((g->ctx = gpg_ctx_new(&g->conf, &g->pass, err)) == NULL)
-		goto err2;
-	if (gpg_job_start(&g->job, g->ctx, dec_run, &g->conf, err) < 0)
-		goto err3;
-	g->base.ops = &gpg_source_ops;
 	g->inner = inner;
-	g->state = GS_OPEN;
 	snprintf(g->what, sizeof(g->what), "%s", what);
+	if (start_engine(g, err) < 0)
+		goto err2;
+	g->base.ops = &gpg_source_ops;
+	g->state = GS_OPEN;
 	return &g->base;
 
-err3:
-	gpgme_release(g->ctx);
 err2:
+	gpg_rnp_free(g->rnp);
+	if (g->ctx != NULL)
+		gpgme_release(g->ctx);
 	gpg_conf_release(&g->conf);
 err1:
 	free(g);

@@ -6,6 +6,10 @@
  * ready to the next stage, both from the caller's thread; sink_finish sends
  * end of data and drains the rest.  Recipients and the signing key are
  * resolved before the worker starts, so a missing key fails early.
+ *
+ * What RNP can write (gpg_rnp_can_encrypt: symmetric, or to public keys,
+ * unsigned) is written by RNP in the process on the same kind of worker;
+ * the rest by gpg.
  */
 #include "codec/gpg.h"
 
@@ -33,7 +37,8 @@ struct gpg_sink {
 	enum gpg_sink_state state;
 	struct gpg_conf conf;
 	struct gpg_pass pass;
-	gpgme_ctx_t ctx;
+	gpgme_ctx_t ctx;     /* NULL when RNP encrypts */
+	struct gpg_rnp *rnp; /* NULL when gpg encrypts */
 	struct gpg_job job;
 	struct gpg_packet_guard guard;
 	/* bytes written in, and ciphertext passed to next (caller's thread) */
@@ -76,11 +81,14 @@ guard_error(enum gpg_packet_verdict v, struct dupc_err *err)
 static int
 enc_error(struct gpg_sink *g, gpgme_error_t ge, struct dupc_err *err)
 {
-	gpgme_encrypt_result_t er = gpgme_op_encrypt_result(g->ctx);
+	gpgme_encrypt_result_t er;
 	gpgme_sign_result_t sr = NULL;
 	const char *key = g->conf.sign_key;
 	char msg[128];
 
+	if (g->rnp != NULL)
+		return gpg_rnp_enc_error(g->rnp, ge, err);
+	er = gpgme_op_encrypt_result(g->ctx);
 	if (key != NULL)
 		sr = gpgme_op_sign_result(g->ctx);
 	gpg_log_diag(g->ctx);
@@ -216,7 +224,9 @@ gpg_sink_free(struct sink *s)
 	struct gpg_sink *g = (struct gpg_sink *)s;
 
 	gpg_job_release(&g->job);
-	gpgme_release(g->ctx);
+	gpg_rnp_free(g->rnp);
+	if (g->ctx != NULL)
+		gpgme_release(g->ctx);
 	gpg_conf_release(&g->conf);
 	free(g);
 }
@@ -355,6 +365,16 @@ gpg_encrypt_sink_new(const struct gpg_options *o, struct sink *next,
 		    "gpg: symmetric encryption needs a passphrase (set PASSPHRASE)");
 		goto err2;
 	}
+	gpg_packet_guard_init(&g->guard);
+	if (gpg_rnp_can_encrypt(&g->conf)) {
+		if ((g->rnp = gpg_rnp_new(&g->conf, true, err)) == NULL)
+			goto err2;
+		if (gpg_rnp_start(g->rnp, &g->job, true, err) < 0) {
+			gpg_rnp_free(g->rnp);
+			goto err2;
+		}
+		goto done;
+	}
 	g->pass.signing = true;
 	if ((g->ctx = gpg_ctx_new(&g->conf, &g->pass, err)) == NULL)
 		goto err2;
@@ -362,9 +382,9 @@ gpg_encrypt_sink_new(const struct gpg_options *o, struct sink *next,
 		goto err3;
 	if (g->conf.sign_key && add_signer(g->ctx, g->conf.sign_key, err) < 0)
 		goto err3;
-	gpg_packet_guard_init(&g->guard);
 	if (gpg_job_start(&g->job, g->ctx, enc_run, &g->conf, err) < 0)
 		goto err3;
+done:
 	g->base.ops = &gpg_sink_ops;
 	g->next = next;
 	g->state = GS_OPEN;

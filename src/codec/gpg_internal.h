@@ -31,6 +31,7 @@ struct gpg_conf {
 	bool armor; /* --gpg-options --armor */
 	bool auto_key_retrieve;
 	bool ignore_mdc_error;
+	bool wrap; /* the input is dupc's own OpenPGP packets */
 	gpgme_encrypt_flags_t flags;
 	char *recpstring; /* gpgme_op_encrypt_ext() lines */
 	char *sign_key;
@@ -113,7 +114,7 @@ bool gpg_keyid_match(const char *, const char *);
  * count, 0 for end of data), WRITE hands over len bytes at buf (reply with
  * len once they are consumed).  While a request is pending the worker
  * waits, so buf stays valid; only one request is ever pending.  The
- * worker batches gpgme's small calls through two 1 MiB buffers.  The
+ * worker batches gpgme's small calls through two 128 KiB buffers.  The
  * caller's next stage is therefore only touched by the caller's thread,
  * and memory use is those buffers whatever the stream's size.
  */
@@ -133,6 +134,14 @@ typedef gpgme_error_t gpg_job_fn(gpgme_ctx_t, gpgme_data_t, gpgme_data_t,
     void *);
 
 /*
+ * An operation of another library (RNP) run the same way: it moves data
+ * with gpg_job_read() and gpg_job_write() and returns 0 or its own
+ * error code.
+ */
+struct gpg_job;
+typedef unsigned gpg_job_raw_fn(struct gpg_job *, void *);
+
+/*
  * Invariants: when started, lock/to_main/to_worker/in/out are live and the
  * worker runs until done; req is GPG_REQ_DONE when no request is pending;
  * abort is only ever set, and makes every pending and future request fail.
@@ -150,6 +159,7 @@ struct gpg_job {
 	struct gpgme_data_cbs in_cbs;
 	struct gpgme_data_cbs out_cbs;
 	gpg_job_fn *fn;
+	gpg_job_raw_fn *raw_fn;
 	void *arg;
 	/* Guarded by lock. */
 	enum gpg_req_kind req;
@@ -173,7 +183,7 @@ struct gpg_job {
 	bool ieof;
 };
 
-#define GPG_JOB_BUF (1u << 20)
+#define GPG_JOB_BUF (128u << 10)
 
 /*
  * gpg_job_start(job, ctx, fn, arg, err):
@@ -184,6 +194,24 @@ struct gpg_job {
  */
 int gpg_job_start(struct gpg_job *, gpgme_ctx_t, gpg_job_fn *, void *,
     struct dupc_err *);
+
+/*
+ * gpg_job_start_raw(job, fn, arg, err):
+ * Start fn(job, arg) on a new thread; it reads its input with
+ * gpg_job_read() and writes its output with gpg_job_write(), which are
+ * served through gpg_job_next() as for gpgme.  Errors as gpg_job_start.
+ */
+int gpg_job_start_raw(struct gpg_job *, gpg_job_raw_fn *, void *,
+    struct dupc_err *);
+
+/*
+ * gpg_job_read(job, buf, size), gpg_job_write(job, buf, size):
+ * For the worker only: read up to ${size} bytes of input (0 at its end),
+ * or write ${size} bytes of output.  Return the count, or -1 when the job
+ * is aborted.
+ */
+ssize_t gpg_job_read(struct gpg_job *, void *, size_t);
+ssize_t gpg_job_write(struct gpg_job *, const void *, size_t);
 
 /*
  * gpg_job_next(job, req):
@@ -213,6 +241,46 @@ gpgme_error_t gpg_job_join(struct gpg_job *);
  */
 void gpg_job_release(struct gpg_job *);
 
+/* --- gpg_rnp.c: OpenPGP in the process through RNP --- */
+
+struct gpg_packet_guard;
+struct gpg_rnp;
+
+/*
+ * gpg_rnp_can_encrypt(conf): whether RNP can write what ${conf} asks for
+ * (no signing, no agent pinentry, no armor, no option only gpg knows).
+ */
+bool gpg_rnp_can_encrypt(const struct gpg_conf *);
+
+/*
+ * gpg_rnp_can_decrypt(conf, guard): whether RNP can read a message whose
+ * first packets ${guard} has seen: passphrase session keys only, then
+ * integrity-protected data, a passphrase at hand and no signature to check.
+ */
+bool gpg_rnp_can_decrypt(const struct gpg_conf *,
+    const struct gpg_packet_guard *);
+
+/*
+ * gpg_rnp_new(conf, encrypt, err):
+ * An RNP context for one message on ${conf} (borrowed; must outlive it).
+ * For encryption to public keys, the recipients are looked up and
+ * exported through gpgme here (once per run), so a missing or untrusted
+ * key fails before any data is written.  NULL with E_GPG_FAILED.
+ */
+struct gpg_rnp *gpg_rnp_new(const struct gpg_conf *, bool, struct dupc_err *);
+
+/* gpg_rnp_start(r, job, encrypt, err): run the operation on ${job}. */
+int gpg_rnp_start(struct gpg_rnp *, struct gpg_job *, bool, struct dupc_err *);
+
+/* gpg_rnp_free(r): after the job is released; NULL is fine. */
+void gpg_rnp_free(struct gpg_rnp *);
+
+/* gpg_rnp_enc_error(r, rc, err), gpg_rnp_dec_error(r, rc, what, err):
+ * describe a failed operation (${rc} from gpg_job_join); return -1. */
+int gpg_rnp_enc_error(const struct gpg_rnp *, unsigned, struct dupc_err *);
+int gpg_rnp_dec_error(const struct gpg_rnp *, unsigned, const char *,
+    struct dupc_err *);
+
 /* --- gpg_packet.c: what kind of encrypted data gpg wrote --- */
 
 /*
@@ -239,6 +307,8 @@ struct gpg_packet_guard {
 	size_t nhdr;
 	uint64_t skip;
 	int tag;
+	int npkesk; /* public-key session key packets seen */
+	int nskesk; /* passphrase session key packets seen */
 };
 
 /* gpg_packet_guard_init(g): expect the first byte of a message. */

@@ -6,7 +6,7 @@
  * post a request and wait; the stream's write or read function serves it
  * with the caller's own buffer or stage.  A request is served only while
  * the stream is being called, so gpg simply waits in between.  The worker
- * gathers gpgme's 4 KiB calls into 1 MiB requests (ibuf, obuf), so the
+ * gathers gpgme's 4 KiB calls into 128 KiB requests (ibuf, obuf), so the
  * two threads meet a few times per MiB rather than hundreds.
  *
  * Stopping early: gpg_job_release() sets abort, which fails the pending
@@ -45,10 +45,9 @@ job_request(struct gpg_job *job, enum gpg_req_kind kind, void *buf, size_t len)
 	return r;
 }
 
-static ssize_t
-job_read_cb(void *handle, void *buf, size_t size)
+ssize_t
+gpg_job_read(struct gpg_job *job, void *buf, size_t size)
 {
-	struct gpg_job *job = handle;
 	size_t n;
 
 	if (job->ioff == job->ilen) {
@@ -92,11 +91,9 @@ job_flush(struct gpg_job *job)
 	return 0;
 }
 
-static ssize_t
-job_write_cb(void *handle, const void *buf, size_t size)
+ssize_t
+gpg_job_write(struct gpg_job *job, const void *buf, size_t size)
 {
-	struct gpg_job *job = handle;
-
 	if (job->olen + size > GPG_JOB_BUF && job_flush(job) < 0)
 		return -1;
 	if (size > GPG_JOB_BUF)
@@ -109,15 +106,31 @@ job_write_cb(void *handle, const void *buf, size_t size)
 	return (ssize_t)size;
 }
 
+static ssize_t
+job_read_cb(void *handle, void *buf, size_t size)
+{
+	return gpg_job_read(handle, buf, size);
+}
+
+static ssize_t
+job_write_cb(void *handle, const void *buf, size_t size)
+{
+	return gpg_job_write(handle, buf, size);
+}
+
 static void *
 job_main(void *arg)
 {
 	struct gpg_job *job = arg;
 	gpgme_error_t result;
 
-	result = job->fn(job->ctx, job->in, job->out, job->arg);
+	if (job->raw_fn != NULL)
+		result = job->raw_fn(job, job->arg);
+	else
+		result = job->fn(job->ctx, job->in, job->out, job->arg);
 	if (job_flush(job) < 0 && result == 0)
-		result = gpgme_error_from_errno(EPIPE);
+		result = job->raw_fn != NULL ? (gpgme_error_t)-1
+					     : gpgme_error_from_errno(EPIPE);
 	pthread_mutex_lock(&job->lock);
 	job->result = result;
 	job->done = true;
@@ -126,15 +139,11 @@ job_main(void *arg)
 	return NULL;
 }
 
-int
-gpg_job_start(struct gpg_job *job, gpgme_ctx_t ctx, gpg_job_fn *fn, void *arg,
-    struct dupc_err *err)
+static int
+job_start(struct gpg_job *job, bool gpgme, struct dupc_err *err)
 {
 	int rc;
 
-	job->ctx = ctx;
-	job->fn = fn;
-	job->arg = arg;
 	job->req = GPG_REQ_DONE;
 	job->ibuf = malloc(GPG_JOB_BUF);
 	job->obuf = malloc(GPG_JOB_BUF);
@@ -148,12 +157,15 @@ gpg_job_start(struct gpg_job *job, gpgme_ctx_t ctx, gpg_job_fn *fn, void *arg,
 		goto err1;
 	if (pthread_cond_init(&job->to_worker, NULL) != 0)
 		goto err2;
-	if (gpgme_data_new_from_cbs(&job->in, &job->in_cbs, job) != 0)
+	if (gpgme && gpgme_data_new_from_cbs(&job->in, &job->in_cbs, job) != 0)
 		goto err3;
-	if (gpgme_data_new_from_cbs(&job->out, &job->out_cbs, job) != 0)
+	if (gpgme &&
+	    gpgme_data_new_from_cbs(&job->out, &job->out_cbs, job) != 0)
 		goto err4;
-	gpgme_data_set_encoding(job->in, GPGME_DATA_ENCODING_BINARY);
-	gpgme_data_set_encoding(job->out, GPGME_DATA_ENCODING_BINARY);
+	if (gpgme) {
+		gpgme_data_set_encoding(job->in, GPGME_DATA_ENCODING_BINARY);
+		gpgme_data_set_encoding(job->out, GPGME_DATA_ENCODING_BINARY);
+	}
 	if ((rc = pthread_create(&job->thread, NULL, job_main, job)) != 0) {
 		errno = rc;
 		goto err5;
@@ -176,6 +188,25 @@ err0:
 	free(job->obuf);
 	memset(job, 0, sizeof(*job));
 	return err_errno(err, E_GPG_FAILED, "gpg: cannot start a gpg worker");
+}
+
+int
+gpg_job_start(struct gpg_job *job, gpgme_ctx_t ctx, gpg_job_fn *fn, void *arg,
+    struct dupc_err *err)
+{
+	job->ctx = ctx;
+	job->fn = fn;
+	job->arg = arg;
+	return job_start(job, true, err);
+}
+
+int
+gpg_job_start_raw(struct gpg_job *job, gpg_job_raw_fn *fn, void *arg,
+    struct dupc_err *err)
+{
+	job->raw_fn = fn;
+	job->arg = arg;
+	return job_start(job, false, err);
 }
 
 void
@@ -229,8 +260,10 @@ gpg_job_release(struct gpg_job *job)
 		pthread_join(job->thread, NULL);
 		job->joined = true;
 	}
-	gpgme_data_release(job->out);
-	gpgme_data_release(job->in);
+	if (job->out != NULL)
+		gpgme_data_release(job->out);
+	if (job->in != NULL)
+		gpgme_data_release(job->in);
 	pthread_cond_destroy(&job->to_worker);
 	pthread_cond_destroy(&job->to_main);
 	pthread_mutex_destroy(&job->lock);

@@ -30,6 +30,8 @@ gpg_packet_guard_init(struct gpg_packet_guard *g)
 	g->nhdr = 0;
 	g->skip = 0;
 	g->tag = -1;
+	g->npkesk = 0;
+	g->nskesk = 0;
 }
 
 static enum gpg_packet_verdict
@@ -93,6 +95,8 @@ header_done(struct gpg_packet_guard *g, uint64_t len)
 	case TAG_PKESK:
 	case TAG_SKESK:
 	case TAG_MARKER:
+		g->npkesk += g->tag == TAG_PKESK;
+		g->nskesk += g->tag == TAG_SKESK;
 		if (len == UINT64_MAX) {
 			decide(g, GPG_PACKET_NOT_OPENPGP);
 			return;

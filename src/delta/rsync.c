@@ -60,6 +60,51 @@ delta_sig_size(uint64_t size, unsigned block_len)
 	return 12 + blocks * 12;
 }
 
+static uint32_t
+be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* librsync's signature layout: magic, block length and strong sum length
+ * (4 bytes each, big-endian), then per block a 4-byte weak sum and the
+ * strong sum (doc/format.md). */
+int
+delta_sig_file_size(const void *hdr, size_t n, uint64_t siglen, uint64_t *lo,
+    uint64_t *hi)
+{
+	const unsigned char *p = hdr;
+	uint32_t magic, block_len, strong_len, strong_max;
+	uint64_t blocks, top;
+
+	if (n < 12 || siglen < 12)
+		return -1;
+	magic = be32(p);
+	block_len = be32(p + 4);
+	strong_len = be32(p + 8);
+	if (magic == RS_MD4_SIG_MAGIC || magic == RS_RK_MD4_SIG_MAGIC)
+		strong_max = 16;
+	else if (magic == RS_BLAKE2_SIG_MAGIC ||
+		 magic == RS_RK_BLAKE2_SIG_MAGIC)
+		strong_max = RS_MAX_STRONG_SUM_LENGTH;
+	else
+		return -1;
+	if (block_len == 0 || strong_len == 0 || strong_len > strong_max ||
+	    (siglen - 12) % (4 + strong_len) != 0)
+		return -1;
+	blocks = (siglen - 12) / (4 + strong_len);
+	if (blocks == 0) {
+		*lo = *hi = 0;
+		return 0;
+	}
+	if (__builtin_mul_overflow(blocks, (uint64_t)block_len, &top))
+		return -1;
+	*lo = top - block_len + 1;
+	*hi = top;
+	return 0;
+}
+
 struct job_sink {
 	struct sink base;
 	rs_job_t *job;
@@ -74,8 +119,57 @@ struct job_sink {
 	int basis_fd;
 	unsigned char *copybuf;
 	size_t copycap;
+	uint64_t out_done; /* output bytes drained so far */
+	/* scan and in-place patch (see delta_patch_scan_new) */
+	struct delta_plan *plan;
+	uint64_t basis_len;
+	int inplace_fd;
+	struct copy_run *runs; /* copies in the output block being made */
+	size_t nruns, capruns;
 	unsigned char obuf[JOB_BUF];
 };
+
+/* A COPY's place in the output, in-place mode. */
+struct copy_run {
+	uint64_t off, len;
+};
+
+/*
+ * In-place mode: of the ${n} bytes just made in obuf, write those that do
+ * not come from a COPY (whose bytes are already in the file, at the same
+ * offset) to the file, at their offsets.
+ */
+static int
+write_literals(struct job_sink *js, size_t n, struct dupc_err *err)
+{
+	uint64_t at = js->out_done, end = js->out_done + n;
+	size_t i = 0;
+
+	while (at < end) {
+		uint64_t stop = end;
+
+		if (i < js->nruns && js->runs[i].off <= at) {
+			at = js->runs[i].off + js->runs[i].len;
+			i++;
+			continue;
+		}
+		if (i < js->nruns && js->runs[i].off < stop)
+			stop = js->runs[i].off;
+		while (at < stop) {
+			ssize_t w = pwrite(js->inplace_fd,
+			    js->obuf + (at - js->out_done), (size_t)(stop - at),
+			    (off_t)at);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return err_errno(err, E_GENERIC,
+				    "%s: writing the patched file", js->what);
+			at += (uint64_t)w;
+		}
+	}
+	return 0;
+}
 
 /* Run the job over ${n} input bytes (eof when ${eof}), draining output. */
 static int
@@ -98,13 +192,20 @@ job_pump(struct job_sink *js, const void *p, size_t n, int eof,
 			return err_set(err, E_GENERIC, "%s failed: %s",
 			    js->what, rs_strerror(r));
 		produced = JOB_BUF - b.avail_out;
-		if (produced > 0) {
+		if (produced > 0 && js->plan != NULL) {
+			/* scanning: the output is not wanted */
+		} else if (produced > 0 && js->inplace_fd >= 0) {
+			if (write_literals(js, produced, err) < 0)
+				return -1;
+		} else if (produced > 0) {
 			if (js->out == NULL)
 				return err_set(err, E_GENERIC,
 				    "%s produced unexpected output", js->what);
 			if (sink_write(js->out, js->obuf, produced, err) < 0)
 				return -1;
 		}
+		js->out_done += produced;
+		js->nruns = 0;
 		if (r == RS_DONE) {
 			js->done = 1;
 			if (b.avail_in > 0)
@@ -154,6 +255,16 @@ job_finish(struct sink *s, struct dupc_err *err)
 		return -1;
 	if (!js->done)
 		return err_set(err, E_GENERIC, "%s: incomplete", js->what);
+	if (js->plan != NULL) {
+		js->plan->out_len = js->out_done;
+		return 0;
+	}
+	if (js->inplace_fd >= 0) {
+		if (ftruncate(js->inplace_fd, (off_t)js->out_done) < 0)
+			return err_errno(err, E_GENERIC,
+			    "%s: setting the patched file's length", js->what);
+		return 0;
+	}
 	if (js->sigp != NULL) {
 		rs_result r = rs_build_hash_table(js->loaded);
 
@@ -180,6 +291,7 @@ job_free(struct sink *s)
 	if (js->loaded != NULL)
 		rs_free_sumset(js->loaded);
 	free(js->copybuf);
+	free(js->runs);
 	free(js);
 }
 
@@ -202,6 +314,7 @@ job_alloc(struct sink *out, const char *what, struct dupc_err *err)
 	js->out = out;
 	js->what = what;
 	js->basis_fd = -1;
+	js->inplace_fd = -1;
 	return js;
 }
 
@@ -320,6 +433,96 @@ copy_cb(void *opaque, rs_long_t pos, size_t *len, void **buf)
 	*len = done;
 	*buf = js->copybuf;
 	return RS_DONE;
+}
+
+/* The output offset a COPY's bytes go to: librsync hands the callback
+ * its output position (everything before it is already in obuf). */
+static uint64_t
+copy_out_offset(const struct job_sink *js, void *const *buf)
+{
+	return js->out_done +
+	       (uint64_t)((const unsigned char *)*buf - js->obuf);
+}
+
+/*
+ * Scanning: every COPY must take its bytes from the offset it puts them
+ * at, inside the basis.  Nothing is read: the bytes left in obuf are
+ * never used.
+ */
+static rs_result
+scan_copy_cb(void *opaque, rs_long_t pos, size_t *len, void **buf)
+{
+	struct job_sink *js = opaque;
+	uint64_t at = copy_out_offset(js, buf);
+
+	if (pos < 0 || (uint64_t)pos != at ||
+	    (uint64_t)pos + *len > js->basis_len)
+		js->plan->in_place = false;
+	return RS_DONE;
+}
+
+/* In place: the COPY's bytes are in the file already; note where. */
+static rs_result
+inplace_copy_cb(void *opaque, rs_long_t pos, size_t *len, void **buf)
+{
+	struct job_sink *js = opaque;
+	uint64_t at = copy_out_offset(js, buf);
+
+	if (pos < 0 || (uint64_t)pos != at)
+		return RS_CORRUPT; /* the scan said otherwise */
+	if (js->nruns == js->capruns) {
+		size_t cap = js->capruns ? js->capruns * 2 : 64;
+		struct copy_run *r = realloc(js->runs, cap * sizeof(*r));
+
+		if (r == NULL)
+			return RS_MEM_ERROR;
+		js->runs = r;
+		js->capruns = cap;
+	}
+	if (js->nruns > 0 &&
+	    js->runs[js->nruns - 1].off + js->runs[js->nruns - 1].len == at)
+		js->runs[js->nruns - 1].len += *len;
+	else
+		js->runs[js->nruns++] = (struct copy_run){ at, *len };
+	return RS_DONE;
+}
+
+struct sink *
+delta_patch_scan_new(uint64_t basis_len, struct delta_plan *plan,
+    struct dupc_err *err)
+{
+	struct job_sink *js = job_alloc(NULL, "rsync patch", err);
+
+	if (js == NULL)
+		return NULL;
+	plan->in_place = true;
+	plan->out_len = 0;
+	js->plan = plan;
+	js->basis_len = basis_len;
+	js->job = rs_patch_begin(scan_copy_cb, js);
+	if (js->job == NULL) {
+		job_free(&js->base);
+		err_set(err, E_GENERIC, "cannot start an rsync patch");
+		return NULL;
+	}
+	return &js->base;
+}
+
+struct sink *
+delta_patch_inplace_new(int fd, struct dupc_err *err)
+{
+	struct job_sink *js = job_alloc(NULL, "rsync patch", err);
+
+	if (js == NULL)
+		return NULL;
+	js->inplace_fd = fd;
+	js->job = rs_patch_begin(inplace_copy_cb, js);
+	if (js->job == NULL) {
+		job_free(&js->base);
+		err_set(err, E_GENERIC, "cannot start an rsync patch");
+		return NULL;
+	}
+	return &js->base;
 }
 
 struct sink *

@@ -1118,6 +1118,20 @@ bpass_release(struct bpass *bp)
 struct bgcheck;
 static int bgcheck_wait(void *, struct dupc_err *);
 
+/* The statistics, with what they say of the chain this set joins. */
+static int
+report_stats(const struct bpass *bp, struct dupc_err *err)
+{
+	const struct chain *ch = collection_primary(&bp->s->col);
+	struct stats_chain sc;
+
+	sc.full = bp->set.type == NAME_FULL;
+	sc.dry_run = bp->o->dry_run;
+	sc.full_time = sc.full ? bp->set.time : ch ? ch->start : bp->set.start;
+	sc.ninc = sc.full ? 0 : ch ? ch->ninc + 1 : 1;
+	return stats_report(bp->o, &bp->st, &sc, err);
+}
+
 static int
 run_backup(struct session *s, const struct name_info *set,
     const struct sigchain *sc, const struct restart *rs, struct bgcheck *check,
@@ -1155,8 +1169,8 @@ run_backup(struct session *s, const struct name_info *set,
 			goto out;
 		bp.st.end_time = stats_now();
 		progress_backup_end(bp.st.source_file_size);
-		if (s->o->print_statistics)
-			stats_print(&bp.st);
+		if (report_stats(&bp, err) < 0)
+			goto out;
 		rc = 0;
 		goto out;
 	}
@@ -1182,8 +1196,8 @@ run_backup(struct session *s, const struct name_info *set,
 	if (finish_set(&bp, err) < 0)
 		goto out;
 	progress_backup_end(bp.st.source_file_size);
-	if (s->o->print_statistics)
-		stats_print(&bp.st);
+	if (report_stats(&bp, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	*redo = bp.redo;

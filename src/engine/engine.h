@@ -87,6 +87,13 @@ struct dupc_opts {
 	/* retention */
 	int64_t remove_time;
 	unsigned keep_n;
+
+	/* reports and inspection */
+	bool json;         /* --json: one JSON document on stdout */
+	bool jsonstat;     /* --jsonstat: duplicity 3's statistics */
+	int64_t diff_from; /* diff TIME_A TIME_B */
+	int64_t diff_to;
+	uint64_t mount_cache; /* --mount-cache-mb, in bytes */
 };
 
 /* engine_backup(o, kind, err): a full or incremental backup. */
@@ -104,6 +111,13 @@ int engine_collection_status(const struct dupc_opts *, struct dupc_err *);
 
 /* engine_list_current_files(o, err) */
 int engine_list_current_files(const struct dupc_opts *, struct dupc_err *);
+
+/*
+ * engine_diff(o, err):
+ * What changed between the backups at o->diff_from and o->diff_to, from
+ * the signature files alone: one line per path, or a JSON document.
+ */
+int engine_diff(const struct dupc_opts *, struct dupc_err *);
 
 /* engine_cleanup(o, err) */
 int engine_cleanup(const struct dupc_opts *, struct dupc_err *);

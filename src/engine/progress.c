@@ -44,6 +44,7 @@ struct counters {
 	uint64_t done;          /* bytes examined (SourceFileSize) */
 	uint64_t uploaded;      /* bytes of finished uploads */
 	unsigned vol;           /* current volume; 0 for metadata */
+	unsigned upvol;         /* the volume being uploaded */
 	enum vstate vstate;
 	uint64_t vsize, vsent;     /* the upload in progress */
 	unsigned nvols, vols_read; /* restore */
@@ -574,6 +575,7 @@ progress_upload_begin(const char *name, unsigned vol, uint64_t size,
 		log_info("Writing %s", name);
 	pthread_mutex_lock(&P.mu);
 	P.c.vol = vol;
+	P.c.upvol = vol;
 	P.c.vstate = VS_UPLOADING;
 	P.c.vsize = size;
 	P.c.vsent = 0;
@@ -590,7 +592,8 @@ progress_upload_end(bool ok)
 	unsigned vol;
 
 	pthread_mutex_lock(&P.mu);
-	vol = P.c.vol;
+	/* the pass has moved on to the next volume meanwhile */
+	vol = P.c.upvol;
 	if (ok)
 		P.c.uploaded += P.c.vsize;
 	P.c.vstate = VS_NONE;

@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "delta/rsync.h"
+#include "engine/fetchq.h"
 #include "engine/progress.h"
 #include "engine/rtarget.h"
 #include "engine/rwrite.h"
@@ -30,6 +32,7 @@
 #include "util/log.h"
 #include "util/path.h"
 #include "util/stream.h"
+#include "util/tempfile.h"
 
 #define IO_BLOCK 65536
 
@@ -40,6 +43,7 @@ struct rpass {
 	size_t nsets;
 	struct manifest *mans;
 	struct setreader **rd;
+	struct fetchq *q;
 	struct rtarget *t;
 	unsigned char *io;
 	uint64_t restored;
@@ -151,6 +155,111 @@ copy_entry(struct rpass *rp, struct setreader *r, struct sink *out,
 	}
 }
 
+/* Apply the delta coming from ${src} to a new copy of the current file. */
+static int
+patch_copy(struct rpass *rp, struct source *src, struct setreader *r,
+    struct dupc_err *err)
+{
+	struct sink *s, *ps;
+	int basis, rc = -1;
+
+	s = rp->t->ops->patch_begin(rp->t, &basis, err);
+	if (s == NULL)
+		return -1;
+	if ((ps = delta_patch_sink_new(basis, s, err)) == NULL)
+		return -1;
+	if (src != NULL ? source_copy(src, ps, NULL, err) < 0
+			: copy_entry(rp, r, ps, err) < 0)
+		goto out;
+	rc = sink_finish(ps, err);
+out:
+	sink_free(ps);
+	return rc;
+}
+
+/* Keep the delta in ${spill} while scanning it against ${basis_len}. */
+static int
+spill_and_scan(struct rpass *rp, struct setreader *r, int spill,
+    uint64_t basis_len, struct delta_plan *plan, struct dupc_err *err)
+{
+	struct sink *keep = fd_sink_new(spill, "a temporary file");
+	struct sink *scan = delta_patch_scan_new(basis_len, plan, err);
+	size_t got;
+	int rc = -1;
+
+	if (keep == NULL || scan == NULL) {
+		if (keep == NULL)
+			err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		if (setreader_read(r, rp->io, IO_BLOCK, &got, err) < 0)
+			goto out;
+		if (got == 0)
+			break;
+		if (sink_write(keep, rp->io, got, err) < 0 ||
+		    sink_write(scan, rp->io, got, err) < 0)
+			goto out;
+	}
+	if (sink_finish(scan, err) < 0)
+		goto out;
+	if (lseek(spill, 0, SEEK_SET) < 0) {
+		err_errno(err, E_GENERIC, "rewinding a temporary file");
+		goto out;
+	}
+	rc = 0;
+out:
+	sink_free(scan);
+	sink_free(keep);
+	return rc;
+}
+
+/*
+ * The next delta.  Applied to a copy of the file, it costs a read and a
+ * write of the whole file, once per set of a chain: a log appended to in
+ * thirty incrementals is copied thirty times.  So the delta is kept in a
+ * temporary file and scanned first; one whose copies all stay in place
+ * (appends, overwrites) only writes its new bytes into the file itself.
+ */
+static int
+patch_file(struct rpass *rp, struct setreader *r, struct dupc_err *err)
+{
+	struct delta_plan plan;
+	struct source *src = NULL;
+	struct sink *ip = NULL;
+	struct stat st;
+	int fd, spill, rc = -1;
+
+	if (rp->t->ops->patch_inplace == NULL)
+		return patch_copy(rp, NULL, r, err);
+	if (rp->t->ops->patch_inplace(rp->t, &fd, err) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		return err_errno(err, E_GENERIC, "reading the file to patch");
+	if ((spill = tempfile_open("delta", NULL, err)) < 0)
+		return -1;
+	if (spill_and_scan(rp, r, spill, (uint64_t)st.st_size, &plan, err) < 0)
+		goto out;
+	if ((src = fd_source_new(spill, "a temporary file")) == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	if (!plan.in_place) {
+		rc = patch_copy(rp, src, r, err);
+		goto out;
+	}
+	if ((ip = delta_patch_inplace_new(fd, err)) == NULL ||
+	    source_copy(src, ip, NULL, err) < 0 || sink_finish(ip, err) < 0)
+		goto out;
+	rp->t->ops->patch_inplace_end(rp->t, plan.out_len);
+	rc = 0;
+out:
+	sink_free(ip);
+	source_free(src);
+	close(spill);
+	return rc;
+}
+
 /* Write a regular file: snapshot data, then each delta in order. */
 static int
 restore_file(struct rpass *rp, const char *out, struct setreader **seq,
@@ -165,23 +274,10 @@ restore_file(struct rpass *rp, const char *out, struct setreader **seq,
 	if (copy_entry(rp, seq[0], s, err) < 0)
 		goto fail;
 	for (i = 1; i < n; i++) {
-		struct sink *ps;
-		int basis;
-
 		log_msg(LOG_INFO, INFO_PATCH_FILE_PATCHING, quoted(rp, out),
 		    "Patching %s", *out ? out : ".");
-		s = rp->t->ops->patch_begin(rp->t, &basis, err);
-		if (s == NULL)
+		if (patch_file(rp, seq[i], err) < 0)
 			goto fail;
-		ps = delta_patch_sink_new(basis, s, err);
-		if (ps == NULL)
-			goto fail;
-		if (copy_entry(rp, seq[i], ps, err) < 0 ||
-		    sink_finish(ps, err) < 0) {
-			sink_free(ps);
-			goto fail;
-		}
-		sink_free(ps);
 	}
 	return rp->t->ops->file_end(rp->t, final, err);
 fail:
@@ -347,6 +443,7 @@ rpass_release(struct rpass *rp)
 		if (rp->mans != NULL)
 			manifest_release(&rp->mans[i]);
 	}
+	fetchq_free(rp->q);
 	free(rp->rd);
 	free(rp->mans);
 	free(rp->io);
@@ -369,6 +466,31 @@ count_volumes(const struct rpass *rp)
 	return n;
 }
 
+/*
+ * Queue the volumes of the ${i}th set that the set reader will want: those
+ * that may hold the restored path.  A volume missing from the target is
+ * left out; the set reader reports it when it gets there.
+ */
+static int
+queue_volumes(struct rpass *rp, const struct cset *set, size_t i,
+    struct dupc_err *err)
+{
+	const struct manifest *m = &rp->mans[i];
+	const char *name;
+	size_t v;
+
+	for (v = 0; v < m->nvols; v++) {
+		if (*rp->prefix &&
+		    !manifest_volume_may_contain(&m->vols[v], rp->prefix))
+			continue;
+		name = cset_find_volume(set, m->vols[v].number);
+		if (name != NULL &&
+		    fetchq_add(rp->q, name, i, &m->vols[v], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The sets to read: the chain's full and every inc up to ${t}. */
 static int
 open_sets(struct rpass *rp, const struct chain *ch, int64_t t,
@@ -384,17 +506,21 @@ open_sets(struct rpass *rp, const struct chain *ch, int64_t t,
 	if (rp->mans == NULL || rp->rd == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
 	rp->nsets = n;
+	if ((rp->q = fetchq_new(rp->s, err)) == NULL)
+		return -1;
 	for (i = 0; i < n; i++) {
 		const struct cset *set = i == 0 ? ch->full : ch->incs[i - 1];
 
 		manifest_init(&rp->mans[i]);
-		if (session_manifest(rp->s, set, &rp->mans[i], err) < 0)
+		if (session_manifest(rp->s, set, &rp->mans[i], err) < 0 ||
+		    queue_volumes(rp, set, i, err) < 0)
 			return -1;
-		rp->rd[i] =
-		    setreader_new(rp->s, set, &rp->mans[i], rp->prefix, err);
+		rp->rd[i] = setreader_new(rp->s, rp->q, set, &rp->mans[i],
+		    rp->prefix, err);
 		if (rp->rd[i] == NULL)
 			return -1;
 	}
+	fetchq_start(rp->q);
 	return 0;
 }
 
@@ -482,12 +608,26 @@ disk_file_abort(struct rtarget *t)
 	rwriter_file_abort(((struct disk_target *)t)->w);
 }
 
+static int
+disk_patch_inplace(struct rtarget *t, int *fd, struct dupc_err *err)
+{
+	return rwriter_patch_inplace(((struct disk_target *)t)->w, fd, err);
+}
+
+static void
+disk_patch_inplace_end(struct rtarget *t, uint64_t len)
+{
+	rwriter_patch_inplace_end(((struct disk_target *)t)->w, len);
+}
+
 static const struct rtarget_ops disk_ops = {
 	disk_object,
 	disk_file_begin,
 	disk_patch_begin,
 	disk_file_end,
 	disk_file_abort,
+	disk_patch_inplace,
+	disk_patch_inplace_end,
 };
 
 int
@@ -504,7 +644,7 @@ engine_restore(const struct dupc_opts *o, struct dupc_err *err)
 
 	if (check_dest(o, err) < 0)
 		return -1;
-	if (session_open(&s, o, true, err) < 0)
+	if (session_open(&s, o, SESSION_LOCK_SHARED, err) < 0)
 		return -1;
 	if (session_sync(&s, t, err) < 0)
 		goto out;

@@ -8,6 +8,7 @@
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/meta.h"
 
@@ -29,6 +30,10 @@ struct rtarget_ops {
 	int (*file_end)(struct rtarget *, const struct obj_meta *,
 	    struct dupc_err *);
 	void (*file_abort)(struct rtarget *);
+	/* optional: the current content on *fd, to be patched in place;
+	 * patch_inplace_end(t, len) says it now has ${len} bytes */
+	int (*patch_inplace)(struct rtarget *, int *, struct dupc_err *);
+	void (*patch_inplace_end)(struct rtarget *, uint64_t);
 };
 
 struct rtarget {

@@ -577,6 +577,27 @@ rwriter_patch_begin(struct rwriter *w, int *basis, struct dupc_err *err)
 }
 
 int
+rwriter_patch_inplace(struct rwriter *w, int *fd, struct dupc_err *err)
+{
+	if (w->fd < 0)
+		return err_set(err, E_GENERIC, "no file to patch");
+	if (commit_tmp(w, err) < 0)
+		return -1;
+	if (sparse_writer_finish(&w->sw) < 0)
+		return err_errno(err, E_GENERIC, "writing %s", w->index);
+	*fd = w->fd;
+	return 0;
+}
+
+void
+rwriter_patch_inplace_end(struct rwriter *w, uint64_t len)
+{
+	/* the file is whole at that length: nothing left to extend */
+	w->sw.pos = len;
+	w->sw.written = len;
+}
+
+int
 rwriter_file_end(struct rwriter *w, const struct obj_meta *m,
     struct dupc_err *err)
 {

@@ -56,6 +56,15 @@ struct sink *rwriter_file_begin(struct rwriter *, const char *,
  */
 struct sink *rwriter_patch_begin(struct rwriter *, int *, struct dupc_err *);
 
+/*
+ * rwriter_patch_inplace(w, fd, err):
+ * The file being written, complete, on *fd (borrowed), to be patched in
+ * place; rwriter_patch_inplace_end(w, len) gives its new length, so the
+ * rest of the file's life (more patches, file_end) sees it.
+ */
+int rwriter_patch_inplace(struct rwriter *, int *, struct dupc_err *);
+void rwriter_patch_inplace_end(struct rwriter *, uint64_t);
+
 /* rwriter_file_end(w, meta, err): finish the file and set its metadata. */
 int rwriter_file_end(struct rwriter *, const struct obj_meta *,
     struct dupc_err *);

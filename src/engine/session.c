@@ -27,8 +27,6 @@
 #include "util/tempfile.h"
 #include "util/url.h"
 
-static void prefetch_stop(struct session *);
-
 struct listing {
 	char **names;
 	uint64_t *sizes;
@@ -119,6 +117,7 @@ void
 session_expect(struct session *s, const char *name, const char *type,
     const char *hash)
 {
+	struct expected *p;
 	size_t i;
 	char *copy;
 
@@ -128,14 +127,15 @@ session_expect(struct session *s, const char *name, const char *type,
 	for (i = 0; i < s->nex; i++)
 		if (strcmp(s->ex[i].name, name) == 0)
 			goto out;
+	/* best effort: without it a wrapper only loses a way to pick */
 	if ((copy = strdup(name)) == NULL)
 		goto out;
-	if (s->nex == EXPECTED_MAX) {
-		free(s->ex[0].name);
-		memmove(&s->ex[0], &s->ex[1],
-		    (EXPECTED_MAX - 1) * sizeof(s->ex[0]));
-		s->nex--;
+	p = realloc(s->ex, (s->nex + 1) * sizeof(*p));
+	if (p == NULL) {
+		free(copy);
+		goto out;
 	}
+	s->ex = p;
 	s->ex[s->nex].name = copy;
 	memcpy(s->ex[s->nex].sha1, hash, 41);
 	s->nex++;
@@ -165,15 +165,13 @@ expect_cb(void *arg, const char *name, char *sha1, uint64_t *size)
 }
 
 int
-session_open(struct session *s, const struct dupc_opts *o, bool lock,
+session_open(struct session *s, const struct dupc_opts *o, int lock,
     struct dupc_err *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->o = o;
 	s->cache.lock_fd = -1;
 	pthread_mutex_init(&s->be_mu, NULL);
-	pthread_mutex_init(&s->pf_mu, NULL);
-	pthread_cond_init(&s->pf_cv, NULL);
 	pthread_mutex_init(&s->ex_mu, NULL);
 	s->col.matched_chain = s->col.matched_sig = -1;
 	s->beo = o->be;
@@ -185,7 +183,9 @@ session_open(struct session *s, const struct dupc_opts *o, bool lock,
 		return -1;
 	if (cache_open(&s->cache, o->archive_dir, o->name, o->url, err) < 0)
 		goto fail;
-	if (lock && cache_lock(&s->cache, err) < 0)
+	if (lock == SESSION_LOCK_SHARED
+		? cache_lock_shared(&s->cache, err) < 0
+		: lock && cache_lock(&s->cache, err) < 0)
 		goto fail;
 	if (session_scan(s, err) < 0)
 		goto fail;
@@ -200,16 +200,15 @@ session_close(struct session *s)
 {
 	size_t i;
 
-	prefetch_stop(s);
 	free_lists(s);
 	backend_close(s->be);
 	s->be = NULL;
 	cache_close(&s->cache);
 	pthread_mutex_destroy(&s->be_mu);
-	pthread_mutex_destroy(&s->pf_mu);
-	pthread_cond_destroy(&s->pf_cv);
 	for (i = 0; i < s->nex; i++)
 		free(s->ex[i].name);
+	free(s->ex);
+	s->ex = NULL;
 	s->nex = 0;
 	pthread_mutex_destroy(&s->ex_mu);
 }
@@ -256,6 +255,8 @@ fetch(struct session *s, const char *name, struct dupc_err *err)
 		err_prefix(err, "downloading %s", name);
 		return -1;
 	}
+	if (s->store != NULL && (fd = s->store->find(s->store, name)) >= 0)
+		return fd;
 	fd = tempfile_open("download", NULL, err);
 	if (fd < 0)
 		return -1;
@@ -272,132 +273,15 @@ fetch(struct session *s, const char *name, struct dupc_err *err)
 		close(fd);
 		return -1;
 	}
+	if (s->store != NULL)
+		s->store->keep(s->store, name, fd);
 	return fd;
-}
-
-static void *
-prefetcher(void *arg)
-{
-	struct session *s = arg;
-
-	pthread_mutex_lock(&s->pf_mu);
-	for (;;) {
-		struct prefetch *p = NULL;
-		char *name;
-		struct dupc_err e;
-		int fd;
-		size_t i;
-
-		for (i = 0; i < s->npf && p == NULL; i++)
-			if (s->pf[i].state == 0)
-				p = &s->pf[i];
-		if (p == NULL) {
-			if (s->pf_stop)
-				break;
-			pthread_cond_wait(&s->pf_cv, &s->pf_mu);
-			continue;
-		}
-		p->state = 1;
-		name = strdup(p->name);
-		pthread_mutex_unlock(&s->pf_mu);
-		err_clear(&e);
-		fd = name ? fetch(s, name, &e)
-			  : err_set(&e, E_GENERIC, "out of memory");
-		free(name);
-		pthread_mutex_lock(&s->pf_mu);
-		/* the entry may have moved while unlocked: find it again */
-		for (i = 0; i < s->npf; i++) {
-			if (s->pf[i].state == 1) {
-				s->pf[i].fd = fd;
-				s->pf[i].err = e;
-				s->pf[i].state = fd >= 0 ? 2 : 3;
-				break;
-			}
-		}
-		if (i == s->npf && fd >= 0)
-			close(fd);
-		pthread_cond_broadcast(&s->pf_cv);
-	}
-	pthread_mutex_unlock(&s->pf_mu);
-	return NULL;
-}
-
-void
-session_prefetch(struct session *s, const char *name)
-{
-	size_t i;
-
-	pthread_mutex_lock(&s->pf_mu);
-	for (i = 0; i < s->npf; i++)
-		if (strcmp(s->pf[i].name, name) == 0)
-			goto out;
-	if (s->npf == PREFETCH_MAX)
-		goto out;
-	if (!s->pf_thread) {
-		if (pthread_create(&s->pf_tid, NULL, prefetcher, s) != 0)
-			goto out;
-		s->pf_thread = true;
-	}
-	s->pf[s->npf].name = strdup(name);
-	if (s->pf[s->npf].name == NULL)
-		goto out;
-	s->pf[s->npf].fd = -1;
-	s->pf[s->npf].state = 0;
-	s->npf++;
-	pthread_cond_broadcast(&s->pf_cv);
-out:
-	pthread_mutex_unlock(&s->pf_mu);
 }
 
 int
 session_download(struct session *s, const char *name, struct dupc_err *err)
 {
-	size_t i;
-	int fd = -1;
-
-	pthread_mutex_lock(&s->pf_mu);
-	for (i = 0; i < s->npf; i++)
-		if (strcmp(s->pf[i].name, name) == 0)
-			break;
-	if (i == s->npf) {
-		pthread_mutex_unlock(&s->pf_mu);
-		return fetch(s, name, err);
-	}
-	while (s->pf[i].state < 2)
-		pthread_cond_wait(&s->pf_cv, &s->pf_mu);
-	if (s->pf[i].state == 2)
-		fd = s->pf[i].fd;
-	else if (err != NULL)
-		*err = s->pf[i].err;
-	free(s->pf[i].name);
-	memmove(&s->pf[i], &s->pf[i + 1], (s->npf - i - 1) * sizeof(s->pf[0]));
-	s->npf--;
-	pthread_mutex_unlock(&s->pf_mu);
-	return fd;
-}
-
-static void
-prefetch_stop(struct session *s)
-{
-	size_t i;
-
-	pthread_mutex_lock(&s->pf_mu);
-	s->pf_stop = true;
-	/* queued downloads are dropped; a running one completes */
-	for (i = 0; i < s->npf; i++)
-		if (s->pf[i].state == 0)
-			s->pf[i].state = 3;
-	pthread_cond_broadcast(&s->pf_cv);
-	pthread_mutex_unlock(&s->pf_mu);
-	if (s->pf_thread)
-		pthread_join(s->pf_tid, NULL);
-	s->pf_thread = false;
-	for (i = 0; i < s->npf; i++) {
-		if (s->pf[i].fd >= 0)
-			close(s->pf[i].fd);
-		free(s->pf[i].name);
-	}
-	s->npf = 0;
+	return fetch(s, name, err);
 }
 
 void

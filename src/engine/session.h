@@ -23,40 +23,38 @@ struct dupc_err;
 struct dupc_opts;
 struct manifest;
 
-#define PREFETCH_MAX 4
-
-/* A download started ahead of need (restore reads volumes in order). */
-struct prefetch {
-	char *name;
-	int fd;
-	int state; /* 0 queued, 1 running, 2 done, 3 failed */
-	struct dupc_err err;
-};
-
 /* What a manifest says of a volume about to be fetched. */
 struct expected {
 	char *name;
 	char sha1[41];
 };
 
-#define EXPECTED_MAX 16
+/*
+ * A keeper of downloaded files that outlive one read (the mount's volume
+ * cache).  When a session has one, a download asks it first and offers
+ * it every completed download.  Both calls may come from any thread.
+ */
+struct session_store {
+	/* a new read-only fd (offset 0) on a kept copy of ${name}, or -1 */
+	int (*find)(struct session_store *, const char *);
+	/* ${fd} (the caller's, offset 0) holds all of ${name}: keep a copy
+	 * if wanted, without moving its offset */
+	void (*keep)(struct session_store *, const char *, int);
+};
 
 struct session {
 	const struct dupc_opts *o;
+	struct session_store *store; /* optional, borrowed; NULL: none */
 	struct backend *be;
-	struct backend_options beo; /* o->be, with the expect hook */
+	/* o->be with the expect hook; every backend of the session (the
+	 * fetch workers' too) is opened with it */
+	struct backend_options beo;
 	pthread_mutex_t ex_mu;
-	struct expected ex[EXPECTED_MAX]; /* a ring, newest last */
+	struct expected *ex; /* what session_expect was told */
 	size_t nex;
-	/* downloads ahead of need; the backend is used by one thread at a
-	 * time (be_mu) */
+	/* the backend is used by one thread at a time (be_mu); a restore's
+	 * volumes are fetched on backends of their own (fetchq.c) */
 	pthread_mutex_t be_mu;
-	pthread_mutex_t pf_mu;
-	pthread_cond_t pf_cv;
-	pthread_t pf_tid;
-	bool pf_thread, pf_stop;
-	struct prefetch pf[PREFETCH_MAX];
-	size_t npf;
 	struct cache cache;
 	char **remote;
 	uint64_t *remote_size;
@@ -66,12 +64,20 @@ struct session {
 	struct collection col;
 };
 
+/* How a command holds the archive dir's lock (session_open's ${lock}). */
+enum session_lock {
+	SESSION_NO_LOCK = 0,
+	SESSION_LOCK = 1,        /* alone: every other run is refused */
+	SESSION_LOCK_SHARED = 2, /* with other readers, never a writer */
+};
+
 /*
  * session_open(s, o, lock, err):
- * Open the backend of o->url and the archive dir (locked when ${lock}),
- * then list both sides and build the collection.
+ * Open the backend of o->url and the archive dir (locked as ${lock}, an
+ * enum session_lock; true is SESSION_LOCK), then list both sides and
+ * build the collection.
  */
-int session_open(struct session *, const struct dupc_opts *, bool,
+int session_open(struct session *, const struct dupc_opts *, int,
     struct dupc_err *);
 
 /* session_scan(s, err): list both sides again and rebuild the collection. */
@@ -90,10 +96,10 @@ void session_close(struct session *);
 
 /*
  * session_expect(s, name, hash_type, hash):
- * Tell the backend what volume ${name}'s manifest says of it before it is
+ * Tell the backends what volume ${name}'s manifest says of it before it is
  * fetched, so wrappers holding several copies (multi://) or recovery
  * files (par2+) can pick or repair an intact one.  Only SHA-1 is passed
- * on; the last EXPECTED_MAX names are kept.
+ * on (duplicity's manifests carry it).
  */
 void session_expect(struct session *, const char *, const char *, const char *);
 
@@ -103,14 +109,6 @@ void session_expect(struct session *, const char *, const char *, const char *);
  * (positioned at 0) or -1.
  */
 int session_download(struct session *, const char *, struct dupc_err *);
-
-/*
- * session_prefetch(s, name):
- * Start downloading remote ${name} in the background (a later
- * session_download of it waits for and takes that file).  Best effort:
- * ignored when too many are pending.
- */
-void session_prefetch(struct session *, const char *);
 
 /*
  * session_manifest(s, set, m, err):

@@ -1,7 +1,8 @@
 /*
- * Set reader.  Holds one volume file and one tar block at a time; a
- * volume whose hash does not match the manifest is refused before any of
- * its bytes are interpreted.
+ * Set reader.  Holds one volume file and one tar block at a time.  The
+ * volumes come from the restore's queue (fetchq.c), which has checked
+ * each against the manifest hash (and decrypted and checked an encrypted
+ * one whole) before any of its bytes are interpreted.
  */
 #define _DEFAULT_SOURCE
 #include "engine/setread.h"
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "engine/fetchq.h"
 #include "engine/pipe.h"
 #include "engine/progress.h"
 #include "engine/session.h"
@@ -24,6 +26,7 @@
 #include "util/faultpoint.h"
 #include "util/log.h"
 #include "util/path.h"
+#include "util/stream.h"
 
 struct setreader {
 	struct session *s;
@@ -31,8 +34,11 @@ struct setreader {
 	const struct manifest *m;
 	const char *prefix;
 	size_t vi; /* next manifest volume to consider */
+	struct fetchq *q;
 	/* the open volume */
 	int fd;
+	int handle;           /* fetchq_take's */
+	struct source *plain; /* the decrypted volume, or NULL */
 	struct rpipe rp;
 	struct tar_reader *tr;
 	const char *volname;
@@ -59,80 +65,35 @@ close_volume(struct setreader *r)
 {
 	tarr_free(r->tr);
 	r->tr = NULL;
+	source_free(r->plain);
+	r->plain = NULL;
 	rpipe_release(&r->rp);
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
+	if (r->handle >= 0)
+		fetchq_done(r->q, r->handle);
+	r->handle = -1;
 }
 
+/* Read the volume on r->fd: decrypted already, or through its codec. */
 static int
-check_hash(struct setreader *r, const struct manifest_volume *mv, int fd,
-    const char *name, struct dupc_err *err)
+open_reader(struct setreader *r, const char *name, bool decoded,
+    struct dupc_err *err)
 {
-	const char *type, *want;
-	enum digest_kind kind;
-	char got[DIGEST_HEX_MAX];
-	unsigned char buf[65536];
-	struct digest *d;
+	struct source *src;
 
-	(void)r;
-	if (manifest_best_hash(mv, &type, &want) < 0) {
-		log_warn("No hash for volume %s in the manifest; not verified",
-		    name);
-		return 0;
+	if (decoded) {
+		if ((r->plain = fd_source_new(r->fd, name)) == NULL)
+			return err_set(err, E_GENERIC, "out of memory");
+		src = r->plain;
+	} else {
+		if (rpipe_open(&r->rp, r->s->o, name, r->fd, err) < 0)
+			return -1;
+		src = r->rp.head;
 	}
-	if (strcmp(type, "SHA1") == 0)
-		kind = DIGEST_SHA1;
-	else if (strcmp(type, "MD5") == 0)
-		kind = DIGEST_MD5;
-	else
-		return 0;
-	d = digest_new(kind);
-	if (d == NULL)
-		return err_set(err, E_GENERIC, "out of memory");
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			digest_free(d);
-			return err_errno(err, E_GENERIC, "reading %s", name);
-		}
-		if (n == 0)
-			break;
-		digest_update(d, buf, (size_t)n);
-	}
-	digest_final_hex(d, got);
-	digest_free(d);
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return err_errno(err, E_GENERIC, "rewinding %s", name);
-	if (strcasecmp(got, want) != 0)
-		return err_set(err, E_MISMATCHED_HASH,
-		    "Invalid data - %s hash mismatch for file: %s (calculated hash %s, manifest hash %s); the volume is damaged",
-		    type, name, got, want);
-	return 0;
-}
-
-/* Fetch the set's next wanted volume while this one is read. */
-static void
-prefetch_next(struct setreader *r)
-{
-	size_t i;
-
-	for (i = r->vi; i < r->m->nvols; i++) {
-		const struct manifest_volume *mv = &r->m->vols[i];
-		const char *name;
-
-		if (*r->prefix && !manifest_volume_may_contain(mv, r->prefix))
-			continue;
-		name = cset_find_volume(r->set, mv->number);
-		if (name != NULL) {
-			session_expect(r->s, name, mv->hash_type, mv->hash);
-			session_prefetch(r->s, name);
-		}
-		return;
-	}
+	r->tr = tarr_new(src, name, err);
+	return r->tr != NULL ? 0 : -1;
 }
 
 /* Open the next wanted volume; 0 with r->tr NULL when none is left. */
@@ -142,6 +103,7 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 	while (r->vi < r->m->nvols) {
 		const struct manifest_volume *mv = &r->m->vols[r->vi++];
 		const char *name;
+		bool decoded;
 
 		if (*r->prefix && !manifest_volume_may_contain(mv, r->prefix))
 			continue;
@@ -163,23 +125,15 @@ open_next_volume(struct setreader *r, struct dupc_err *err)
 		}
 		progress_download_begin(name);
 		faultpoint("volume-download");
-		session_expect(r->s, name, mv->hash_type, mv->hash);
-		r->fd = session_download(r->s, name, err);
-		if (r->fd < 0)
+		r->handle = fetchq_take(r->q, name, &r->fd, &decoded, err);
+		if (r->handle < 0)
 			return -1;
-		if (check_hash(r, mv, r->fd, name, err) < 0 ||
-		    rpipe_open(&r->rp, r->s->o, name, r->fd, err) < 0) {
-			close_volume(r);
-			return -1;
-		}
-		r->tr = tarr_new(r->rp.head, name, err);
-		if (r->tr == NULL) {
+		if (open_reader(r, name, decoded, err) < 0) {
 			close_volume(r);
 			return -1;
 		}
 		r->volname = name;
 		log_msg(LOG_INFO, 1, NULL, "Processing volume %s", name);
-		prefetch_next(r);
 		return 0;
 	}
 	return 0;
@@ -240,7 +194,7 @@ next_raw(struct setreader *r, struct entry_name *en, struct buf *index,
 }
 
 struct setreader *
-setreader_new(struct session *s, const struct cset *set,
+setreader_new(struct session *s, struct fetchq *q, const struct cset *set,
     const struct manifest *m, const char *prefix, struct dupc_err *err)
 {
 	struct setreader *r = calloc(1, sizeof(*r));
@@ -250,6 +204,8 @@ setreader_new(struct session *s, const struct cset *set,
 		return NULL;
 	}
 	r->s = s;
+	r->q = q;
+	r->handle = -1;
 	r->set = set;
 	r->m = m;
 	r->prefix = prefix;

@@ -17,6 +17,7 @@
 #include "util/meta.h"
 
 struct dupc_err;
+struct fetchq;
 struct manifest;
 struct session;
 struct cset;
@@ -29,12 +30,14 @@ struct set_entry {
 };
 
 /*
- * setreader_new(s, set, m, prefix, err):
+ * setreader_new(s, q, set, m, prefix, err):
  * Read ${set} (its manifest ${m}, borrowed) keeping only volumes that may
- * hold indexes under ${prefix} ("" for everything).
+ * hold indexes under ${prefix} ("" for everything); the volumes are taken
+ * from ${q} (borrowed), where the caller queued them.
  */
-struct setreader *setreader_new(struct session *, const struct cset *,
-    const struct manifest *, const char *, struct dupc_err *);
+struct setreader *setreader_new(struct session *, struct fetchq *,
+    const struct cset *, const struct manifest *, const char *,
+    struct dupc_err *);
 
 /* setreader_peek(r, e, err): 1 and the current entry, 0 at end, -1. */
 int setreader_peek(struct setreader *, struct set_entry *, struct dupc_err *);

@@ -279,6 +279,8 @@ static const struct rtarget_ops v_ops = {
 	v_patch_begin,
 	v_file_end,
 	v_abort,
+	NULL, /* compares a copy: nothing to patch in place */
+	NULL,
 };
 
 int
@@ -300,7 +302,7 @@ engine_verify(const struct dupc_opts *o, uint64_t *diffs, struct dupc_err *err)
 		err->code = E_VERIFY_DIR_DOESNT_EXIST;
 		return -1;
 	}
-	if (session_open(&s, o, true, err) < 0) {
+	if (session_open(&s, o, SESSION_LOCK_SHARED, err) < 0) {
 		walk_free(v.w);
 		return -1;
 	}

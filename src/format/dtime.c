@@ -48,6 +48,17 @@ dtime_to_w3_local(int64_t t, char *out)
 }
 
 char *
+dtime_to_iso(int64_t t, char *out)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, DTIME_STR_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return out;
+}
+
+char *
 dtime_pretty(int64_t t, char *out)
 {
 	time_t tt = (time_t)t;

@@ -17,6 +17,9 @@ struct dupc_err;
 /* dtime_to_string(t, out): "YYYYMMDDTHHMMSSZ" (UTC) into ${out}. */
 char *dtime_to_string(int64_t, char *);
 
+/* dtime_to_iso(t, out): "YYYY-MM-DDTHH:MM:SSZ" (UTC, RFC 3339). */
+char *dtime_to_iso(int64_t, char *);
+
 /*
  * dtime_to_w3_local(t, out): "YYYY-MM-DDTHH:MM:SS+hh:mm" (local time with
  * its offset, "Z" for UTC) into ${out}: the time in file names written

@@ -35,6 +35,7 @@ static int verbosity = LOG_NOTICE;
 static int machine_fds[MACHINE_FDS_MAX];
 static int nmachine;
 static int with_timestamp;
+static int all_to_stderr;
 static int muted;
 /* the status line: its text, and whether it is on the screen now */
 static char status_text[STATUS_MAX];
@@ -92,6 +93,14 @@ log_set_timestamp(int on)
 {
 	pthread_mutex_lock(&lock);
 	with_timestamp = on;
+	pthread_mutex_unlock(&lock);
+}
+
+void
+log_console_stderr(int on)
+{
+	pthread_mutex_lock(&lock);
+	all_to_stderr = on;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -332,7 +341,7 @@ log_stderr_line(const char *line)
 static void
 console_write(int level, const char *msg)
 {
-	FILE *f = level < LOG_WARNING ? stderr : stdout;
+	FILE *f = level < LOG_WARNING || all_to_stderr ? stderr : stdout;
 
 	status_erase();
 	if (with_timestamp) {

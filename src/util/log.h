@@ -98,6 +98,13 @@ void log_set_machine_fd(int);
 void log_set_timestamp(int);
 
 /*
+ * log_console_stderr(on):
+ * Send every console record to stderr, so that stdout carries only the
+ * document a command prints (--json).
+ */
+void log_console_stderr(int);
+
+/*
  * log_mute(on):
  * While on, every record is dropped (a second pass over the tree must not
  * repeat the first pass's warnings).  Calls nest.

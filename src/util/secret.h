@@ -14,7 +14,10 @@ void secret_wipe(void *, size_t);
 /* secret_free(s): wipe a NUL-terminated secret and free it; NULL is fine. */
 void secret_free(char *);
 
-/* secret_dup(s): strdup that the caller must release with secret_free. */
+/*
+ * secret_dup(s): a copy in pages of its own, locked in memory (best effort)
+ * and kept out of core dumps; the caller releases it with secret_free.
+ */
 char *secret_dup(const char *);
 
 #endif

@@ -115,6 +115,8 @@ test_have_prereq() {
 		unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs '$TRASH/.tmpfs-probe'" 2>/dev/null ;;
 	# GNU time, for peak memory (-v: "Maximum resident set size")
 	TIME) /usr/bin/time -v true >/dev/null 2>&1 ;;
+	# FUSE file systems can be mounted here (dupc mount)
+	FUSE) [ -c /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1 ;;
 	MOUNT) [ "$(id -u)" -eq 0 ] &&
 		unshare -m sh -c "mount -t tmpfs -o size=64k tmpfs \"$TRASH\"" 2>/dev/null ;;
 	*) return 1 ;;
@@ -333,7 +335,7 @@ backend_cycle() {
 }
 cycle_serial_=0
 
-trap 'stop_mfemu; stop_faultproxy; stop_servers_' EXIT
+trap 'stop_mounts_; stop_mfemu; stop_faultproxy; stop_servers_' EXIT
 
 # The test servers of tests/servers/ (sshd, ceph, webdav, ftp, rclone;
 # see tests/servers/README.md).  A script declares the ones it uses on a
@@ -424,8 +426,59 @@ test_fail_all() {
 	exit 1
 }
 
+# dupc mount.  mount_start DIR URL [OPTIONS...] runs "dupc mount" in the
+# background at DIR (created) until its "latest" link appears, its output
+# in DIR.out and its pid in MOUNT_PID (MOUNT_WRAPPER, when set, is a
+# command run with dupc's as its arguments, e.g. strace); mount_stop DIR
+# [SIGNAL] unmounts DIR (or sends dupc SIGNAL) and checks that dupc exits
+# 0 with DIR no longer mounted.  Mounts still up at exit are taken down.
+mounts_=
+mount_start() {
+	local dir=$1 url=$2 i
+	shift 2
+	mkdir -p "$dir" || return 1
+	${MOUNT_WRAPPER:-} "$DUPC" mount "$@" "$url" "$dir" >"$dir.out" 2>&1 &
+	MOUNT_PID=$!
+	mounts_="$mounts_ $MOUNT_PID:$dir"
+	for i in $(seq 1 300); do
+		[ -L "$dir/latest" ] && return 0
+		kill -0 "$MOUNT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$dir.out" >&2
+	return 1
+}
+mount_stop() {
+	local dir=$1 m pid= rc
+	for m in $mounts_; do
+		[ "${m#*:}" = "$dir" ] && pid=${m%%:*}
+	done
+	[ -n "$pid" ] || { echo "mount_stop: $dir is not mounted here" >&2; return 1; }
+	if [ $# -gt 1 ]; then
+		kill -s "$2" "$pid" || return 1
+	else
+		fusermount3 -u "$dir" || return 1
+	fi
+	wait "$pid"
+	rc=$?
+	mounts_=$(printf '%s\n' $mounts_ | grep -v "^$pid:" | tr '\n' ' ')
+	[ $rc -eq 0 ] || { echo "dupc mount exited $rc" >&2; cat "$dir.out" >&2; return 1; }
+	! mountpoint -q "$dir" || { echo "$dir is still mounted" >&2; return 1; }
+}
+stop_mounts_() {
+	local m
+	for m in $mounts_; do
+		fusermount3 -u -z "${m#*:}" 2>/dev/null
+		kill "${m%%:*}" 2>/dev/null
+		wait "${m%%:*}" 2>/dev/null
+	done
+	mounts_=
+}
+
+
 # test_skip_all REASON: the whole script does not apply here.
 test_skip_all() {
+	stop_mounts_
 	say "ok 1 # skip $*"
 	say "1..1"
 	stop_servers_
@@ -434,6 +487,7 @@ test_skip_all() {
 }
 
 test_done() {
+	stop_mounts_
 	stop_test_agent_
 	stop_servers_
 	say "1..$test_count"

@@ -214,4 +214,24 @@ test_expect_success 'SIGINT during a restore: exit 4, one line' '
 	quiet out
 '
 
+test_expect_success 'diff, mount and --json misused: exit 2 (or 1), one line naming the fix' '
+	test_expect_code 2 "$DUPC" diff --no-encryption now "file://$TRASH/tint" \
+		>out 2>err &&
+	one_line err "wrong number of arguments \(2, expected 3\); see dupc --help" &&
+	test_expect_code 2 "$DUPC" diff --no-encryption 1D sometime \
+		"file://$TRASH/tint" >out 2>err &&
+	one_line err "sometime" &&
+	test_expect_code 2 "$DUPC" cleanup --json "file://$TRASH/tint" >out 2>err &&
+	one_line err "^--json is for collection-status, list-current-files, diff and backups; leave it out here$" &&
+	test_line_count out = 0 &&
+	echo file >notadir &&
+	test_expect_code 1 "$DUPC" mount --no-encryption "file://$TRASH/tint" \
+		notadir >out 2>err &&
+	one_line err "^cannot mount at notadir: it must be an existing directory$" &&
+	test_line_count out = 0 &&
+	test_expect_code 2 "$DUPC" mount --mount-cache-mb 0 --no-encryption \
+		"file://$TRASH/tint" . >out 2>err &&
+	one_line err "mount-cache-mb"
+'
+
 test_done

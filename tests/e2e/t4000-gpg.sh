@@ -170,10 +170,19 @@ test_expect_success VECTORS 'passphrases never reach a child'"'"'s argv or envir
 	exec gpg "\$@"
 	EOF
 	chmod +x spy-gpg &&
+	# symmetric: OpenPGP in the process, no child at all
 	PASSPHRASE=secret-in-env-42 "$DUPC" full --archive-dir "$TRASH/cspy" \
 		--gpg-binary "$TRASH/spy-gpg" src "file://$TRASH/spy" >/dev/null &&
 	PASSPHRASE=secret-in-env-42 "$DUPC" restore --archive-dir "$TRASH/cspy" \
 		--gpg-binary "$TRASH/spy-gpg" "file://$TRASH/spy" spy-out &&
+	! test -e children &&
+	# signing and checking signatures are gpg'"'"'s, with the passphrase
+	PASSPHRASE=secret-in-env-42 "$DUPC" full --sign-key "$(cat fpr)" \
+		--archive-dir "$TRASH/cspy2" --gpg-binary "$TRASH/spy-gpg" \
+		src "file://$TRASH/spy2" >/dev/null &&
+	PASSPHRASE=secret-in-env-42 "$DUPC" restore --sign-key "$(cat fpr)" \
+		--archive-dir "$TRASH/cspy3" --gpg-binary "$TRASH/spy-gpg" \
+		"file://$TRASH/spy2" spy-out2 &&
 	grep -q "^argv: --symmetric" children &&
 	grep -q "^argv: --decrypt" children &&
 	! grep -q secret-in-env-42 children

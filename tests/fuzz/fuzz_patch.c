@@ -12,7 +12,9 @@
  * resumed mid-input.
  *
  * Properties: a malformed input fails cleanly (no crash, leak or hang);
- * what a patch writes stays within what its commands can copy.
+ * what a patch writes stays within what its commands can copy; a delta
+ * the scan finds in place, applied in place to the basis, gives exactly
+ * what the patch into a copy gave.
  */
 #define _GNU_SOURCE
 #include "fuzz.h"
@@ -28,7 +30,7 @@
 
 #define OUT_CAP (64u << 20)
 
-static int basis_fd = -1;
+static int basis_fd = -1, inplace_fd = -1, out_fd = -1;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -38,15 +40,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_set_verbosity(-1);
 	delta_init();
 	basis_fd = memfd_create("basis", MFD_CLOEXEC);
-	if (basis_fd < 0)
+	inplace_fd = memfd_create("inplace", MFD_CLOEXEC);
+	out_fd = memfd_create("out", MFD_CLOEXEC);
+	if (basis_fd < 0 || inplace_fd < 0 || out_fd < 0)
 		abort();
 	return 0;
 }
 
-/* Counts what is written; refuses more than OUT_CAP. */
+/* Counts what is written (and keeps it on fd, if >= 0); refuses more
+ * than OUT_CAP. */
 struct count_sink {
 	struct sink base;
 	uint64_t n;
+	int fd;
 };
 
 static int
@@ -54,10 +60,12 @@ count_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 {
 	struct count_sink *c = (struct count_sink *)s;
 
-	(void)p;
-	c->n += n;
-	if (c->n > OUT_CAP)
+	if (c->n + n > OUT_CAP)
 		return err_set(err, E_GENERIC, "output over the cap");
+	if (c->fd >= 0 && n > 0 &&
+	    pwrite(c->fd, p, n, (off_t)c->n) != (ssize_t)n)
+		abort();
+	c->n += n;
 	return 0;
 }
 
@@ -78,13 +86,64 @@ feed(struct sink *s, const uint8_t *p, size_t n, size_t step,
 	return sink_finish(s, err);
 }
 
+/* Both files hold the same ${n} bytes. */
+static void
+same_files(int a, int b, uint64_t n)
+{
+	uint8_t x[4096], y[4096];
+	uint64_t off;
+
+	FUZZ_ASSERT((uint64_t)lseek(b, 0, SEEK_END) == n);
+	for (off = 0; off < n; off += sizeof(x)) {
+		size_t k = n - off < sizeof(x) ? (size_t)(n - off) : sizeof(x);
+
+		if (pread(a, x, k, (off_t)off) != (ssize_t)k ||
+		    pread(b, y, k, (off_t)off) != (ssize_t)k)
+			abort();
+		FUZZ_ASSERT(memcmp(x, y, k) == 0);
+	}
+}
+
+/*
+ * The scan, and the patch in place when it says so: a delta the patch
+ * refused must not pass the scan, and the result must be the patch's.
+ */
+static void
+inplace(const uint8_t *basis, size_t blen, const uint8_t *d, size_t dn,
+    size_t step, bool patched, uint64_t outlen)
+{
+	struct delta_plan plan;
+	struct dupc_err err;
+	struct sink *s;
+	int rc;
+
+	err_clear(&err);
+	if ((s = delta_patch_scan_new(blen, &plan, &err)) == NULL)
+		return;
+	rc = feed(s, d, dn, step, &err);
+	sink_free(s);
+	if (rc < 0 || !plan.in_place || !patched)
+		return;
+	FUZZ_ASSERT(plan.out_len == outlen);
+	if (ftruncate(inplace_fd, 0) < 0 ||
+	    pwrite(inplace_fd, basis, blen, 0) != (ssize_t)blen)
+		abort();
+	if ((s = delta_patch_inplace_new(inplace_fd, &err)) == NULL)
+		return;
+	rc = feed(s, d, dn, step, &err);
+	sink_free(s);
+	FUZZ_ASSERT(rc == 0);
+	same_files(out_fd, inplace_fd, outlen);
+}
+
 static void
 patch(const uint8_t *data, size_t size, size_t step)
 {
-	struct count_sink out = { { &count_ops }, 0 };
+	struct count_sink out = { { &count_ops }, 0, -1 };
 	struct dupc_err err;
 	struct sink *ps;
 	size_t blen;
+	int rc;
 
 	if (size < 2)
 		return;
@@ -96,12 +155,16 @@ patch(const uint8_t *data, size_t size, size_t step)
 	if (ftruncate(basis_fd, 0) < 0 ||
 	    pwrite(basis_fd, data, blen, 0) != (ssize_t)blen)
 		abort();
+	if (ftruncate(out_fd, 0) < 0)
+		abort();
+	out.fd = out_fd;
 	err_clear(&err);
 	ps = delta_patch_sink_new(basis_fd, &out.base, &err);
 	if (ps == NULL)
 		return;
-	(void)feed(ps, data + blen, size - blen, step, &err);
+	rc = feed(ps, data + blen, size - blen, step, &err);
 	sink_free(ps);
+	inplace(data, blen, data + blen, size - blen, step, rc == 0, out.n);
 }
 
 static void
@@ -109,7 +172,7 @@ signature(const uint8_t *data, size_t size, size_t step)
 {
 	static const char text[] = "a new version of the file, diffed "
 				   "against the loaded signature\n";
-	struct count_sink out = { { &count_ops }, 0 };
+	struct count_sink out = { { &count_ops }, 0, -1 };
 	struct delta_sig *sig = NULL;
 	struct dupc_err err;
 	struct sink *s;

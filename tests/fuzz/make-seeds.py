@@ -247,6 +247,24 @@ def seeds_patch(v):
         struct.pack(">II", 512, 4096))
 
 
+# --- sigsize ------------------------------------------------------------
+
+def seeds_sigsize(v):
+    a = "a-plain/remote/"
+    sig = gunzip(v, a + "duplicity-full-signatures.20231114T221320Z."
+                 "sigtar.gz")
+    for f in ("small.txt", "big-text.txt", "empty"):
+        put("sigsize", "sig-" + f, b"\0" + tar_member(sig, "signature/" + f))
+    put("sigsize", "real-100000", b"\1" + struct.pack("<I", 100000) + b"ab")
+    put("sigsize", "real-0", b"\7" + struct.pack("<I", 0))
+    put("sigsize", "blake2", b"\0" + b"rs\x017" + struct.pack(">II", 512, 32) +
+        b"\0" * 36)
+    put("sigsize", "bad-strong", b"\0" + b"rs\x016" +
+        struct.pack(">II", 512, 17) + b"\0" * 21)
+    put("sigsize", "huge-block", b"\0" + b"rs\x016" +
+        struct.pack(">II", 0xffffffff, 1) + b"\0" * 5)
+
+
 # --- mf_json -------------------------------------------------------------
 
 def env(resp, action, ok=True):
@@ -387,7 +405,8 @@ def seeds_filelist(v):
 def main():
     v = vectors_dir()
     for fn in (seeds_volname, seeds_manifest, seeds_tarentry, seeds_patch,
-               seeds_mf_json, seeds_s3_xml, seeds_s3_ini, seeds_filelist):
+               seeds_sigsize, seeds_mf_json, seeds_s3_xml, seeds_s3_ini,
+               seeds_filelist):
         fn(v)
 
 

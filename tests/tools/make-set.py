@@ -22,7 +22,11 @@ zero-filled data), "mode": 420, "linkname": "...", "mtime": 1690000000,
 {"raw_hex": "...", "index": "x"}: bytes copied into the tar stream as
 they are (whole 512-byte blocks), "index" naming them in the manifest.
 A sigtar is written for every set too (holding only the root), so the
-sets form a chain.
+sets form a chain; with "sigtar": "mirror" (in a set, or at the top of a
+chain for every set) it names what the set's volumes hold instead, as a
+backup would: a "signature/" entry (a librsync signature header with
+zeroed sums, one per 512 bytes of the entry's data) for each file or
+delta, the entry itself for anything else.
 """
 import gzip
 import hashlib
@@ -110,6 +114,39 @@ def entry_index(e):
     return index_of(e["name"])
 
 
+def signature(data_len):
+    blocks = (data_len + 511) // 512
+    return (b"rs\x016" + (512).to_bytes(4, "big") + (8).to_bytes(4, "big") +
+            b"\0" * (12 * blocks))
+
+
+def mirror_entries(volumes):
+    """The sigtar entries naming what ${volumes} hold."""
+    out = []
+    for entries in volumes:
+        for e in entries:
+            if "raw_hex" in e:
+                continue
+            name = e["name"]
+            kind = e.get("type", "file")
+            if name.startswith("multivol_"):
+                if not name.endswith("/1"):
+                    continue
+                name = name[len("multivol_"):].rsplit("/", 1)[0]
+            s = dict(e)
+            s.pop("pax", None)
+            if name.startswith("diff/") or (name.startswith("snapshot/")
+                                            and kind == "file"):
+                s["name"] = "signature/" + name.split("/", 1)[1]
+                s.pop("data", None)
+                s.pop("size", None)
+                s["hexdata"] = signature(len(entry_data(e))).hex()
+            else:
+                s["name"] = name
+            out.append(s)
+    return out
+
+
 def write_set(out, spec, kind, prev):
     """One set; ${kind} "full" or "inc" (from ${prev})."""
     t = spec.get("time", 1700000000)
@@ -139,8 +176,11 @@ def write_set(out, spec, kind, prev):
         man += b"    Hash SHA1 %s\n" % h.encode()
     man += b"Filelist 0\n"
     open(os.path.join(out, base + ".manifest"), "wb").write(man)
-    sigtar = gzip.compress(tar_bytes([{"name": "snapshot/", "type": "dir",
-                                       "mode": 0o755}], "pax"))
+    if spec.get("sigtar") == "mirror":
+        sigents = mirror_entries(spec["volumes"])
+    else:
+        sigents = [{"name": "snapshot/", "type": "dir", "mode": 0o755}]
+    sigtar = gzip.compress(tar_bytes(sigents, "pax"))
     open(os.path.join(out, sig), "wb").write(sigtar)
 
 
@@ -150,6 +190,8 @@ def main():
     sets = spec["sets"] if "sets" in spec else [spec]
     prev = None
     for i, s in enumerate(sets):
+        if "sigtar" in spec and "sigtar" not in s:
+            s["sigtar"] = spec["sigtar"]
         write_set(out, s, "full" if i == 0 else "inc", prev)
         prev = s.get("time", 1700000000)
 

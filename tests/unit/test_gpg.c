@@ -562,15 +562,16 @@ test_cli_reads_ours(void **state)
 	assert_int_equal(nb, n);
 	assert_memory_equal(back, data, n);
 	/*
-	 * What duplicity's gpg 2.2 writes: AES256 (cipher 9), iterated and
-	 * salted S2K with SHA-1 (mode 3, hash 2) and gpg's default count, MDC,
+	 * What duplicity's gpg 2.2 reads, as it writes it: AES256 (cipher
+	 * 9), iterated and salted S2K (mode 3; SHA-256, hash 8, where gpg
+	 * uses SHA-1) at the largest count, which is gpg's default, MDC,
 	 * ZIP, a binary literal with no name
 	 */
 	assert_int_equal(run(l, NULL, pk, SYM_PASS), 0);
 	read_file(pk, &list, &nb);
 	assert_non_null(
 	    strstr((char *)list, ":symkey enc packet: version 4, cipher 9,"));
-	assert_non_null(strstr((char *)list, "s2k 3, hash 2"));
+	assert_non_null(strstr((char *)list, "s2k 3, hash 8"));
 	assert_non_null(strstr((char *)list, "count 65011712"));
 	assert_non_null(strstr((char *)list, "tag=18"));
 	assert_non_null(strstr((char *)list, "mdc_method: 2"));
@@ -1141,14 +1142,19 @@ test_inner_source_fails(void **state)
 		f.left = limits[i];
 		err_clear(&err);
 		s = gpg_decrypt_source_new(&o, &f.base, WHAT, &err);
-		assert_non_null(s);
-		do {
+		/* the first packets are read at once, to choose the engine */
+		rc = s == NULL ? -1 : 0;
+		while (rc == 0) {
 			rc = source_read(s, buf, sizeof(buf), &got, &err);
-		} while (rc == 0 && got > 0);
+			if (rc == 0 && got == 0)
+				break;
+		}
 		assert_int_equal(rc, -1);
 		assert_int_equal(err.code, E_BACKEND_ERROR);
 		assert_string_equal(err.msg, "test source: connection reset");
-		assert_int_equal(source_read(s, buf, 10, &got, &err), -1);
+		if (s != NULL)
+			assert_int_equal(source_read(s, buf, 10, &got, &err),
+			    -1);
 		source_free(s);
 		source_free(f.inner);
 	}
@@ -1376,20 +1382,34 @@ test_engine_and_home(void **state)
 	setenv("GNUPGHOME", empty, 1);
 	kill_agent();
 	setenv("GNUPGHOME", test_home, 1);
-	/* --gpg-binary */
+	/* --gpg-binary, for what gpg does (here: the agent's pinentry); RNP
+	 * encrypts and decrypts with a passphrase without running gpg */
 	opts_sym(&o, SYM_PASS);
 	o.gpg_binary = "/nonexistent/gpg";
 	msink_init(&c);
+	assert_int_equal(encrypt_buf(&o, &one, 1, 1, &c, &err), 0);
+	msink_init(&p);
+	assert_int_equal(decrypt_buf(&o, c.p, c.len, &p, &err), 0);
+	assert_int_equal(p.len, 1);
+	free(p.p);
+	o.use_agent = true;
 	assert_null(gpg_encrypt_sink_new(&o, &c.base, &err));
 	expect_err(&err, E_GPG_FAILED, "cannot run /nonexistent/gpg");
-	assert_null(gpg_decrypt_source_new(&o, NULL, WHAT, &err));
+	msink_init(&p);
+	assert_int_equal(decrypt_buf(&o, c.p, c.len, &p, &err), -1);
 	expect_err(&err, E_GPG_FAILED, "check --gpg-binary");
+	free(p.p);
+	free(c.p);
+	msink_init(&c);
 	o.gpg_binary = "gpg-no-such-program";
 	assert_null(gpg_encrypt_sink_new(&o, &c.base, &err));
 	expect_err(&err, E_GPG_FAILED, "cannot run gpg-no-such-program");
-	/* a name is looked up in PATH */
+	/* a name is looked up in PATH (signing is gpg's) */
 	o.gpg_binary = "gpg";
-	assert_int_equal(encrypt_buf(&o, &one, 1, 1, &c, &err), 0);
+	o.use_agent = false;
+	o.sign_key = fpr_a;
+	if (encrypt_buf(&o, &one, 1, 1, &c, &err) < 0)
+		fail_msg("gpg in PATH: %s", err.msg);
 	free(c.p);
 }
 

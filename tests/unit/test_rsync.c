@@ -101,6 +101,124 @@ test_sig_size_formula(void **state)
 	UNIT_DONE();
 }
 
+/* A signature header: magic, block length, strong sum length. */
+static void
+sig_header(unsigned char *p, uint32_t magic, uint32_t block, uint32_t strong)
+{
+	uint32_t v[3] = { magic, block, strong };
+	int i;
+
+	for (i = 0; i < 12; i++)
+		p[i] = (unsigned char)(v[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+static void
+test_sig_file_size_table(void **state)
+{
+	static const struct {
+		const char *name;
+		uint32_t magic, block, strong;
+		size_t n; /* header bytes given */
+		uint64_t siglen;
+		int rc;
+		uint64_t lo, hi;
+	} cases[] = {
+		{ "md4, no block", RS_MD4_SIG_MAGIC, 512, 8, 12, 12, 0, 0, 0 },
+		{ "md4, one block", RS_MD4_SIG_MAGIC, 512, 8, 12, 24, 0, 1,
+		    512 },
+		{ "md4, 2540 blocks of 1024", RS_MD4_SIG_MAGIC, 1024, 8, 12,
+		    30492, 0, 2539 * 1024 + 1, 2540 * 1024 },
+		{ "md4, full strong sum", RS_MD4_SIG_MAGIC, 2048, 16, 12,
+		    12 + 3 * 20, 0, 4097, 6144 },
+		{ "blake2, 32-byte sums", RS_BLAKE2_SIG_MAGIC, 512, 32, 12,
+		    12 + 36, 0, 1, 512 },
+		{ "rabinkarp md4", RS_RK_MD4_SIG_MAGIC, 512, 8, 12, 36, 0, 513,
+		    1024 },
+		{ "rabinkarp blake2", RS_RK_BLAKE2_SIG_MAGIC, 512, 8, 12, 12, 0,
+		    0, 0 },
+		{ "a delta's magic", RS_DELTA_MAGIC, 512, 8, 12, 24, -1, 0, 0 },
+		{ "zero magic", 0, 512, 8, 12, 24, -1, 0, 0 },
+		{ "block length 0", RS_MD4_SIG_MAGIC, 0, 8, 12, 24, -1, 0, 0 },
+		{ "strong length 0", RS_MD4_SIG_MAGIC, 512, 0, 12, 16, -1, 0,
+		    0 },
+		{ "md4 strong length 17", RS_MD4_SIG_MAGIC, 512, 17, 12, 33, -1,
+		    0, 0 },
+		{ "blake2 strong length 33", RS_BLAKE2_SIG_MAGIC, 512, 33, 12,
+		    49, -1, 0, 0 },
+		{ "length not whole blocks", RS_MD4_SIG_MAGIC, 512, 8, 12, 25,
+		    -1, 0, 0 },
+		{ "shorter than a header", RS_MD4_SIG_MAGIC, 512, 8, 12, 11, -1,
+		    0, 0 },
+		{ "header cut", RS_MD4_SIG_MAGIC, 512, 8, 11, 24, -1, 0, 0 },
+		{ "no header at all", RS_MD4_SIG_MAGIC, 512, 8, 0, 0, -1, 0,
+		    0 },
+		{ "size past 2^64", RS_MD4_SIG_MAGIC, 0xffffffffu, 1, 12,
+		    12 + 5 * ((UINT64_MAX - 12) / 5 / 5), -1, 0, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned char hdr[12];
+		uint64_t lo = 77, hi = 77;
+		int rc;
+
+		sig_header(hdr, cases[i].magic, cases[i].block,
+		    cases[i].strong);
+		rc = delta_sig_file_size(hdr, cases[i].n, cases[i].siglen, &lo,
+		    &hi);
+		CHECK_INT(rc, cases[i].rc, cases[i].name);
+		if (cases[i].rc == 0) {
+			CHECK_U64(lo, cases[i].lo, cases[i].name);
+			CHECK_U64(hi, cases[i].hi, cases[i].name);
+		} else {
+			/* nothing written on failure */
+			CHECK_U64(lo, 77, cases[i].name);
+			CHECK_U64(hi, 77, cases[i].name);
+		}
+	}
+	UNIT_DONE();
+}
+
+static int make_signature(const unsigned char *, size_t, unsigned,
+    struct unit_sink *, struct dupc_err *);
+
+/* What real signatures say bounds the size they were made from. */
+static void
+test_sig_file_size_real(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 511, 512, 513, 65536, 100000,
+		2600000 };
+	unsigned char *data = malloc(2600000);
+	uint64_t seed = 7;
+	size_t i;
+
+	(void)state;
+	assert_non_null(data);
+	unit_fill_random(data, 2600000, &seed);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned block = delta_block_len(sizes[i], 2048);
+		struct unit_sink sig;
+		struct dupc_err err;
+		uint64_t lo, hi;
+		char name[64];
+
+		snprintf(name, sizeof(name), "%zu bytes", sizes[i]);
+		unit_sink_init(&sig);
+		CHECK_INT(make_signature(data, sizes[i], block, &sig, &err), 0,
+		    name);
+		CHECK_INT(
+		    delta_sig_file_size(sig.data, sig.len, sig.len, &lo, &hi),
+		    0, name);
+		CHECK(lo <= sizes[i] && sizes[i] <= hi, name);
+		CHECK(hi - lo < block, name);
+		CHECK(sizes[i] != 0 || (lo == 0 && hi == 0), name);
+		unit_sink_release(&sig);
+	}
+	free(data);
+	UNIT_DONE();
+}
+
 /* --- helpers --- */
 
 /* Push ${n} bytes through ${s} in pieces of ${step}, then finish it. */
@@ -322,6 +440,148 @@ test_round_trips(void **state)
 		    NULL);
 		free(basis);
 	}
+	UNIT_DONE();
+}
+
+/*
+ * Scan ${delta} against ${basis}; when it is in place, apply it to a copy
+ * of the basis in place, which must then hold ${nw}.  Returns the plan's
+ * verdict (-1 on failure).
+ */
+static int
+inplace_patch(const unsigned char *basis, size_t bn, const unsigned char *delta,
+    size_t dn, const unsigned char *nw, size_t nn, size_t step,
+    const char *name)
+{
+	struct delta_plan plan;
+	struct dupc_err err;
+	struct sink *s;
+	unsigned char *got;
+	int fd, rc;
+
+	err_clear(&err);
+	s = delta_patch_scan_new(bn, &plan, &err);
+	assert_non_null(s);
+	rc = pump(s, delta, dn, step, &err);
+	sink_free(s);
+	if (rc < 0) {
+		unit_case_fail(__FILE__, __LINE__, name, "scan: %s", err.msg);
+		return -1;
+	}
+	if (!plan.in_place)
+		return 0;
+	CHECK_U64(plan.out_len, nn, name);
+	if (unit_write_file("inplace", basis, bn) < 0 ||
+	    (fd = open("inplace", O_RDWR)) < 0)
+		return -1;
+	s = delta_patch_inplace_new(fd, &err);
+	assert_non_null(s);
+	rc = pump(s, delta, dn, step, &err);
+	sink_free(s);
+	if (rc < 0) {
+		unit_case_fail(__FILE__, __LINE__, name, "in place: %s",
+		    err.msg);
+		close(fd);
+		return -1;
+	}
+	got = malloc(nn + 1);
+	assert_non_null(got);
+	CHECK_U64((uint64_t)lseek(fd, 0, SEEK_END), nn, name);
+	CHECK_INT((int)pread(fd, got, nn, 0), (int)nn, name);
+	CHECK_MEM(got, nn, nw, nn, name);
+	free(got);
+	close(fd);
+	return 1;
+}
+
+/* A delta of ${nw} against ${basis}, then in place if it can be. */
+static int
+inplace_case(const unsigned char *basis, size_t bn, const unsigned char *nw,
+    size_t nn, size_t step, const char *name)
+{
+	struct unit_sink sig, delta;
+	struct delta_sig *loaded = NULL;
+	struct dupc_err err;
+	int rc = -1;
+
+	unit_sink_init(&sig);
+	unit_sink_init(&delta);
+	err_clear(&err);
+	if (make_signature(basis, bn, delta_block_len(bn, 2048), &sig, &err) <
+		0 ||
+	    load_signature(sig.data, sig.len, 65536, &loaded, &err) < 0 ||
+	    make_delta(loaded, nw, nn, 65536, &delta, &err) < 0)
+		unit_case_fail(__FILE__, __LINE__, name, "delta: %s", err.msg);
+	else
+		rc = inplace_patch(basis, bn, delta.data, delta.len, nw, nn,
+		    step, name);
+	delta_sig_free(loaded);
+	unit_sink_release(&sig);
+	unit_sink_release(&delta);
+	return rc;
+}
+
+/*
+ * Deltas whose copies stay in place (the file appended to, overwritten in
+ * place, cut short, unchanged) are applied in the file itself with the
+ * same result as a patch into a copy; one that moves data is not.
+ */
+static void
+test_inplace(void **state)
+{
+	const size_t n = 1 << 20;
+	unsigned char *basis = malloc(n), *nw = malloc(n + 300000);
+	uint64_t rs = 777;
+	size_t steps[] = { 65536, 4099, 1 + n / 7 };
+	size_t i;
+
+	(void)state;
+	unit_fill_random(basis, n, &rs);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "unchanged, step %zu", steps[i]);
+		CHECK_INT(inplace_case(basis, n, basis, n, steps[i], name), 1,
+		    name);
+		memcpy(nw, basis, n);
+		unit_fill_random(nw + n, 300000, &rs);
+		snprintf(name, sizeof(name), "appended, step %zu", steps[i]);
+		CHECK_INT(
+		    inplace_case(basis, n, nw, n + 300000, steps[i], name), 1,
+		    name);
+		memcpy(nw, basis, n);
+		unit_fill_random(nw + 5000, 3000, &rs);
+		unit_fill_random(nw + 400000, 70000, &rs);
+		unit_fill_random(nw + n - 100, 100, &rs);
+		snprintf(name, sizeof(name), "overwritten, step %zu", steps[i]);
+		CHECK_INT(inplace_case(basis, n, nw, n, steps[i], name), 1,
+		    name);
+		snprintf(name, sizeof(name), "cut short, step %zu", steps[i]);
+		CHECK_INT(inplace_case(basis, n, basis, n / 3, steps[i], name),
+		    1, name);
+		/* 1000 new bytes at the front move everything */
+		unit_fill_random(nw, 1000, &rs);
+		memcpy(nw + 1000, basis, n);
+		snprintf(name, sizeof(name), "inserted, step %zu", steps[i]);
+		CHECK_INT(inplace_case(basis, n, nw, n + 1000, steps[i], name),
+		    0, name);
+	}
+	/* a COPY past the basis is no in-place patch (nor a good one) */
+	{
+		struct delta_plan plan;
+		struct dupc_err err;
+		/* magic, COPY(pos 1 byte, len 1 byte) 0 +10 , END */
+		static const unsigned char d[] = { 0x72, 0x73, 0x02, 0x36, 0x45,
+			0x00, 0x0a, 0x00 };
+		struct sink *sc = delta_patch_scan_new(5, &plan, &err);
+
+		assert_non_null(sc);
+		CHECK_INT(pump(sc, d, sizeof(d), 8, &err), 0, "copy past end");
+		CHECK_INT(plan.in_place, 0, "copy past end");
+		sink_free(sc);
+	}
+	free(basis);
+	free(nw);
 	UNIT_DONE();
 }
 
@@ -871,7 +1131,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		UNIT_TEST(test_block_len),
 		UNIT_TEST(test_sig_size_formula),
+		UNIT_TEST(test_sig_file_size_table),
+		UNIT_TEST(test_sig_file_size_real),
 		UNIT_TEST(test_round_trips),
+		UNIT_TEST(test_inplace),
 		UNIT_TEST(test_tiny_writes),
 		UNIT_TEST(test_bad_deltas),
 		UNIT_TEST(test_bad_signatures),
