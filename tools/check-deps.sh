@@ -33,7 +33,7 @@ home_of() {
 	librsync.h) echo delta ;;
 	archive.h|archive_entry.h) echo format ;;
 	zlib.h|libdeflate.h|gpgme.h|rnp/*) echo codec ;;
-	curl/*|libxml/*) echo backend ;;
+	curl/*|libxml/*|expat.h|expat_external.h) echo backend ;;
 	jansson.h) echo "backend util" ;;
 	fuse*.h|fuse3/*) echo mount ;;
 	openssl/*) echo util ;;
