@@ -115,10 +115,134 @@ http_release(struct http *h)
 	memset(h, 0, sizeof(*h));
 }
 
+int
+http_clone(struct http *dst, const struct http *src, struct dupc_err *err)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (global_take() < 0)
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
+	dst->curl = curl_easy_init();
+	dst->ca_file = src->ca_file ? strdup(src->ca_file) : NULL;
+	dst->ca_path = src->ca_path ? strdup(src->ca_path) : NULL;
+	if (dst->curl == NULL || (src->ca_file && !dst->ca_file) ||
+	    (src->ca_path && !dst->ca_path)) {
+		if (dst->curl != NULL)
+			curl_easy_cleanup(dst->curl);
+		free(dst->ca_file);
+		free(dst->ca_path);
+		global_drop();
+		memset(dst, 0, sizeof(*dst));
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
+	}
+	dst->timeout = src->timeout;
+	dst->insecure = src->insecure;
+	memcpy(dst->protocols, src->protocols, sizeof(dst->protocols));
+	dst->pause = src->pause;
+	dst->tries = src->tries;
+	dst->ready = true;
+	return 0;
+}
+
+int
+http_pool_init(struct http_pool *p, const struct backend_options *opts,
+    size_t max_idle, struct dupc_err *err)
+{
+	pthread_mutex_t *mu;
+
+	memset(p, 0, sizeof(*p));
+	mu = malloc(sizeof(*mu));
+	p->idle = calloc(max_idle ? max_idle : 1, sizeof(*p->idle));
+	if (mu == NULL || p->idle == NULL) {
+		free(mu);
+		free(p->idle);
+		p->idle = NULL;
+		return err_set(err, E_GENERIC, "out of memory");
+	}
+	if (http_init(&p->tmpl, opts, err) < 0) {
+		free(mu);
+		free(p->idle);
+		p->idle = NULL;
+		return -1;
+	}
+	pthread_mutex_init(mu, NULL);
+	p->mu = mu;
+	p->max_idle = max_idle ? max_idle : 1;
+	return 0;
+}
+
+struct http *
+http_pool_take(struct http_pool *p, struct dupc_err *err)
+{
+	struct http *h = NULL;
+
+	pthread_mutex_lock(p->mu);
+	if (p->nidle > 0)
+		h = p->idle[--p->nidle];
+	pthread_mutex_unlock(p->mu);
+	if (h != NULL)
+		return h;
+	h = malloc(sizeof(*h));
+	if (h == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		return NULL;
+	}
+	if (http_clone(h, &p->tmpl, err) < 0) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+http_pool_give(struct http_pool *p, struct http *h)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(p->mu);
+	if (p->nidle < p->max_idle) {
+		p->idle[p->nidle++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(p->mu);
+	if (h != NULL) {
+		http_release(h);
+		free(h);
+	}
+}
+
+void
+http_pool_release(struct http_pool *p)
+{
+	size_t i;
+
+	if (p->mu == NULL)
+		return;
+	for (i = 0; i < p->nidle; i++) {
+		http_release(p->idle[i]);
+		free(p->idle[i]);
+	}
+	free(p->idle);
+	http_release(&p->tmpl);
+	pthread_mutex_destroy(p->mu);
+	free(p->mu);
+	memset(p, 0, sizeof(*p));
+}
+
 void
 http_set_protocols(struct http *h, const char *list)
 {
 	snprintf(h->protocols, sizeof(h->protocols), "%s", list);
+}
+
+const char *
+http_url(struct http *h)
+{
+	char *u = NULL;
+
+	curl_easy_getinfo(h->curl, CURLINFO_EFFECTIVE_URL, &u);
+	return u != NULL ? u : "";
 }
 
 void
@@ -145,6 +269,10 @@ struct watch {
 	curl_off_t dn, up;
 	struct timespec last;
 	bool stalled;
+	bool cancelled;
+	bool after_interrupt;
+	bool (*cancel)(void *);
+	void *cancel_arg;
 };
 
 /* State shared with the callbacks of one transfer. */
@@ -205,6 +333,29 @@ read_cb(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	b->sent += got;
 	return got;
+}
+
+/* libcurl sends the body again (a redirect, an auth challenge): only
+ * from the start, and only of a body that can start over. */
+static int
+seek_cb(void *arg, curl_off_t off, int origin)
+{
+	struct xfer *x = arg;
+	struct http_body *b = x->body;
+	struct dupc_err e;
+	char junk[DIGEST_HEX_MAX];
+
+	if (off != 0 || origin != SEEK_SET)
+		return CURL_SEEKFUNC_CANTSEEK;
+	if (b->src != NULL) {
+		err_clear(&e);
+		if (!b->whole || source_rewind(b->src, &e) < 0)
+			return CURL_SEEKFUNC_CANTSEEK;
+		if (b->tee != NULL)
+			digest_final_hex(b->tee, junk); /* starts it over */
+	}
+	b->sent = 0;
+	return CURL_SEEKFUNC_OK;
 }
 
 static size_t
@@ -341,8 +492,12 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 
 	(void)dt;
 	(void)ut;
-	if (interrupted())
+	if (interrupted() && !w->after_interrupt)
 		return 1;
+	if (w->cancel != NULL && w->cancel(w->cancel_arg)) {
+		w->cancelled = true;
+		return 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (dn != w->dn || un != w->up || w->last.tv_sec == 0) {
 		w->dn = dn;
@@ -359,6 +514,19 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		return 1;
 	}
 	return 0;
+}
+
+static long
+auth_mask(enum http_auth a)
+{
+	switch (a) {
+	case HTTP_AUTH_BASIC:
+		return (long)CURLAUTH_BASIC;
+	case HTTP_AUTH_DIGEST:
+		return (long)CURLAUTH_DIGEST;
+	default:
+		return (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST);
+	}
 }
 
 /* Options common to every request. */
@@ -384,6 +552,13 @@ common_opts(struct http *h, const struct http_req *req, char *errbuf,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->timeout);
 	/* a stall, not a slow transfer, is what ends an attempt */
 	x->w.timeout = h->timeout;
+	x->w.cancel = req->cancelled;
+	x->w.cancel_arg = req->cancel_arg;
+	x->w.after_interrupt = req->after_interrupt;
+	if (req->max_time > 0)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, req->max_time);
+	else if (req->after_interrupt)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x->w);
@@ -395,13 +570,17 @@ common_opts(struct http *h, const struct http_req *req, char *errbuf,
 		    req->password ? req->password : "");
 		if (req->aws_sigv4 == NULL)
 			curl_easy_setopt(c, CURLOPT_HTTPAUTH,
-			    (long)(CURLAUTH_BASIC | CURLAUTH_DIGEST));
+			    auth_mask(req->auth));
 	}
 	if (req->aws_sigv4 != NULL)
 		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, req->aws_sigv4);
 	if (req->follow) {
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+		/* a redirected request keeps its method and body (PUT,
+		 * PROPFIND) */
+		curl_easy_setopt(c, CURLOPT_POSTREDIR,
+		    (long)CURL_REDIR_POST_ALL);
 		/* a redirect elsewhere must not carry the credentials */
 		curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
 	}
@@ -416,6 +595,8 @@ method_opts(CURL *c, const struct http_req *req, struct xfer *x)
 	if (req->body != NULL) {
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
 		if (m != NULL && strcmp(m, "PUT") == 0) {
 			/* PUT over HTTP, STOR over FTP */
 			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
@@ -437,17 +618,47 @@ method_opts(CURL *c, const struct http_req *req, struct xfer *x)
 	}
 }
 
-/* Turn a libcurl failure into a classed error. */
+/* An FTP command refused (${reply} the server's last reply code): 4xx
+ * may pass, 5xx will not; 452 and 552 say the disk is full. */
+static int
+ftp_reply_fail(struct dupc_err *err, const char *what, long reply,
+    const char *text)
+{
+	if (reply == 452 || reply == 552)
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
+		    "%s: %s (no space on the server)", what, text);
+	if (reply == 530)
+		return err_class_set(err, ERR_PERMANENT,
+		    E_BACKEND_PERMISSION_DENIED, "%s: %s (not logged in)", what,
+		    text);
+	if (reply >= 400 && reply < 500)
+		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "%s: %s", what, text);
+	return err_class_set(err, ERR_PERMANENT, E_BACKEND_ERROR, "%s: %s",
+	    what, text);
+}
+
+/*
+ * Turn a libcurl failure into a classed error; ${reply} is the last
+ * status or FTP reply code.  A failure before the connection was ready to
+ * carry the request (TCP and TLS set up) is a connection failure, whatever
+ * libcurl calls it: a TLS handshake with a port that speaks plain HTTP, a
+ * handshake that never ends.
+ */
 static int
 transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
-    const char *errbuf, const struct watch *w)
+    const char *errbuf, const struct watch *w, long reply, bool connected)
 {
 	enum err_class cls = ERR_TRANSIENT;
-	int code = E_BACKEND_ERROR;
+	int code = connected ? E_BACKEND_ERROR : E_CONNECTION_FAILED;
+	const char *text = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 
 	switch (rc) {
 	case CURLE_ABORTED_BY_CALLBACK:
-		if (interrupted())
+		if (w->cancelled)
+			return err_class_set(err, ERR_TRANSIENT,
+			    E_BACKEND_ERROR, "%s: cancelled", what);
+		if (interrupted() && !w->after_interrupt)
 			return err_class_set(err, ERR_PERMANENT, E_GENERIC,
 			    "%s: interrupted", what);
 		if (w->stalled)
@@ -460,32 +671,67 @@ transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
 	case CURLE_TOO_MANY_REDIRECTS:
 	case CURLE_LOGIN_DENIED:
 		cls = ERR_PERMANENT;
-		if (rc == CURLE_LOGIN_DENIED)
-			code = E_BACKEND_PERMISSION_DENIED;
+		code = rc == CURLE_LOGIN_DENIED ? E_BACKEND_PERMISSION_DENIED
+						: E_BACKEND_ERROR;
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_USE_SSL_FAILED:
 		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
 		    "%s: %s; if the server's certificate comes from a private CA, give it with --ssl-cacert-file",
-		    what, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		    what, text);
+	case CURLE_USE_SSL_FAILED:
+		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
+		    "%s: %s (the server offers no TLS)", what, text);
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 		code = E_CONNECTION_FAILED;
 		break;
+	/* FTP: the server answered, and said no */
+	case CURLE_REMOTE_FILE_NOT_FOUND:
+		return err_class_set(err, ERR_NOT_FOUND, E_BACKEND_NOT_FOUND,
+		    "%s: not found", what);
+	case CURLE_REMOTE_ACCESS_DENIED:
+		return err_class_set(err, ERR_PERMANENT,
+		    E_BACKEND_PERMISSION_DENIED, "%s: %s", what, text);
+	case CURLE_REMOTE_DISK_FULL:
+		return err_class_set(err, ERR_PERMANENT, E_BACKEND_NO_SPACE,
+		    "%s: %s", what, text);
+	case CURLE_FTP_PORT_FAILED:
+	case CURLE_FTP_ACCEPT_FAILED:
+	case CURLE_FTP_ACCEPT_TIMEOUT:
+		return err_class_set(err, ERR_PERMANENT, E_CONNECTION_FAILED,
+		    "%s: %s (active mode, --ftp-regular, failed: leave it out for passive mode)",
+		    what, text);
+	case CURLE_QUOTE_ERROR:
+	case CURLE_UPLOAD_FAILED:
+	case CURLE_FTP_COULDNT_RETR_FILE:
+		return ftp_reply_fail(err, what, reply, text);
 	default:
 		break;
 	}
-	return err_class_set(err, cls, code, "%s: %s", what,
-	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	return err_class_set(err, cls, code, "%s: %s", what, text);
 }
 
 static int
 nomem(struct dupc_err *err)
 {
 	return err_set(err, E_GENERIC, "out of memory");
+}
+
+/* What authentication the server offered. */
+static void
+answer_info(CURL *c, struct http_resp *resp)
+{
+	long avail = 0;
+
+	curl_easy_getinfo(c, CURLINFO_HTTPAUTH_AVAIL, &avail);
+	resp->auth_offered = 0;
+	if (avail & (long)CURLAUTH_BASIC)
+		resp->auth_offered |= 1u << HTTP_AUTH_BASIC;
+	if (avail & (long)CURLAUTH_DIGEST)
+		resp->auth_offered |= 1u << HTTP_AUTH_DIGEST;
 }
 
 int
@@ -557,7 +803,14 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		transport_fail(err, what, rc, errbuf, &x.w);
+		curl_off_t ready = 0;
+		long reply = 0;
+
+		curl_easy_getinfo(h->curl, CURLINFO_PRETRANSFER_TIME_T, &ready);
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &reply);
+		resp->status = reply;
+		resp->curl_rc = (int)rc;
+		transport_fail(err, what, rc, errbuf, &x.w, reply, ready > 0);
 		goto out;
 	}
 	/* a body-less answer still has a status the sink must see */
@@ -569,6 +822,7 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct);
 	copy_str(resp->ctype, sizeof(resp->ctype), ct);
+	answer_info(h->curl, resp);
 	ret = 0;
 out:
 	curl_slist_free_all(hl);

@@ -47,7 +47,11 @@ struct http {
 
 /*
  * A request body: ${len} bytes from ${mem}, or from ${src} (read from its
- * current position; the caller rewinds it for a new attempt).  Each byte
+ * current position; the caller rewinds it for a new attempt).  When
+ * libcurl must send the body again within one request (a redirect, an
+ * authentication challenge), ${mem} starts over, and so does ${src} when
+ * ${whole} says it is read from its first byte (it is rewound and ${tee}
+ * started over); otherwise that request fails.  Each byte
  * read from ${src} also goes to ${tee} when set.  The rest is the
  * transfer's own bookkeeping.
  */
@@ -56,6 +60,7 @@ struct http_body {
 	uint64_t len;
 	struct source *src;
 	struct digest *tee;
+	bool whole;
 	uint64_t sent;
 	bool src_failed;
 	char src_msg[256];
@@ -76,6 +81,10 @@ struct http_resp {
 	size_t cap;
 	const char *const *want;
 	char hval[HTTP_HEADERS_MAX][HTTP_HEADER_LEN];
+	unsigned auth_offered; /* 1 << HTTP_AUTH_BASIC | 1 << HTTP_AUTH_DIGEST
+				* as the server's 401 offered them */
+	int curl_rc;           /* libcurl's CURLcode when http_perform
+				* failed (status: the last reply code) */
 };
 
 /*
@@ -87,6 +96,14 @@ struct http_sink {
 	int (*head)(void *, long, const char *, int64_t, const char *);
 	int (*data)(void *, const void *, size_t);
 	void *arg;
+};
+
+/* How a request authenticates (the user and password of struct
+ * http_req). */
+enum http_auth {
+	HTTP_AUTH_ANY = 0,    /* ask the server first, then Basic or Digest */
+	HTTP_AUTH_BASIC = 1,  /* Basic at once, no round trip */
+	HTTP_AUTH_DIGEST = 2, /* Digest only (never sends the password) */
 };
 
 /* What one request does. */
@@ -102,11 +119,20 @@ struct http_req {
 	bool secret_answer; /* wipe the buffered answer when growing it */
 	const char *user;   /* HTTP Basic/Digest or FTP login */
 	const char *password;
+	enum http_auth auth;   /* with ${user}; HTTP_AUTH_ANY by default */
 	const char *aws_sigv4; /* libcurl's AWS SigV4 provider string */
 	bool follow;           /* follow redirects */
 	/* protocol extras the caller sets on the CURL * (FTP commands) */
 	void (*setup)(void *curl, void *arg);
 	void *setup_arg;
+	/* cancelled (optional): polled during the transfer; true stops it
+	 * (a transient failure), as when a sibling transfer failed */
+	bool (*cancelled)(void *arg);
+	void *cancel_arg;
+	/* a clean-up request (an abort of a multipart upload): it goes out
+	 * even after an interrupt, bounded by the timeout */
+	bool after_interrupt;
+	long max_time; /* seconds the whole request may take (0: no cap) */
 };
 
 /* The TLS options every TLS backend shares, for the registry. */
@@ -122,9 +148,58 @@ int http_init(struct http *, const struct backend_options *, struct dupc_err *);
 /* http_release(h): close connections and free; safe on a zeroed ${h}. */
 void http_release(struct http *);
 
+/*
+ * http_clone(dst, src, err):
+ * A new handle with the settings of ${src} (timeout, TLS, protocols,
+ * fetch pacing) and its own connections.
+ */
+int http_clone(struct http *, const struct http *, struct dupc_err *);
+
+/*
+ * A pool of handles for a backend whose calls overlap (BACKEND_CONCURRENT)
+ * or whose one call runs transfers side by side (the parts of a multipart
+ * upload): each transfer takes a handle, uses it alone and gives it back,
+ * and the connections of idle handles stay open for the next.  At most
+ * ${max_idle} idle handles are kept; more may be out at once.
+ */
+struct http_pool {
+	struct http tmpl; /* the settings every handle copies */
+	void *mu;         /* pthread_mutex_t * */
+	struct http **idle;
+	size_t nidle, max_idle;
+};
+
+/*
+ * http_pool_init(p, opts, max_idle, err):
+ * An empty pool whose handles have ${opts}' settings (see http_init).
+ */
+int http_pool_init(struct http_pool *, const struct backend_options *, size_t,
+    struct dupc_err *);
+
+/*
+ * http_pool_take(p, err):
+ * An idle handle, or a new one; NULL with ${err} set when none can be
+ * made.  Give it back with http_pool_give.
+ */
+struct http *http_pool_take(struct http_pool *, struct dupc_err *);
+
+/* http_pool_give(p, h): back to the pool (closed when the pool is full);
+ * NULL is fine. */
+void http_pool_give(struct http_pool *, struct http *);
+
+/* http_pool_release(p): close every idle handle (none may be out). */
+void http_pool_release(struct http_pool *);
+
 /* http_set_protocols(h, list): the protocols requests and redirects may
  * use, as libcurl spells them ("ftp,ftps"); http and https by default. */
 void http_set_protocols(struct http *, const char *);
+
+/*
+ * http_url(h):
+ * The URL of the answer being received, or last received (after any
+ * redirect); borrowed until the next request.  Callable from a sink.
+ */
+const char *http_url(struct http *);
 
 /* http_resp_init(r) / http_resp_release(r): an empty answer; release
  * wipes the body when ${wipe}. */

@@ -37,6 +37,7 @@ struct dl {
 	bool throttled; /* 429 */
 	bool write_failed;
 	int write_errno;
+	bool ftp; /* an FTP transfer: no HTTP status, no Content-Range */
 	char why[160];
 };
 
@@ -80,7 +81,18 @@ on_head(void *arg, long status, const char *ctype, int64_t clen,
 
 	d->bad = true;
 	d->status = status;
-	if (status == 200 || (status == 226 || status == 0)) {
+	if (d->ftp) {
+		/* the reply to RETR (150, 125) or none yet; after REST the
+		 * data starts where we asked, and the length is what is
+		 * left */
+		if (status >= 400) {
+			snprintf(d->why, sizeof(d->why), "FTP reply %ld",
+			    status);
+			return -1;
+		}
+		if (clen >= 0 && d->size == HTTP_SIZE_UNKNOWN && d->off == 0)
+			d->size = (uint64_t)clen;
+	} else if (status == 200 || (status == 226 || status == 0)) {
 		/* the whole object, whatever we asked for (FTP says 226
 		 * or nothing at all) */
 		if (d->off > 0)
@@ -177,6 +189,7 @@ one_request(struct http *h, struct dl *d, const char *url, const char *what,
 
 	req.url = url;
 	req.what = what;
+	d->ftp = strncasecmp(url, "ftp", 3) == 0;
 	req.from = d->off;
 	req.sink = &sink;
 	req.body = NULL;

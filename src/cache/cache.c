@@ -212,9 +212,10 @@ cache_close(struct cache *c)
 
 	/* removed while still held, so no other run can lock the file
 	 * between its removal and the unlock (duplicity removes it too); a
-	 * reader leaves it, as other readers may hold it with it */
+	 * reader removes it only when it is the last one, which it knows
+	 * when it can turn its shared lock into the exclusive one */
 	if (c->lock_fd >= 0) {
-		if (c->lock_exclusive) {
+		if (c->lock_exclusive || lock_fd(c->lock_fd, F_WRLCK) == 0) {
 			path = cache_path(c, "lockfile");
 			if (path != NULL)
 				unlink(path);

@@ -503,7 +503,10 @@ explain(const struct cli *c, struct dupc_err *err)
 	}
 	switch (err->code) {
 	case E_CONNECTION_FAILED:
-		add_hint(err, "check the network connection");
+		/* a permanent one (a refused certificate, TLS missing) names
+		 * its own fix */
+		if (err->cls != ERR_PERMANENT)
+			add_hint(err, "check the network connection");
 		break;
 	case E_BACKEND_PERMISSION_DENIED:
 		add_hint(err, "check the permissions of the target");

@@ -241,8 +241,6 @@ static const struct opt {
 	{ "include-filelist-stdin", NOARG, O_SELECT_STDIN },
 	/* accepted for compatibility, meaningless for dupc's backends */
 	{ "config-dir", ARG, O_IGNORED_ARG },
-	{ "ftp-passive", NOARG, O_IGNORED_FLAG },
-	{ "ftp-regular", NOARG, O_IGNORED_FLAG },
 	{ "gio", NOARG, O_IGNORED_FLAG },
 };
 

@@ -224,6 +224,8 @@ struct pump {
 	struct child *c;
 	struct source *src;
 	int out;
+	child_out_fn *out_fn; /* or NULL: write to ${out} */
+	void *out_arg;
 	char *inbuf;
 	size_t inlen, inoff;
 	bool src_done;
@@ -281,7 +283,10 @@ drain(struct pump *p, int *fd, bool is_err, struct dupc_err *err)
 	p->last = now();
 	if (is_err)
 		keep_err(p->c, buf, (size_t)r);
-	else if (p->out >= 0 && write_all(p->out, buf, (size_t)r) < 0)
+	else if (p->out_fn != NULL) {
+		if (p->out_fn(p->out_arg, buf, (size_t)r, err) < 0)
+			return -1;
+	} else if (p->out >= 0 && write_all(p->out, buf, (size_t)r) < 0)
 		return err_errno(err, E_GENERIC,
 		    "writing the output of a program");
 	return r;
@@ -330,9 +335,9 @@ pump_loop(struct pump *p, unsigned stall, struct dupc_err *err)
 	return 0;
 }
 
-int
-child_pump(struct child *c, struct source *src, int out, unsigned stall,
-    struct dupc_err *err)
+static int
+pump(struct child *c, struct source *src, int out, child_out_fn *fn, void *arg,
+    unsigned stall, struct dupc_err *err)
 {
 	struct pump p;
 	int rc;
@@ -341,6 +346,8 @@ child_pump(struct child *c, struct source *src, int out, unsigned stall,
 	p.c = c;
 	p.src = src;
 	p.out = out;
+	p.out_fn = fn;
+	p.out_arg = arg;
 	p.last = now();
 	p.src_done = src == NULL;
 	if (c->in_fd >= 0) {
@@ -358,6 +365,20 @@ child_pump(struct child *c, struct source *src, int out, unsigned stall,
 	if (rc < 0)
 		child_kill(c);
 	return rc;
+}
+
+int
+child_pump(struct child *c, struct source *src, int out, unsigned stall,
+    struct dupc_err *err)
+{
+	return pump(c, src, out, NULL, NULL, stall, err);
+}
+
+int
+child_pump_to(struct child *c, struct source *src, child_out_fn *fn, void *arg,
+    unsigned stall, struct dupc_err *err)
+{
+	return pump(c, src, -1, fn, arg, stall, err);
 }
 
 int

@@ -75,6 +75,21 @@ int child_pump(struct child *, struct source *, int, unsigned,
     struct dupc_err *);
 
 /*
+ * Called with each block the child writes on its piped standard output;
+ * returns -1 with ${err} set to stop it (child_pump_to then fails the
+ * same way).
+ */
+typedef int child_out_fn(void *arg, const char *, size_t, struct dupc_err *);
+
+/*
+ * child_pump_to(c, src, fn, arg, stall, err):
+ * child_pump(), with the child's standard output handed to ${fn} instead
+ * of a descriptor, for output read as it comes (a listing).
+ */
+int child_pump_to(struct child *, struct source *, child_out_fn *, void *,
+    unsigned, struct dupc_err *);
+
+/*
  * child_wait(c, statusp):
  * Reap the child; *${statusp} is its exit code, or 128 + the signal that
  * ended it.  Returns 0, or -1 when it cannot be waited for.

@@ -4,9 +4,11 @@
  */
 #include "digest.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 struct digest {
 	EVP_MD_CTX *ctx;
@@ -104,5 +106,18 @@ digest_hex(enum digest_kind kind, const void *p, size_t n, char *hex)
 	digest_update(d, p, n);
 	digest_final_hex(d, hex);
 	digest_free(d);
+	return 0;
+}
+
+int
+digest_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+    unsigned char *mac)
+{
+	unsigned int len = 0;
+
+	if (klen > INT32_MAX ||
+	    HMAC(EVP_sha256(), key, (int)klen, p, n, mac, &len) == NULL ||
+	    len != DIGEST_HMAC_LEN)
+		return -1;
 	return 0;
 }

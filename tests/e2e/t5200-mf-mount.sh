@@ -16,8 +16,9 @@ export FTP_PASSWORD='mount pass'
 export DUPC_MF_POLL_INTERVAL=0.01 DUPC_MF_SIMPLE_MAX=1048576
 MF_OPTS="--no-encryption --num-retries 4 --backend-retry-delay 0.05 --timeout 10"
 
-# volume_downloads: the data volumes the emulator has sent so far.
-volume_downloads() {
+# volume_downloads: the data volumes the emulator has sent so far, sorted
+# (a restore's fetch workers download several at once).
+volume_downloads_() {
 	python3 - "$TRASH/mf.log" <<-\PY
 	import json, re, sys
 	for line in open(sys.argv[1]):
@@ -27,6 +28,10 @@ volume_downloads() {
 	    if p.startswith("dl/") and m and r.get("status") == 200:
 	        print(re.sub(r"^.*/", "", p))
 	PY
+}
+
+volume_downloads() {
+	volume_downloads_ | LC_ALL=C sort
 }
 
 read_all() {

@@ -262,10 +262,10 @@ test_file_relative_and_wrapped(void **state)
 
 	/* unknown schemes and bad URLs */
 	err_clear(&err);
-	CHECK_INT(backend_open("ftp://user:hunter2@host/p", NULL, &be, &err),
+	CHECK_INT(backend_open("gopher://user:hunter2@host/p", NULL, &be, &err),
 	    -1, "unknown scheme");
 	CHECK_INT(err.code, E_BAD_URL, "unknown scheme: code");
-	CHECK(strstr(err.msg, "ftp") != NULL, "names the scheme");
+	CHECK(strstr(err.msg, "gopher") != NULL, "names the scheme");
 	CHECK(strstr(err.msg, "hunter2") == NULL, "password redacted");
 	err_clear(&err);
 	CHECK_INT(backend_open("/plain/path", NULL, &be, &err), -1,
