@@ -13,7 +13,7 @@ WERROR   ?=
 PKG_CONFIG ?= pkg-config
 
 PKGS := libarchive zlib libdeflate gpgme librnp libcurl jansson expat libcrypto libpcre2-8 \
-        fuse3 libxml-2.0
+        fuse3 libxml-2.0 libssh2
 
 CSTD   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64
 WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
