@@ -118,6 +118,121 @@ http_release(struct http *h)
 	memset(h, 0, sizeof(*h));
 }
 
+int
+http_clone(struct http *dst, const struct http *src, struct dupc_err *err)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (global_take() < 0)
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
+	dst->curl = curl_easy_init();
+	dst->ca_file = src->ca_file ? strdup(src->ca_file) : NULL;
+	dst->ca_path = src->ca_path ? strdup(src->ca_path) : NULL;
+	if (dst->curl == NULL || (src->ca_file && !dst->ca_file) ||
+	    (src->ca_path && !dst->ca_path)) {
+		if (dst->curl != NULL)
+			curl_easy_cleanup(dst->curl);
+		free(dst->ca_file);
+		free(dst->ca_path);
+		global_drop();
+		memset(dst, 0, sizeof(*dst));
+		return err_set(err, E_BACKEND_ERROR,
+		    "cannot initialise libcurl");
+	}
+	dst->timeout = src->timeout;
+	dst->insecure = src->insecure;
+	memcpy(dst->protocols, src->protocols, sizeof(dst->protocols));
+	dst->pause = src->pause;
+	dst->tries = src->tries;
+	dst->ready = true;
+	return 0;
+}
+
+int
+http_pool_init(struct http_pool *p, const struct backend_options *opts,
+    size_t max_idle, struct dupc_err *err)
+{
+	pthread_mutex_t *mu;
+
+	memset(p, 0, sizeof(*p));
+	mu = malloc(sizeof(*mu));
+	p->idle = calloc(max_idle ? max_idle : 1, sizeof(*p->idle));
+	if (mu == NULL || p->idle == NULL) {
+		free(mu);
+		free(p->idle);
+		p->idle = NULL;
+		return err_set(err, E_GENERIC, "out of memory");
+	}
+	if (http_init(&p->tmpl, opts, err) < 0) {
+		free(mu);
+		free(p->idle);
+		p->idle = NULL;
+		return -1;
+	}
+	pthread_mutex_init(mu, NULL);
+	p->mu = mu;
+	p->max_idle = max_idle ? max_idle : 1;
+	return 0;
+}
+
+struct http *
+http_pool_take(struct http_pool *p, struct dupc_err *err)
+{
+	struct http *h = NULL;
+
+	pthread_mutex_lock(p->mu);
+	if (p->nidle > 0)
+		h = p->idle[--p->nidle];
+	pthread_mutex_unlock(p->mu);
+	if (h != NULL)
+		return h;
+	h = malloc(sizeof(*h));
+	if (h == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		return NULL;
+	}
+	if (http_clone(h, &p->tmpl, err) < 0) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+http_pool_give(struct http_pool *p, struct http *h)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(p->mu);
+	if (p->nidle < p->max_idle) {
+		p->idle[p->nidle++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(p->mu);
+	if (h != NULL) {
+		http_release(h);
+		free(h);
+	}
+}
+
+void
+http_pool_release(struct http_pool *p)
+{
+	size_t i;
+
+	if (p->mu == NULL)
+		return;
+	for (i = 0; i < p->nidle; i++) {
+		http_release(p->idle[i]);
+		free(p->idle[i]);
+	}
+	free(p->idle);
+	http_release(&p->tmpl);
+	pthread_mutex_destroy(p->mu);
+	free(p->mu);
+	memset(p, 0, sizeof(*p));
+}
+
 void
 http_set_protocols(struct http *h, const char *list)
 {
@@ -157,6 +272,10 @@ struct watch {
 	curl_off_t dn, up;
 	struct timespec last;
 	bool stalled;
+	bool cancelled;
+	bool after_interrupt;
+	bool (*cancel)(void *);
+	void *cancel_arg;
 };
 
 /* State shared with the callbacks of one transfer. */
@@ -394,8 +513,12 @@ progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 
 	(void)dt;
 	(void)ut;
-	if (interrupted())
+	if (interrupted() && !w->after_interrupt)
 		return 1;
+	if (w->cancel != NULL && w->cancel(w->cancel_arg)) {
+		w->cancelled = true;
+		return 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (dn != w->dn || un != w->up || w->last.tv_sec == 0) {
 		w->dn = dn;
@@ -450,6 +573,13 @@ common_opts(struct http *h, const struct http_req *req, char *errbuf,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->timeout);
 	/* a stall, not a slow transfer, is what ends an attempt */
 	x->w.timeout = h->timeout;
+	x->w.cancel = req->cancelled;
+	x->w.cancel_arg = req->cancel_arg;
+	x->w.after_interrupt = req->after_interrupt;
+	if (req->max_time > 0)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, req->max_time);
+	else if (req->after_interrupt)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x->w);
@@ -529,19 +659,27 @@ ftp_reply_fail(struct dupc_err *err, const char *what, long reply,
 	    what, text);
 }
 
-/* Turn a libcurl failure into a classed error; ${reply} is the last
- * status or FTP reply code. */
+/*
+ * Turn a libcurl failure into a classed error; ${reply} is the last
+ * status or FTP reply code.  A failure before the connection was ready to
+ * carry the request (TCP and TLS set up) is a connection failure, whatever
+ * libcurl calls it: a TLS handshake with a port that speaks plain HTTP, a
+ * handshake that never ends.
+ */
 static int
 transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
-    const char *errbuf, const struct watch *w, long reply)
+    const char *errbuf, const struct watch *w, long reply, bool connected)
 {
 	enum err_class cls = ERR_TRANSIENT;
-	int code = E_BACKEND_ERROR;
+	int code = connected ? E_BACKEND_ERROR : E_CONNECTION_FAILED;
 	const char *text = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 
 	switch (rc) {
 	case CURLE_ABORTED_BY_CALLBACK:
-		if (interrupted())
+		if (w->cancelled)
+			return err_class_set(err, ERR_TRANSIENT,
+			    E_BACKEND_ERROR, "%s: cancelled", what);
+		if (interrupted() && !w->after_interrupt)
 			return err_class_set(err, ERR_PERMANENT, E_GENERIC,
 			    "%s: interrupted", what);
 		if (w->stalled)
@@ -554,8 +692,8 @@ transport_fail(struct dupc_err *err, const char *what, CURLcode rc,
 	case CURLE_TOO_MANY_REDIRECTS:
 	case CURLE_LOGIN_DENIED:
 		cls = ERR_PERMANENT;
-		if (rc == CURLE_LOGIN_DENIED)
-			code = E_BACKEND_PERMISSION_DENIED;
+		code = rc == CURLE_LOGIN_DENIED ? E_BACKEND_PERMISSION_DENIED
+						: E_BACKEND_ERROR;
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -688,12 +826,14 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 		goto out;
 	}
 	if (rc != CURLE_OK) {
+		curl_off_t ready = 0;
 		long reply = 0;
 
+		curl_easy_getinfo(h->curl, CURLINFO_PRETRANSFER_TIME_T, &ready);
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &reply);
 		resp->status = reply;
 		resp->curl_rc = (int)rc;
-		transport_fail(err, what, rc, errbuf, &x.w, reply);
+		transport_fail(err, what, rc, errbuf, &x.w, reply, ready > 0);
 		goto out;
 	}
 	/* a body-less answer still has a status the sink must see */

@@ -130,6 +130,14 @@ struct http_req {
 	/* protocol extras the caller sets on the CURL * (FTP commands) */
 	void (*setup)(void *curl, void *arg);
 	void *setup_arg;
+	/* cancelled (optional): polled during the transfer; true stops it
+	 * (a transient failure), as when a sibling transfer failed */
+	bool (*cancelled)(void *arg);
+	void *cancel_arg;
+	/* a clean-up request (an abort of a multipart upload): it goes out
+	 * even after an interrupt, bounded by the timeout */
+	bool after_interrupt;
+	long max_time; /* seconds the whole request may take (0: no cap) */
 };
 
 /* The TLS options every TLS backend shares, for the registry. */
@@ -144,6 +152,48 @@ int http_init(struct http *, const struct backend_options *, struct dupc_err *);
 
 /* http_release(h): close connections and free; safe on a zeroed ${h}. */
 void http_release(struct http *);
+
+/*
+ * http_clone(dst, src, err):
+ * A new handle with the settings of ${src} (timeout, TLS, protocols,
+ * fetch pacing) and its own connections.
+ */
+int http_clone(struct http *, const struct http *, struct dupc_err *);
+
+/*
+ * A pool of handles for a backend whose calls overlap (BACKEND_CONCURRENT)
+ * or whose one call runs transfers side by side (the parts of a multipart
+ * upload): each transfer takes a handle, uses it alone and gives it back,
+ * and the connections of idle handles stay open for the next.  At most
+ * ${max_idle} idle handles are kept; more may be out at once.
+ */
+struct http_pool {
+	struct http tmpl; /* the settings every handle copies */
+	void *mu;         /* pthread_mutex_t * */
+	struct http **idle;
+	size_t nidle, max_idle;
+};
+
+/*
+ * http_pool_init(p, opts, max_idle, err):
+ * An empty pool whose handles have ${opts}' settings (see http_init).
+ */
+int http_pool_init(struct http_pool *, const struct backend_options *, size_t,
+    struct dupc_err *);
+
+/*
+ * http_pool_take(p, err):
+ * An idle handle, or a new one; NULL with ${err} set when none can be
+ * made.  Give it back with http_pool_give.
+ */
+struct http *http_pool_take(struct http_pool *, struct dupc_err *);
+
+/* http_pool_give(p, h): back to the pool (closed when the pool is full);
+ * NULL is fine. */
+void http_pool_give(struct http_pool *, struct http *);
+
+/* http_pool_release(p): close every idle handle (none may be out). */
+void http_pool_release(struct http_pool *);
 
 /* http_set_protocols(h, list): the protocols requests and redirects may
  * use, as libcurl spells them ("ftp,ftps"); http and https by default. */

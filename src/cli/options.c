@@ -269,8 +269,6 @@ static const struct opt {
 	/* accepted for compatibility, meaningless for dupc's backends */
 	{ "config-dir", ARG, O_IGNORED_ARG },
 	{ "gio", NOARG, O_IGNORED_FLAG },
-	{ "ssh-askpass", NOARG, O_IGNORED_FLAG },
-	{ "ssh-options", ARG, O_IGNORED_ARG },
 };
 
 static int

@@ -44,6 +44,7 @@ struct counters {
 	uint64_t done;          /* bytes examined (SourceFileSize) */
 	uint64_t uploaded;      /* bytes of finished uploads */
 	unsigned vol;           /* current volume; 0 for metadata */
+	unsigned upvol;         /* the volume being uploaded */
 	enum vstate vstate;
 	uint64_t vsize, vsent;     /* the upload in progress */
 	unsigned nvols, vols_read; /* restore */
@@ -517,8 +518,8 @@ cs_read(struct source *s, void *p, size_t cap, size_t *got,
 
 	if (source_read(cs->inner, p, cap, got, err) < 0)
 		return -1;
-	cs->pos += *got;
 	pthread_mutex_lock(&P.mu);
+	cs->pos += *got;
 	P.c.vsent = cs->pos;
 	if (*got > 0)
 		P.c.last_change = mono_now();
@@ -533,14 +534,34 @@ cs_rewind(struct source *s, struct dupc_err *err)
 
 	if (source_rewind(cs->inner, err) < 0)
 		return -1;
-	cs->pos = 0;
 	pthread_mutex_lock(&P.mu);
+	cs->pos = 0;
 	P.c.vsent = 0;
 	pthread_mutex_unlock(&P.mu);
 	return 0;
 }
 
-static const struct source_ops cs_ops = { cs_read, cs_rewind, NULL };
+/* Parts of a multipart upload read at offsets, from several threads. */
+static int
+cs_pread(struct source *s, void *p, size_t cap, uint64_t off, size_t *got,
+    struct dupc_err *err)
+{
+	struct counting_source *cs = (struct counting_source *)s;
+
+	if (source_pread(cs->inner, p, cap, off, got, err) < 0)
+		return -1;
+	pthread_mutex_lock(&P.mu);
+	cs->pos += *got;
+	P.c.vsent = cs->pos < P.c.vsize ? cs->pos : P.c.vsize;
+	if (*got > 0)
+		P.c.last_change = mono_now();
+	pthread_mutex_unlock(&P.mu);
+	return 0;
+}
+
+static const struct source_ops cs_ops = { cs_read, cs_rewind, NULL, NULL };
+static const struct source_ops cs_pread_ops = { cs_read, cs_rewind, NULL,
+	cs_pread };
 
 struct source *
 progress_upload_begin(const char *name, unsigned vol, uint64_t size,
@@ -554,10 +575,11 @@ progress_upload_begin(const char *name, unsigned vol, uint64_t size,
 		log_info("Writing %s", name);
 	pthread_mutex_lock(&P.mu);
 	P.c.vol = vol;
+	P.c.upvol = vol;
 	P.c.vstate = VS_UPLOADING;
 	P.c.vsize = size;
 	P.c.vsent = 0;
-	P.cs.base.ops = &cs_ops;
+	P.cs.base.ops = source_can_pread(src) ? &cs_pread_ops : &cs_ops;
 	P.cs.inner = src;
 	P.cs.pos = 0;
 	pthread_mutex_unlock(&P.mu);
@@ -570,7 +592,8 @@ progress_upload_end(bool ok)
 	unsigned vol;
 
 	pthread_mutex_lock(&P.mu);
-	vol = P.c.vol;
+	/* the pass has moved on to the next volume meanwhile */
+	vol = P.c.upvol;
 	if (ok)
 		P.c.uploaded += P.c.vsize;
 	P.c.vstate = VS_NONE;

@@ -437,13 +437,13 @@ rpass_release(struct rpass *rp)
 {
 	size_t i;
 
-	for (i = 0; i < rp->nsets; i++) {
-		if (rp->rd != NULL)
-			setreader_free(rp->rd[i]);
-		if (rp->mans != NULL)
-			manifest_release(&rp->mans[i]);
-	}
+	for (i = 0; rp->rd != NULL && i < rp->nsets; i++)
+		setreader_free(rp->rd[i]);
+	/* The queue's fetchers check volumes against the manifests: they
+	 * stop before the manifests go, on every way out. */
 	fetchq_free(rp->q);
+	for (i = 0; rp->mans != NULL && i < rp->nsets; i++)
+		manifest_release(&rp->mans[i]);
 	free(rp->rd);
 	free(rp->mans);
 	free(rp->io);

@@ -5,10 +5,12 @@
 #include "digest.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 struct digest {
 	EVP_MD_CTX *ctx;
@@ -149,4 +151,17 @@ out:
 	digest_free(a);
 	digest_free(b);
 	return rc;
+}
+
+int
+digest_hmac_sha256(const void *key, size_t klen, const void *p, size_t n,
+    unsigned char *mac)
+{
+	unsigned int len = 0;
+
+	if (klen > INT32_MAX ||
+	    HMAC(EVP_sha256(), key, (int)klen, p, n, mac, &len) == NULL ||
+	    len != DIGEST_HMAC_LEN)
+		return -1;
+	return 0;
 }

@@ -4,7 +4,8 @@
 /*
  * Message digests through OpenSSL's libcrypto (the only place that includes
  * it): SHA-1 for manifest volume hashes, SHA-256 for MediaFire, MD5 for the
- * archive-dir name and MediaFire call signatures.
+ * archive-dir name and MediaFire call signatures, S3's Content-MD5;
+ * HMAC-SHA-256 for S3's request signatures.
  */
 
 #include <stddef.h>
@@ -46,5 +47,16 @@ int digest_fd(int, char *, char *, uint64_t *);
 
 /* digest_hex_len(kind): hex length (40, 64 or 32). */
 size_t digest_hex_len(enum digest_kind);
+
+#define DIGEST_HMAC_LEN 32
+
+/*
+ * digest_hmac_sha256(key, klen, p, n, mac):
+ * HMAC-SHA-256 of the ${n} bytes at ${p} under the ${klen}-byte ${key}
+ * into ${mac} (DIGEST_HMAC_LEN bytes), for request signatures (S3's
+ * Signature Version 4).  0, or -1 when libcrypto fails.
+ */
+int digest_hmac_sha256(const void *, size_t, const void *, size_t,
+    unsigned char *);
 
 #endif

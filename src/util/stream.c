@@ -61,6 +61,16 @@ source_rewind(struct source *s, struct dupc_err *err)
 }
 
 int
+source_pread(struct source *s, void *p, size_t cap, uint64_t off, size_t *got,
+    struct dupc_err *err)
+{
+	if (s->ops->pread == NULL)
+		return err_set(err, E_GENERIC,
+		    "stream cannot be read at an offset");
+	return s->ops->pread(s, p, cap, off, got, err);
+}
+
+int
 source_read_full(struct source *s, void *p, size_t cap, size_t *got,
     struct dupc_err *err)
 {
@@ -192,10 +202,31 @@ fd_source_free(struct source *s)
 	free(s);
 }
 
+static int
+fd_source_pread(struct source *s, void *p, size_t cap, uint64_t off,
+    size_t *got, struct dupc_err *err)
+{
+	struct fd_source *fs = (struct fd_source *)s;
+	ssize_t r;
+
+	if (off > (uint64_t)INT64_MAX - (uint64_t)fs->start) {
+		*got = 0;
+		return 0;
+	}
+	do {
+		r = pread(fs->fd, p, cap, fs->start + (off_t)off);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return err_errno(err, E_GENERIC, "reading %s", fs->what);
+	*got = (size_t)r;
+	return 0;
+}
+
 static const struct source_ops fd_source_ops = {
 	.read = fd_source_read,
 	.rewind = fd_source_rewind,
 	.free = fd_source_free,
+	.pread = fd_source_pread,
 };
 
 struct source *
@@ -253,10 +284,27 @@ mem_source_free(struct source *s)
 	free(s);
 }
 
+static int
+mem_source_pread(struct source *s, void *p, size_t cap, uint64_t off,
+    size_t *got, struct dupc_err *err)
+{
+	struct mem_source *ms = (struct mem_source *)s;
+	size_t n = off < ms->len ? ms->len - (size_t)off : 0;
+
+	(void)err;
+	if (n > cap)
+		n = cap;
+	if (n > 0)
+		memcpy(p, ms->p + off, n);
+	*got = n;
+	return 0;
+}
+
 static const struct source_ops mem_source_ops = {
 	.read = mem_source_read,
 	.rewind = mem_source_rewind,
 	.free = mem_source_free,
+	.pread = mem_source_pread,
 };
 
 struct source *
@@ -321,6 +369,82 @@ limit_source_new(struct source *inner, uint64_t limit)
 	ls->inner = inner;
 	ls->left = limit;
 	return &ls->base;
+}
+
+/* --- a range of a source that reads at offsets --- */
+
+struct range_source {
+	struct source base;
+	struct source *inner;
+	uint64_t off, len, pos;
+};
+
+static int
+range_source_read(struct source *s, void *p, size_t cap, size_t *got,
+    struct dupc_err *err)
+{
+	struct range_source *rs = (struct range_source *)s;
+
+	if (cap > rs->len - rs->pos)
+		cap = (size_t)(rs->len - rs->pos);
+	if (cap == 0) {
+		*got = 0;
+		return 0;
+	}
+	if (source_pread(rs->inner, p, cap, rs->off + rs->pos, got, err) < 0)
+		return -1;
+	rs->pos += *got;
+	return 0;
+}
+
+static int
+range_source_rewind(struct source *s, struct dupc_err *err)
+{
+	(void)err;
+	((struct range_source *)s)->pos = 0;
+	return 0;
+}
+
+static int
+range_source_pread(struct source *s, void *p, size_t cap, uint64_t off,
+    size_t *got, struct dupc_err *err)
+{
+	struct range_source *rs = (struct range_source *)s;
+
+	if (off >= rs->len) {
+		*got = 0;
+		return 0;
+	}
+	if (cap > rs->len - off)
+		cap = (size_t)(rs->len - off);
+	return source_pread(rs->inner, p, cap, rs->off + off, got, err);
+}
+
+static void
+range_source_free(struct source *s)
+{
+	free(s);
+}
+
+static const struct source_ops range_source_ops = {
+	.read = range_source_read,
+	.rewind = range_source_rewind,
+	.free = range_source_free,
+	.pread = range_source_pread,
+};
+
+struct source *
+range_source_new(struct source *inner, uint64_t off, uint64_t len)
+{
+	struct range_source *rs = calloc(1, sizeof(*rs));
+
+	if (rs == NULL)
+		return NULL;
+	rs->base.ops = &range_source_ops;
+	rs->inner = inner;
+	rs->off = off;
+	rs->len = len;
+	return &rs->base;
 }
 
 /* --- null --- */

@@ -39,6 +39,15 @@ struct source_ops {
 	int (*rewind)(struct source *, struct dupc_err *);
 	/* Release this stage only.  May be NULL. */
 	void (*free)(struct source *);
+	/*
+	 * Read up to ${cap} bytes at offset ${off} from the first byte of
+	 * the stream, without moving the position read() uses; *got == 0
+	 * past the end.  May run in several threads at once (a multipart
+	 * upload reads its parts so).  Wrappers that count what is read
+	 * (progress) count these bytes too.  NULL: not supported.
+	 */
+	int (*pread)(struct source *, void *, size_t, uint64_t, size_t *,
+	    struct dupc_err *);
 };
 
 struct source {
@@ -81,6 +90,21 @@ source_free(struct source *s)
 /* source_rewind(s, err): -1 with an error when ${s} cannot rewind. */
 int source_rewind(struct source *, struct dupc_err *);
 
+/* source_can_pread(s): true when ${s} reads at any offset (pread). */
+static inline int
+source_can_pread(const struct source *s)
+{
+	return s->ops->pread != NULL;
+}
+
+/*
+ * source_pread(s, p, cap, off, got, err):
+ * Read up to ${cap} bytes at ${off} (see source_ops.pread); -1 with an
+ * error when ${s} cannot.
+ */
+int source_pread(struct source *, void *, size_t, uint64_t, size_t *,
+    struct dupc_err *);
+
 /*
  * source_read_full(s, p, cap, got, err):
  * Read until ${cap} bytes or end of stream (a short count means the end).
@@ -120,6 +144,16 @@ struct source *mem_source_new(const void *, size_t);
  * A source yielding at most ${limit} bytes of ${inner} (borrowed).
  */
 struct source *limit_source_new(struct source *, uint64_t);
+
+/*
+ * range_source_new(inner, off, len):
+ * A rewindable source over the ${len} bytes of ${inner} (borrowed; it must
+ * support pread) from offset ${off}: each range reads independently of
+ * the others and of ${inner}'s own position, so several ranges may be
+ * read by several threads at once.  A range past the end of ${inner} is
+ * short.  Returns NULL on ENOMEM.
+ */
+struct source *range_source_new(struct source *, uint64_t, uint64_t);
 
 /*
  * null_sink_new(): a sink that drops everything.

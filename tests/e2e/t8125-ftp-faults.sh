@@ -66,7 +66,7 @@ test_expect_success 'full backup while control connections are reset' '
 test_expect_success 'restore while control connections are reset' '
 	control POST /_faultproxy/faults "[
 	  {\"match\": {\"direction\": \"down\"},
-	   \"action\": \"reset\", \"bytes\": 600, \"times\": 3}]" >/dev/null &&
+	   \"action\": \"reset\", \"bytes\": 250, \"times\": 3}]" >/dev/null &&
 	n=$(fired reset) &&
 	dupc_ftp restore --archive-dir "$TRASH/empty" "$URL" restored >/dev/null &&
 	diff -r src restored &&

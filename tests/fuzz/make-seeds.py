@@ -313,6 +313,80 @@ def seeds_mf_json(v):
     put("mf_json", "other-action", b"\1" + env({}, "upload/check"))
 
 
+# --- s3_xml --------------------------------------------------------------
+
+def seeds_s3_xml(v):
+    ns = b' xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+    contents = b"".join(
+        b"<Contents><Key>h1%2Fduplicity-full.20231114T221320Z.vol" +
+        str(i).encode() + b".difftar.gz</Key><LastModified>"
+        b"2023-11-14T22:13:20.000Z</LastModified><ETag>&quot;0123-2&quot;"
+        b"</ETag><Size>" + str(1000 + i).encode() + b"</Size>"
+        b"<StorageClass>STANDARD</StorageClass></Contents>"
+        for i in range(1, 4))
+    put("s3_xml", "list", b"\0<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        b"<ListBucketResult" + ns + b"><EncodingType>url</EncodingType>"
+        b"<Name>b</Name><Prefix>h1%2F</Prefix><MaxKeys>1000</MaxKeys>"
+        b"<Delimiter>%2F</Delimiter><IsTruncated>true</IsTruncated>" +
+        contents + b"<CommonPrefixes><Prefix>h1%2Fsub%2F</Prefix>"
+        b"</CommonPrefixes><NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYL"
+        b"gveDs2J/wm36Hy4vbOwM=</NextContinuationToken><KeyCount>4"
+        b"</KeyCount></ListBucketResult>")
+    put("s3_xml", "list-plain", b"\0<ListBucketResult><IsTruncated>false"
+        b"</IsTruncated><Contents><Key>a b</Key><Size>0</Size></Contents>"
+        b"</ListBucketResult>")
+    put("s3_xml", "parts", b"\1<ListPartsResult" + ns + b"><Bucket>b"
+        b"</Bucket><Key>k</Key><UploadId>2~x</UploadId>"
+        b"<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>2"
+        b"</NextPartNumberMarker><MaxParts>1000</MaxParts><IsTruncated>"
+        b"true</IsTruncated><Part><PartNumber>1</PartNumber><ETag>"
+        b"&quot;5ac6a6a7496881b81199acb4e5f18c80&quot;</ETag><Size>5242880"
+        b"</Size></Part><Part><PartNumber>2</PartNumber><ETag>\"x\"</ETag>"
+        b"<Size>7</Size></Part></ListPartsResult>")
+    put("s3_xml", "uploads", b"\2<ListMultipartUploadsResult" + ns +
+        b"><Bucket>b</Bucket><KeyMarker></KeyMarker><UploadIdMarker>"
+        b"</UploadIdMarker><NextKeyMarker>h1%2Fz</NextKeyMarker>"
+        b"<NextUploadIdMarker>2~y</NextUploadIdMarker><EncodingType>url"
+        b"</EncodingType><IsTruncated>true</IsTruncated><Upload><Key>"
+        b"h1%2Fvol1</Key><UploadId>2~x</UploadId><Initiated>"
+        b"2023-11-14T22:13:20.000Z</Initiated></Upload><CommonPrefixes>"
+        b"<Prefix>h1%2Fd%2F</Prefix></CommonPrefixes>"
+        b"</ListMultipartUploadsResult>")
+    put("s3_xml", "initiate", b"\3<InitiateMultipartUploadResult" + ns +
+        b"><Bucket>b</Bucket><Key>k</Key><UploadId>2~abc</UploadId>"
+        b"</InitiateMultipartUploadResult>")
+    put("s3_xml", "complete", b"\4<CompleteMultipartUploadResult" + ns +
+        b"><Location>http://x/b/k</Location><Bucket>b</Bucket><Key>k</Key>"
+        b"<ETag></ETag></CompleteMultipartUploadResult>")
+    put("s3_xml", "complete-error", b"\4<?xml version=\"1.0\"?>\n\n"
+        b"<Error><Code>InternalError</Code><Message>x</Message></Error>")
+    put("s3_xml", "error", b"\5<Error><Code>PermanentRedirect</Code>"
+        b"<Message>m</Message><Endpoint>b.s3.eu-west-1.amazonaws.com"
+        b"</Endpoint><Region>eu-west-1</Region><RequestId>r</RequestId>"
+        b"</Error>")
+    put("s3_xml", "entities", b"\0<?xml version=\"1.0\"?><!DOCTYPE l ["
+        b"<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>"
+        b"<ListBucketResult><Contents><Key>&b;</Key></Contents>"
+        b"</ListBucketResult>")
+    put("s3_xml", "html", b"\5<html><body>502 Bad Gateway</body></html>")
+    put("s3_xml", "deep", b"\0<ListBucketResult>" + b"<a>" * 20 +
+        b"</a>" * 20 + b"</ListBucketResult>")
+
+
+# --- s3_ini --------------------------------------------------------------
+
+def seeds_s3_ini(v):
+    put("s3_ini", "credentials", b"\0# comment\n[default]\n"
+        b"aws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = "
+        b"wJalrXUtnFEMI/K7MDENG\naws_session_token=tok\n")
+    put("s3_ini", "config", b"\1[default]\nregion = us-east-1\n"
+        b"[profile x]\r\nregion = eu-west-1\r\ns3 =\r\n"
+        b"    endpoint_url = http://127.0.0.1:7480\r\n"
+        b"    addressing_style = virtual\r\n; comment\r\n"
+        b"credential_process = /bin/true\n")
+    put("s3_ini", "bad", b"\0[default\nkey\n = v\n")
+
+
 # --- filelist ------------------------------------------------------------
 
 def seeds_filelist(v):
@@ -367,8 +441,8 @@ def seeds_checksums(v):
 def main():
     v = vectors_dir()
     for fn in (seeds_volname, seeds_manifest, seeds_tarentry, seeds_patch,
-               seeds_sigsize, seeds_mf_json, seeds_filelist, seeds_lockrec,
-               seeds_checksums):
+               seeds_sigsize, seeds_mf_json, seeds_s3_xml, seeds_s3_ini,
+               seeds_filelist, seeds_lockrec, seeds_checksums):
         fn(v)
 
 

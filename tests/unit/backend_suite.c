@@ -323,7 +323,7 @@ failing_rewind(struct source *s, struct dupc_err *err)
 }
 
 static const struct source_ops failing_ops = { failing_read, failing_rewind,
-	NULL };
+	NULL, NULL };
 
 /*
  * A put whose source fails half-way fails, and leaves nothing readable

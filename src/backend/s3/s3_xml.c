@@ -1,0 +1,698 @@
+/*
+ * The S3 service's XML replies, read through expat: listings
+ * (ListObjectsV2, ListParts, ListMultipartUploads), the answers of a
+ * multipart upload, and error documents.  One small engine walks any
+ * reply: it checks the root element, follows the path of elements below
+ * it, and hands the text of the elements a reply type asks for to that
+ * type's callback; a repeated element (Contents, Part, Upload) closes a
+ * record.  Nothing here trusts the server: the depth, the text of each
+ * element and the number of records are capped, a DOCTYPE (and so any
+ * entity) is refused, and a reply that is not the expected document is
+ * an error the caller classes as transient (a proxy's page, a cut
+ * answer).
+ */
+#define _DEFAULT_SOURCE
+#include "backend/s3/s3_internal.h"
+
+#include <expat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/err.h"
+#include "util/parse.h"
+
+#define XML_DEPTH_MAX 12
+#define XML_PATH_MAX 256
+#define XML_RECORDS_MAX 20000 /* a page holds at most 1000 on AWS */
+
+/* An element whose text a reply type wants, by its path below the root. */
+struct xml_field {
+	const char *path; /* "Contents/Key" */
+	int id;
+};
+
+/* How to read one type of reply. */
+struct xml_spec {
+	const char *root;   /* the root element expected */
+	const char *record; /* path of the repeated element, or NULL */
+	const struct xml_field *fields; /* ends with a NULL path */
+	/* each wanted element's text, NUL-terminated */
+	int (*field)(void *arg, int id, const char *text, size_t len);
+	/* the end of a record; may be NULL */
+	int (*end_record)(void *arg);
+};
+
+/* The walk in progress. */
+struct xml_walk {
+	const struct xml_spec *spec;
+	void *arg;
+	XML_Parser p;
+	unsigned depth;
+	char path[XML_PATH_MAX]; /* below the root: "Contents/Key" */
+	size_t plen[XML_DEPTH_MAX + 1];
+	int field; /* the wanted element open, or -1 */
+	char text[S3_TEXT_MAX];
+	size_t tlen;
+	size_t records;
+	bool wrong_root;
+	char why[160];
+};
+
+static void
+stop(struct xml_walk *w, const char *why)
+{
+	if (w->why[0] == '\0')
+		snprintf(w->why, sizeof(w->why), "%s", why);
+	XML_StopParser(w->p, XML_FALSE);
+}
+
+static int
+field_of(const struct xml_walk *w)
+{
+	const struct xml_field *f;
+
+	for (f = w->spec->fields; f->path != NULL; f++)
+		if (strcmp(f->path, w->path) == 0)
+			return f->id;
+	return -1;
+}
+
+static void XMLCALL
+on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
+{
+	struct xml_walk *w = arg;
+	size_t n = strlen(name), at;
+
+	(void)attrs;
+	if (w->depth == 0) {
+		if (strcmp(name, w->spec->root) != 0) {
+			w->wrong_root = true;
+			stop(w, "not the expected document");
+			return;
+		}
+		w->depth = 1;
+		w->plen[1] = 0;
+		return;
+	}
+	if (w->depth >= XML_DEPTH_MAX) {
+		stop(w, "elements nested too deep");
+		return;
+	}
+	at = w->plen[w->depth];
+	if (at + (at > 0) + n + 1 > sizeof(w->path)) {
+		stop(w, "element path too long");
+		return;
+	}
+	if (at > 0)
+		w->path[at++] = '/';
+	memcpy(w->path + at, name, n + 1);
+	w->depth++;
+	w->plen[w->depth] = at + n;
+	w->field = field_of(w);
+	w->tlen = 0;
+}
+
+static void XMLCALL
+on_end(void *arg, const XML_Char *name)
+{
+	struct xml_walk *w = arg;
+	const struct xml_spec *s = w->spec;
+
+	(void)name;
+	if (w->field >= 0) {
+		w->text[w->tlen] = '\0';
+		if (s->field(w->arg, w->field, w->text, w->tlen) < 0) {
+			stop(w, "");
+			return;
+		}
+		w->field = -1;
+	}
+	if (s->record != NULL && strcmp(w->path, s->record) == 0) {
+		if (++w->records > XML_RECORDS_MAX) {
+			stop(w, "too many entries");
+			return;
+		}
+		if (s->end_record != NULL && s->end_record(w->arg) < 0) {
+			stop(w, "");
+			return;
+		}
+	}
+	if (w->depth > 0)
+		w->depth--;
+	w->path[w->plen[w->depth]] = '\0';
+}
+
+static void XMLCALL
+on_text(void *arg, const XML_Char *s, int len)
+{
+	struct xml_walk *w = arg;
+
+	if (w->field < 0 || len <= 0)
+		return;
+	if ((size_t)len >= sizeof(w->text) - w->tlen) {
+		stop(w, "element text too long");
+		return;
+	}
+	memcpy(w->text + w->tlen, s, (size_t)len);
+	w->tlen += (size_t)len;
+}
+
+static void XMLCALL
+on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid,
+    const XML_Char *pubid, int has_internal)
+{
+	(void)name;
+	(void)sysid;
+	(void)pubid;
+	(void)has_internal;
+	stop(arg, "a DOCTYPE declaration");
+}
+
+/*
+ * Walk ${len} bytes at ${body} with ${spec}.  0 when the whole document
+ * was read; 1 when its root is another element (an error document);
+ * -1 with ${why} otherwise (empty when a callback stopped it).
+ */
+static int
+xml_walk(const struct xml_spec *spec, const char *body, size_t len, void *arg,
+    char *why, size_t whysz)
+{
+	struct xml_walk *w;
+	int rc = -1;
+
+	if (len > (size_t)INT32_MAX) {
+		snprintf(why, whysz, "reply too large");
+		return -1;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	w->spec = spec;
+	w->arg = arg;
+	w->field = -1;
+	w->p = XML_ParserCreate("UTF-8");
+	if (w->p == NULL) {
+		snprintf(why, whysz, "out of memory");
+		free(w);
+		return -1;
+	}
+	XML_SetUserData(w->p, w);
+	XML_SetElementHandler(w->p, on_start, on_end);
+	XML_SetCharacterDataHandler(w->p, on_text);
+	XML_SetStartDoctypeDeclHandler(w->p, on_doctype);
+	if (XML_Parse(w->p, body, (int)len, XML_TRUE) == XML_STATUS_OK &&
+	    w->depth == 0 && !w->wrong_root && w->why[0] == '\0') {
+		rc = 0;
+	} else if (w->wrong_root) {
+		rc = 1;
+	} else if (w->why[0] != '\0' ||
+		   XML_GetErrorCode(w->p) == XML_ERROR_ABORTED) {
+		snprintf(why, whysz, "%s", w->why);
+	} else {
+		snprintf(why, whysz, "bad XML at line %lu: %s",
+		    (unsigned long)XML_GetCurrentLineNumber(w->p),
+		    XML_ErrorString(XML_GetErrorCode(w->p)));
+	}
+	XML_ParserFree(w->p);
+	free(w);
+	return rc;
+}
+
+/* The common ending: a reply of the wrong kind is a transient failure. */
+static int
+walk_or_fail(const struct xml_spec *spec, const char *body, size_t len,
+    void *arg, const char *what, struct dupc_err *err)
+{
+	char why[160] = "";
+	int rc = xml_walk(spec, body, len, arg, why, sizeof(why));
+
+	if (rc == 0)
+		return 0;
+	/* a callback stopped the walk: a bad number, a value too long */
+	if (rc < 0 && why[0] == '\0')
+		snprintf(why, sizeof(why), "a value out of range");
+	return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+	    "the answer to %s is not a %s document: %s", what, spec->root,
+	    rc == 1 ? "another document" : why);
+}
+
+static void
+copy_text(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* error documents */
+
+enum { EF_CODE, EF_MESSAGE, EF_REGION, EF_ENDPOINT };
+
+static const struct xml_field error_fields[] = {
+	{ "Code", EF_CODE },
+	{ "Message", EF_MESSAGE },
+	{ "Region", EF_REGION },
+	{ "Endpoint", EF_ENDPOINT },
+	{ NULL, 0 },
+};
+
+static int
+error_field(void *arg, int id, const char *text, size_t len)
+{
+	struct s3_error *e = arg;
+
+	switch (id) {
+	case EF_CODE:
+		copy_text(e->code, sizeof(e->code), text, len);
+		break;
+	case EF_MESSAGE:
+		copy_text(e->message, sizeof(e->message), text, len);
+		break;
+	case EF_REGION:
+		copy_text(e->region, sizeof(e->region), text, len);
+		break;
+	default:
+		copy_text(e->endpoint, sizeof(e->endpoint), text, len);
+		break;
+	}
+	return 0;
+}
+
+static const struct xml_spec error_spec = { "Error", NULL, error_fields,
+	error_field, NULL };
+
+int
+s3_xml_error(const char *body, size_t len, struct s3_error *e)
+{
+	char why[160];
+
+	memset(e, 0, sizeof(*e));
+	if (body == NULL || len == 0)
+		return -1;
+	if (xml_walk(&error_spec, body, len, e, why, sizeof(why)) != 0 ||
+	    e->code[0] == '\0') {
+		memset(e, 0, sizeof(*e));
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* keys of url-encoded listings */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+s3_key_decode(const char *s, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		int c = (unsigned char)*s;
+
+		if (c == '%') {
+			int hi = hexval(s[1]), lo = hi >= 0 ? hexval(s[2]) : -1;
+
+			if (lo < 0)
+				return -1;
+			c = hi * 16 + lo;
+			s += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c == 0 || o + 1 >= size)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* pages: shared by the three listings */
+
+/*
+ * The records of a page are kept until its end: whether keys are
+ * url-encoded is said by EncodingType, which may come after them.
+ */
+struct rec {
+	char *key; /* Key, or PartNumber's ETag */
+	char *id;  /* UploadId */
+	uint64_t size;
+	unsigned number;
+};
+
+struct page_walk {
+	struct s3_page *page;
+	struct rec *recs;
+	size_t n, cap;
+	struct rec cur;
+	bool encoded;
+};
+
+enum {
+	PF_TRUNCATED,
+	PF_NEXT,
+	PF_NEXT2,
+	PF_ENCODING,
+	PF_KEY,
+	PF_SIZE,
+	PF_ID,
+	PF_NUMBER,
+	PF_ETAG,
+};
+
+static int
+page_text(char **dst, const char *text, size_t len)
+{
+	free(*dst);
+	*dst = strndup(text, len);
+	return *dst != NULL ? 0 : -1;
+}
+
+static int
+page_field(void *arg, int id, const char *text, size_t len)
+{
+	struct page_walk *pw = arg;
+	uint64_t v;
+
+	switch (id) {
+	case PF_TRUNCATED:
+		pw->page->truncated = strcmp(text, "true") == 0;
+		return 0;
+	case PF_NEXT:
+	case PF_NEXT2:
+		if (len >= S3_TOKEN_MAX)
+			return -1;
+		copy_text(id == PF_NEXT ? pw->page->next : pw->page->next2,
+		    S3_TOKEN_MAX, text, len);
+		return 0;
+	case PF_ENCODING:
+		pw->encoded = strcmp(text, "url") == 0;
+		return 0;
+	case PF_KEY:
+	case PF_ETAG:
+		return page_text(&pw->cur.key, text, len);
+	case PF_ID:
+		return page_text(&pw->cur.id, text, len);
+	case PF_SIZE:
+	case PF_NUMBER:
+		if (parse_u64(text, &v) < 0 ||
+		    (id == PF_NUMBER && (v == 0 || v > S3_MAX_PARTS)))
+			return -1;
+		if (id == PF_SIZE)
+			pw->cur.size = v;
+		else
+			pw->cur.number = (unsigned)v;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int
+page_record(void *arg)
+{
+	struct page_walk *pw = arg;
+
+	if (pw->n == pw->cap) {
+		size_t cap = pw->cap ? pw->cap * 2 : 64;
+		struct rec *r = realloc(pw->recs, cap * sizeof(*r));
+
+		if (r == NULL)
+			return -1;
+		pw->recs = r;
+		pw->cap = cap;
+	}
+	pw->recs[pw->n++] = pw->cur;
+	memset(&pw->cur, 0, sizeof(pw->cur));
+	return 0;
+}
+
+static void
+page_release(struct page_walk *pw)
+{
+	size_t i;
+
+	for (i = 0; i < pw->n; i++) {
+		free(pw->recs[i].key);
+		free(pw->recs[i].id);
+	}
+	free(pw->recs);
+	free(pw->cur.key);
+	free(pw->cur.id);
+}
+
+/* Walk one page; the records are in ${pw}. */
+static int
+page_walk(const struct xml_spec *spec, const char *body, size_t len,
+    struct page_walk *pw, struct s3_page *page, const char *what,
+    struct dupc_err *err)
+{
+	memset(pw, 0, sizeof(*pw));
+	memset(page, 0, sizeof(*page));
+	pw->page = page;
+	if (walk_or_fail(spec, body, len, pw, what, err) < 0)
+		return -1;
+	page->count = pw->n;
+	return 0;
+}
+
+/* The key of ${r} as stored (decoded when the page is url-encoded). */
+static int
+rec_key(const struct page_walk *pw, const struct rec *r, char *out, size_t size,
+    const char *what, struct dupc_err *err)
+{
+	if (r->key == NULL)
+		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "the answer to %s has an entry without a key", what);
+	if (!pw->encoded) {
+		if (strlen(r->key) >= size)
+			return err_class_set(err, ERR_TRANSIENT,
+			    E_BACKEND_ERROR,
+			    "the answer to %s has a key too long", what);
+		memcpy(out, r->key, strlen(r->key) + 1);
+		return 0;
+	}
+	if (s3_key_decode(r->key, out, size) < 0)
+		return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "the answer to %s has a badly encoded key", what);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* ListObjectsV2 */
+
+static const struct xml_field list_fields[] = {
+	{ "IsTruncated", PF_TRUNCATED },
+	{ "NextContinuationToken", PF_NEXT },
+	{ "EncodingType", PF_ENCODING },
+	{ "Contents/Key", PF_KEY },
+	{ "Contents/Size", PF_SIZE },
+	{ NULL, 0 },
+};
+
+static const struct xml_spec list_spec = { "ListBucketResult", "Contents",
+	list_fields, page_field, page_record };
+
+int
+s3_xml_list(const char *body, size_t len, s3_key_fn *fn, void *arg,
+    struct s3_page *page, struct dupc_err *err)
+{
+	struct page_walk pw;
+	char key[S3_TEXT_MAX];
+	size_t i;
+	int rc = -1;
+
+	if (page_walk(&list_spec, body, len, &pw, page, "a listing", err) < 0)
+		goto out;
+	for (i = 0; i < pw.n; i++) {
+		if (rec_key(&pw, &pw.recs[i], key, sizeof(key), "a listing",
+			err) < 0 ||
+		    fn(arg, key, pw.recs[i].size, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	page_release(&pw);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* ListParts */
+
+static const struct xml_field parts_fields[] = {
+	{ "IsTruncated", PF_TRUNCATED },
+	{ "NextPartNumberMarker", PF_NEXT },
+	{ "Part/PartNumber", PF_NUMBER },
+	{ "Part/ETag", PF_ETAG },
+	{ "Part/Size", PF_SIZE },
+	{ NULL, 0 },
+};
+
+static const struct xml_spec parts_spec = { "ListPartsResult", "Part",
+	parts_fields, page_field, page_record };
+
+int
+s3_xml_parts(const char *body, size_t len, s3_part_fn *fn, void *arg,
+    struct s3_page *page, struct dupc_err *err)
+{
+	struct page_walk pw;
+	size_t i;
+	int rc = -1;
+
+	if (page_walk(&parts_spec, body, len, &pw, page, "a list of parts",
+		err) < 0)
+		goto out;
+	for (i = 0; i < pw.n; i++) {
+		const struct rec *r = &pw.recs[i];
+
+		if (r->number == 0 || r->key == NULL) {
+			err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+			    "the answer to a list of parts has a part without a number or an ETag");
+			goto out;
+		}
+		if (fn(arg, r->number, r->key, r->size, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	page_release(&pw);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* ListMultipartUploads */
+
+static const struct xml_field uploads_fields[] = {
+	{ "IsTruncated", PF_TRUNCATED },
+	{ "NextKeyMarker", PF_NEXT },
+	{ "NextUploadIdMarker", PF_NEXT2 },
+	{ "EncodingType", PF_ENCODING },
+	{ "Upload/Key", PF_KEY },
+	{ "Upload/UploadId", PF_ID },
+	{ NULL, 0 },
+};
+
+static const struct xml_spec uploads_spec = { "ListMultipartUploadsResult",
+	"Upload", uploads_fields, page_field, page_record };
+
+int
+s3_xml_uploads(const char *body, size_t len, s3_upload_fn *fn, void *arg,
+    struct s3_page *page, struct dupc_err *err)
+{
+	struct page_walk pw;
+	char key[S3_TEXT_MAX];
+	size_t i;
+	int rc = -1;
+
+	if (page_walk(&uploads_spec, body, len, &pw, page, "a list of uploads",
+		err) < 0)
+		goto out;
+	/* a url-encoded listing encodes the marker too */
+	if (pw.encoded && page->next[0] != '\0' &&
+	    s3_key_decode(page->next, key, sizeof(page->next)) == 0)
+		memcpy(page->next, key, strlen(key) + 1);
+	for (i = 0; i < pw.n; i++) {
+		if (rec_key(&pw, &pw.recs[i], key, sizeof(key),
+			"a list of uploads", err) < 0)
+			goto out;
+		if (pw.recs[i].id == NULL || pw.recs[i].id[0] == '\0') {
+			err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+			    "the answer to a list of uploads has an upload without an id");
+			goto out;
+		}
+		if (fn(arg, key, pw.recs[i].id, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	page_release(&pw);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* multipart initiate and complete */
+
+static int
+one_field(void *arg, int id, const char *text, size_t len)
+{
+	char **dst = arg;
+
+	(void)id;
+	return page_text(dst, text, len);
+}
+
+static const struct xml_field initiate_fields[] = {
+	{ "UploadId", 0 },
+	{ NULL, 0 },
+};
+
+static const struct xml_spec initiate_spec = { "InitiateMultipartUploadResult",
+	NULL, initiate_fields, one_field, NULL };
+
+int
+s3_xml_initiate(const char *body, size_t len, char *id, size_t idsz,
+    struct dupc_err *err)
+{
+	char *got = NULL;
+	int rc = -1;
+
+	if (walk_or_fail(&initiate_spec, body, len, &got,
+		"a multipart upload's start", err) < 0)
+		goto out;
+	if (got == NULL || got[0] == '\0' || strlen(got) >= idsz) {
+		err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+		    "the answer to a multipart upload's start has %s upload id",
+		    got == NULL || got[0] == '\0' ? "no" : "too long an");
+		goto out;
+	}
+	memcpy(id, got, strlen(got) + 1);
+	rc = 0;
+out:
+	free(got);
+	return rc;
+}
+
+static const struct xml_field complete_fields[] = {
+	{ "ETag", 0 },
+	{ NULL, 0 },
+};
+
+static const struct xml_spec complete_spec = { "CompleteMultipartUploadResult",
+	NULL, complete_fields, one_field, NULL };
+
+int
+s3_xml_complete(const char *body, size_t len, struct s3_error *e,
+    struct dupc_err *err)
+{
+	char why[160] = "";
+	char *etag = NULL;
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	rc = xml_walk(&complete_spec, body, len, &etag, why, sizeof(why));
+	free(etag);
+	if (rc == 0)
+		return 0;
+	if (rc == 1 && s3_xml_error(body, len, e) == 0)
+		return 1;
+	return err_class_set(err, ERR_TRANSIENT, E_BACKEND_ERROR,
+	    "the answer to a multipart upload's completion is not a CompleteMultipartUploadResult document: %s",
+	    rc == 1 ? "another document" : why);
+}
