@@ -144,6 +144,8 @@ http_clone(struct http *dst, const struct http *src, struct dupc_err *err)
 	memcpy(dst->protocols, src->protocols, sizeof(dst->protocols));
 	dst->pause = src->pause;
 	dst->tries = src->tries;
+	dst->limit_up = src->limit_up;
+	dst->limit_down = src->limit_down;
 	dst->ready = true;
 	return 0;
 }
