@@ -188,6 +188,18 @@ backend_sha256(struct backend *be, const char *name, char *hex,
 	return be->ops->sha256(be, name, hex, err);
 }
 
+int
+backend_put_new(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	if (!backend_name_ok(name))
+		return bad_name(name, err);
+	if (be->ops->put_new == NULL || !(be->flags & BACKEND_PUT_NEW))
+		return err_set(err, E_NOT_IMPLEMENTED,
+		    "backend cannot create objects conditionally");
+	return be->ops->put_new(be, name, src, size, err);
+}
+
 unsigned
 backend_flags(const struct backend *be)
 {

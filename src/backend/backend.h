@@ -29,7 +29,29 @@
  * Optional operations (NULL in the ops table; the wrappers below answer
  * for them): open_read (a read-only fd on the stored object itself, for
  * local backends), sha256 (BACKEND_HASHES: the remote reports a content
- * hash).
+ * hash), put_new (BACKEND_PUT_NEW: see below).
+ * - put_new stores a small object (a lock) under ${name} only when no
+ *   object of that name exists, atomically: of several runs racing to
+ *   create one name, exactly one succeeds.  It returns 1, storing
+ *   nothing, when the name exists.  A server that turns out not to
+ *   support conditional creation (an S3 store answering 501 to
+ *   If-None-Match) fails with E_NOT_IMPLEMENTED, permanent, and the
+ *   caller falls back to a plain put; a server that would silently
+ *   ignore the condition must not be flagged BACKEND_PUT_NEW.  Wrappers
+ *   pass it through: par2+ without recovery files, multi:// to its
+ *   first store.
+ *
+ * Transfer limits
+ * - When ${opts}->limit_up or ->limit_down is set (--limit-upload,
+ *   --limit-download), every byte a backend sends or receives over the
+ *   network for put and get is taken from that bucket
+ *   (util/ratelimit.h) where it moves: http.c does it for every backend
+ *   built on it, file:// in its copy loops, a backend driving a program
+ *   through child_set_limits (util/child.h), any other in its transfer
+ *   loop (ratelimit_take, or a put source read once wrapped with
+ *   ratelimit_source_new); open_read declines (returns 1) when a
+ *   download limit is set, so the engine downloads through get.  The
+ *   conformance suite checks that every byte is counted.
  *
  * Names
  * - Every name is checked once, here, before any backend sees it
@@ -80,6 +102,7 @@
 
 struct backend;
 struct dupc_err;
+struct ratelimit;
 struct source;
 struct url;
 
@@ -104,6 +127,7 @@ enum backend_flags {
 	BACKEND_LOCAL = 1 << 4,      /* the objects are local files */
 	BACKEND_NO_RETRY = 1 << 5,   /* a wrapper of backends that retry
 				      * themselves: no retry layer of its own */
+	BACKEND_PUT_NEW = 1 << 6,    /* put_new creates atomically */
 };
 
 /* One scheme option as given on the command line (--name or --name=value). */
@@ -141,6 +165,10 @@ struct backend_options {
 	bool writes; /* the command writes or deletes on the target */
 	backend_expect_fn *expect; /* NULL: nothing is known */
 	void *expect_arg;
+	/* --limit-upload / --limit-download buckets shared by every
+	 * transfer (borrowed; NULL: no limit) */
+	struct ratelimit *limit_up;
+	struct ratelimit *limit_down;
 };
 
 /*
@@ -191,6 +219,9 @@ struct backend_ops {
 	/* optional: SHA-256 hex of a stored object, when BACKEND_HASHES */
 	int (
 	    *sha256)(struct backend *, const char *, char *, struct dupc_err *);
+	/* optional: put only when absent (1: it exists), BACKEND_PUT_NEW */
+	int (*put_new)(struct backend *, const char *, struct source *,
+	    uint64_t, struct dupc_err *);
 	void (*close)(struct backend *);
 };
 
@@ -235,6 +266,15 @@ int backend_size(struct backend *, const char *, uint64_t *, struct dupc_err *);
  * lower-case hex (65 bytes); E_BACKEND_ERROR when the backend cannot
  * tell (no BACKEND_HASHES). */
 int backend_sha256(struct backend *, const char *, char *, struct dupc_err *);
+/*
+ * backend_put_new(be, name, src, size, err):
+ * Store ${name} only when no object of that name exists (see put_new
+ * above): 0 when stored, 1 when the name exists (nothing stored, ${err}
+ * untouched), -1 on failure; E_NOT_IMPLEMENTED when the backend cannot
+ * create conditionally (no BACKEND_PUT_NEW, or a server without it).
+ */
+int backend_put_new(struct backend *, const char *, struct source *, uint64_t,
+    struct dupc_err *);
 /* backend_flags(be): the scheme's BACKEND_* flags. */
 unsigned backend_flags(const struct backend *);
 

@@ -24,6 +24,7 @@
 #include "util/digest.h"
 #include "util/err.h"
 #include "util/interrupt.h"
+#include "util/ratelimit.h"
 #include "util/secret.h"
 #include "util/stream.h"
 
@@ -99,6 +100,8 @@ http_init(struct http *h, const struct backend_options *opts,
 	if (opts != NULL && opts->retry_delay > 0 && opts->retry_delay < 0.1)
 		h->pause = opts->retry_delay;
 	h->tries = opts != NULL && opts->num_retries ? opts->num_retries : 5;
+	h->limit_up = opts != NULL ? opts->limit_up : NULL;
+	h->limit_down = opts != NULL ? opts->limit_down : NULL;
 	h->ready = true;
 	return 0;
 }
@@ -141,6 +144,8 @@ http_clone(struct http *dst, const struct http *src, struct dupc_err *err)
 	memcpy(dst->protocols, src->protocols, sizeof(dst->protocols));
 	dst->pause = src->pause;
 	dst->tries = src->tries;
+	dst->limit_up = src->limit_up;
+	dst->limit_down = src->limit_down;
 	dst->ready = true;
 	return 0;
 }
@@ -287,7 +292,22 @@ struct xfer {
 	bool aborted; /* a sink callback said stop */
 	bool head_done;
 	char crange[128];
+	struct ratelimit *limit_up; /* the handle's, borrowed */
+	struct ratelimit *limit_down;
 };
+
+/*
+ * Take ${n} bytes from ${rl}; the wait is the user's limit, not a silent
+ * server, so the stall watch starts again after it.
+ */
+static void
+throttle(struct xfer *x, struct ratelimit *rl, size_t n)
+{
+	if (rl == NULL)
+		return;
+	ratelimit_take(rl, n);
+	clock_gettime(CLOCK_MONOTONIC, &x->w.last);
+}
 
 /* Copy ${src} (NULL: "") into ${dst}, cut to fit. */
 static void
@@ -330,6 +350,8 @@ read_cb(char *p, size_t size, size_t nmemb, void *arg)
 		}
 		if (b->tee != NULL)
 			digest_update(b->tee, p, got);
+		/* an object's bytes count against --limit-upload */
+		throttle(x, x->limit_up, got);
 	}
 	b->sent += got;
 	return got;
@@ -431,6 +453,7 @@ sink_cb(char *p, size_t size, size_t nmemb, void *arg)
 		x->aborted = true;
 		return 0;
 	}
+	throttle(x, x->limit_down, n);
 	return n;
 }
 
@@ -752,6 +775,8 @@ http_perform(struct http *h, const struct http_req *req, struct http_resp *resp,
 	x.c = h->curl;
 	x.req = req;
 	x.body = req->body;
+	x.limit_up = h->limit_up;
+	x.limit_down = h->limit_down;
 	x.resp = resp;
 	x.answer_max = req->answer_max ? req->answer_max : HTTP_ANSWER_MAX;
 	if (req->body != NULL) {

@@ -25,6 +25,7 @@
 
 struct backend_options;
 struct dupc_err;
+struct ratelimit;
 struct source;
 
 #define HTTP_ANSWER_MAX (16u << 20) /* default cap of a buffered answer */
@@ -42,6 +43,10 @@ struct http {
 	char protocols[32]; /* "http,https" unless http_set_protocols */
 	double pause;       /* first pause between requests of http_fetch */
 	unsigned tries;     /* requests without progress http_fetch allows */
+	/* --limit-upload / --limit-download (borrowed from the options):
+	 * request bodies read from a source and streamed answers */
+	struct ratelimit *limit_up;
+	struct ratelimit *limit_down;
 	bool ready;
 };
 

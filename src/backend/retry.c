@@ -212,6 +212,56 @@ retry_put(struct backend *be, const char *name, struct source *src,
 	    name, err);
 }
 
+struct put_new_arg {
+	struct put_arg put;
+	bool exists;
+};
+
+/*
+ * One attempt of put_new.  An attempt after a transient failure may find
+ * the object the failed one created after all: the caller tells its own
+ * object by its content (put_new's contract).
+ */
+static int
+put_new_once(struct retry_backend *rb, void *p, struct dupc_err *err)
+{
+	struct put_new_arg *pn = p;
+	struct put_arg *pa = &pn->put;
+	uint64_t got;
+	int rc;
+
+	if (!pa->first && source_rewind(pa->src, err) < 0)
+		return -1;
+	pa->first = false;
+	rc = backend_put_new(rb->inner, pa->name, pa->src, pa->size, err);
+	if (rc != 0) {
+		pn->exists = rc == 1;
+		return rc == 1 ? 0 : -1;
+	}
+	if (backend_size(rb->inner, pa->name, &got, err) < 0) {
+		if (err->cls == ERR_NOT_FOUND)
+			err->cls = ERR_TRANSIENT;
+		return -1;
+	}
+	if (got != pa->size)
+		return err_class_set(err, ERR_TRANSIENT, E_VOLUME_WRONG_SIZE,
+		    "uploaded %s has %llu bytes, expected %llu", pa->name,
+		    (unsigned long long)got, (unsigned long long)pa->size);
+	return 0;
+}
+
+static int
+retry_put_new(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct put_new_arg pn = { { name, src, size, true }, false };
+
+	if (with_retries((struct retry_backend *)be, put_new_once, &pn, "put",
+		name, err) < 0)
+		return -1;
+	return pn.exists ? 1 : 0;
+}
+
 struct get_arg {
 	const char *name;
 	int fd;
@@ -325,6 +375,7 @@ static const struct backend_ops retry_ops = {
 	.remove = retry_remove,
 	.size = retry_size,
 	.sha256 = retry_sha256,
+	.put_new = retry_put_new,
 	.close = retry_close,
 };
 

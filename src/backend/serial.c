@@ -103,6 +103,18 @@ serial_sha256(struct backend *be, const char *name, char *hex,
 	return rc;
 }
 
+static int
+serial_put_new(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(MU(be));
+	rc = backend_put_new(INNER(be), name, src, size, err);
+	pthread_mutex_unlock(MU(be));
+	return rc;
+}
+
 static void
 serial_close(struct backend *be)
 {
@@ -124,6 +136,7 @@ static const struct backend_ops serial_ops = {
 	.size = serial_size,
 	.open_read = serial_open_read,
 	.sha256 = serial_sha256,
+	.put_new = serial_put_new,
 	.close = serial_close,
 };
 

@@ -9,14 +9,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "format/checksums.h"
+#include "util/buf.h"
 #include "util/digest.h"
 #include "util/err.h"
+#include "util/stream.h"
 
 static int
 mkdir_p(const char *path, mode_t mode)
@@ -314,4 +318,122 @@ cache_exists(const struct cache *c, const char *name)
 	ok = stat(p, &st) == 0;
 	free(p);
 	return ok;
+}
+
+int
+cache_checksum_add(const struct cache *c, const char *name, uint64_t size,
+    const char *sha256, struct dupc_err *err)
+{
+	struct buf line;
+	char *p = cache_path(c, CHECKSUMS_FILE);
+	int fd = -1, rc = -1;
+
+	buf_init(&line, CHECKSUMS_LINE_MAX);
+	if (p == NULL) {
+		err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	if (checksums_format_line(&line, name, size, sha256) < 0) {
+		err_set(err, E_GENERIC, "cannot record the size of %s", name);
+		goto out;
+	}
+	fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd < 0 || write_full(fd, line.data, line.len) < 0) {
+		err_errno(err, E_GENERIC, "cannot write %s", p);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_release(&line);
+	free(p);
+	return rc;
+}
+
+/* Where a scan of the record is. */
+struct scan {
+	cache_checksum_fn *fn;
+	void *arg;
+	bool skipping; /* inside a line too long to be one */
+	int rc;
+};
+
+/* Hand each complete line of ${b}[0..${n}) to the scan's function;
+ * returns the bytes used (a partial last line waits for more). */
+static size_t
+scan_lines(struct scan *sc, const char *b, size_t n, bool at_end)
+{
+	size_t used = 0;
+
+	while (used < n && sc->rc == 0) {
+		const char *nl = memchr(b + used, '\n', n - used);
+		struct checksum_line l;
+		size_t len;
+
+		if (nl == NULL) {
+			if (!at_end && n - used < CHECKSUMS_LINE_MAX)
+				break;
+			/* too long for a line (skip to its end), or torn */
+			sc->skipping = !at_end;
+			return n;
+		}
+		len = (size_t)(nl - (b + used));
+		if (!sc->skipping &&
+		    checksums_parse_line(b + used, len, &l) == 0)
+			sc->rc = sc->fn(&l, sc->arg);
+		sc->skipping = false;
+		used += len + 1;
+	}
+	return used;
+}
+
+int
+cache_checksum_scan(const struct cache *c, cache_checksum_fn *fn, void *arg,
+    struct dupc_err *err)
+{
+	char *p = cache_path(c, CHECKSUMS_FILE), *b = NULL;
+	struct scan sc = { fn, arg, false, 0 };
+	size_t have = 0, cap = 65536;
+	int fd, rc = 0;
+
+	if (p == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		rc = errno == ENOENT
+			 ? 0
+			 : err_errno(err, E_GENERIC, "cannot read %s", p);
+		free(p);
+		return rc;
+	}
+	if ((b = malloc(cap)) == NULL) {
+		rc = err_set(err, E_GENERIC, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, b + have, cap - have);
+		size_t used;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = err_errno(err, E_GENERIC, "cannot read %s", p);
+			break;
+		}
+		have += (size_t)r;
+		used = scan_lines(&sc, b, have, r == 0);
+		memmove(b, b + used, have - used);
+		have -= used;
+		if (r == 0 || sc.rc != 0) {
+			rc = sc.rc;
+			break;
+		}
+	}
+out:
+	free(b);
+	close(fd);
+	free(p);
+	return rc;
 }

@@ -11,7 +11,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+struct checksum_line;
 struct dupc_err;
 
 struct cache {
@@ -67,5 +69,24 @@ int cache_remove(const struct cache *, const char *, struct dupc_err *);
 
 /* cache_exists(c, name): true when the file is there. */
 bool cache_exists(const struct cache *, const char *);
+
+/*
+ * cache_checksum_add(c, name, size, sha256, err):
+ * Append a line for the remote file ${name} to the record of stored
+ * files (format/checksums.h); ${sha256} NULL or "" when unknown.  One
+ * write of a whole line, so runs appending at once do not mix lines.
+ */
+int cache_checksum_add(const struct cache *, const char *, uint64_t,
+    const char *, struct dupc_err *);
+
+/*
+ * cache_checksum_scan(c, fn, arg, err):
+ * Call ${fn} for each valid line of the record in order (later lines of a
+ * name replace earlier ones), reading a block at a time; a missing record
+ * is empty.  Stops at and returns ${fn}'s first non-zero result.
+ */
+typedef int cache_checksum_fn(const struct checksum_line *, void *);
+int cache_checksum_scan(const struct cache *, cache_checksum_fn *, void *,
+    struct dupc_err *);
 
 #endif

@@ -28,6 +28,7 @@ enum cmd_id {
 	CMD_REMOVE_ALL_BUT_N_FULL,
 	CMD_REMOVE_ALL_INC_OF_BUT_N_FULL,
 	CMD_REPLICATE,
+	CMD_CHECK,
 	CMD_DIFF,  /* diff TIME_A TIME_B URL */
 	CMD_MOUNT, /* mount URL MOUNTPOINT */
 	CMD_HELP,
@@ -52,6 +53,7 @@ struct cli {
 	const char *help_topic;
 	bool progress;
 	unsigned progress_rate; /* seconds between progress reports */
+	bool no_remote_lock;    /* --no-remote-lock */
 	/* owned storage behind the const arrays in o */
 	char **keys, **hidden, **gpgopts;
 	char **rename_from, **rename_to;
@@ -76,6 +78,9 @@ extern const char *cli_progname;
  * argument and the fix on anything wrong.
  */
 int cli_parse(struct cli *, int, char **, struct dupc_err *);
+
+/* cli_command_name(id): the command's word ("backup", "cleanup"). */
+const char *cli_command_name(enum cmd_id);
 
 /* cli_release(c): free what cli_parse allocated (secrets wiped). */
 void cli_release(struct cli *);

@@ -208,7 +208,7 @@ resolve_args(struct cli *c, struct dupc_err *err)
 	}
 	if (c->cmd == CMD_COLLECTION_STATUS ||
 	    c->cmd == CMD_LIST_CURRENT_FILES || c->cmd == CMD_CLEANUP ||
-	    c->cmd == CMD_REMOVE_OLDER_THAN ||
+	    c->cmd == CMD_CHECK || c->cmd == CMD_REMOVE_OLDER_THAN ||
 	    c->cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
 	    c->cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL)
 		want = 1;
@@ -421,6 +421,12 @@ run(struct cli *c, struct dupc_err *err)
 		return diffs > 0 ? err_set(err, E_GENERIC, "%s", "") : 0;
 	case CMD_COLLECTION_STATUS:
 		return engine_collection_status(o, err);
+	case CMD_CHECK:
+		/* never a passphrase: manifests in the archive dir are plain,
+		 * volumes are checked as stored */
+		if (engine_check(o, &diffs, err) < 0)
+			return -1;
+		return diffs > 0 ? err_set(err, E_GENERIC, "%s", "") : 0;
 	case CMD_REPLICATE:
 		if (cli_passphrases(c, c->cmd, err) < 0 ||
 		    check_temp_space(c, err) < 0)
@@ -461,6 +467,27 @@ run(struct cli *c, struct dupc_err *err)
 		return err_set(err, E_COMMAND_LINE, "no command; see %s --help",
 		    cli_progname);
 	}
+}
+
+/*
+ * Does the command write or delete on the target, and so take the lock
+ * there?  remove-* without --force only list; cleanup may drop an
+ * interrupted set even without it (as duplicity does); a dry run writes
+ * nothing.
+ */
+static void
+set_writes(struct cli *c)
+{
+	enum cmd_id cmd = c->cmd;
+	bool remove = cmd == CMD_REMOVE_OLDER_THAN ||
+		      cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
+		      cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL;
+
+	c->o.be.writes = is_backup(cmd) || cmd == CMD_CLEANUP || remove ||
+			 cmd == CMD_REPLICATE;
+	c->o.command = cli_command_name(cmd);
+	c->o.remote_lock = c->o.be.writes && !c->no_remote_lock &&
+			   !c->o.dry_run && !(remove && !c->o.force);
 }
 
 /* Append "; ${hint}" to the error line unless it already carries one. */
@@ -550,9 +577,19 @@ interrupted_error(const struct cli *c, struct dupc_err *err)
 {
 	int sig = interrupted();
 
+	if (sig != 0 && err->code == E_NO_MANIFESTS &&
+	    interrupt_reason() != NULL) {
+		err_prefix(err, "%s", interrupt_reason());
+		return;
+	}
 	if (sig == 0 || err->code == E_NO_MANIFESTS)
 		return;
-	if (is_backup(c->cmd))
+	if (interrupt_reason() != NULL)
+		err_set(err, E_NO_MANIFESTS, "stopped: %s%s",
+		    interrupt_reason(),
+		    is_backup(c->cmd) ? "; run the backup again to resume"
+				      : "");
+	else if (is_backup(c->cmd))
 		err_set(err, E_NO_MANIFESTS,
 		    "interrupted by signal %d; run the backup again to resume",
 		    sig);
@@ -632,10 +669,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	c.o.be.password = cli_ftp_password();
-	c.o.be.writes = is_backup(c.cmd) || c.cmd == CMD_CLEANUP ||
-			c.cmd == CMD_REMOVE_OLDER_THAN ||
-			c.cmd == CMD_REMOVE_ALL_BUT_N_FULL ||
-			c.cmd == CMD_REMOVE_ALL_INC_OF_BUT_N_FULL;
+	set_writes(&c);
 	if (isatty(STDIN_FILENO))
 		c.o.be.ask = cli_ask_secret;
 	if (run(&c, &err) < 0)

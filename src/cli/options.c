@@ -20,6 +20,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/ratelimit.h"
 #include "util/secret.h"
 
 const char *cli_progname = "dupc";
@@ -39,6 +40,7 @@ static const struct {
 	{ "remove-all-but-n-full", CMD_REMOVE_ALL_BUT_N_FULL },
 	{ "remove-all-inc-of-but-n-full", CMD_REMOVE_ALL_INC_OF_BUT_N_FULL },
 	{ "replicate", CMD_REPLICATE },
+	{ "check", CMD_CHECK },
 	{ "backup", CMD_BACKUP },
 	{ "diff", CMD_DIFF },
 	{ "mount", CMD_MOUNT },
@@ -64,6 +66,17 @@ static const struct {
 	{ "ra", CMD_REMOVE_ALL_BUT_N_FULL },
 	{ "ri", CMD_REMOVE_ALL_INC_OF_BUT_N_FULL },
 };
+
+const char *
+cli_command_name(enum cmd_id id)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].id == id)
+			return commands[i].name;
+	return "dupc";
+}
 
 /* Resolve a command word; CMD_NONE when it is not one. */
 static enum cmd_id
@@ -154,6 +167,13 @@ enum opt_id {
 	O_SELECT_STDIN,
 	O_RENAME,
 	O_NAME_STYLE,
+	O_NO_REMOTE_LOCK,
+	O_BREAK_LOCK,
+	O_LOCK_TIMEOUT,
+	O_LIMIT_UPLOAD,
+	O_LIMIT_DOWNLOAD,
+	O_READ_DATA,
+	O_READ_DATA_SUBSET,
 };
 
 static const struct opt {
@@ -165,6 +185,7 @@ static const struct opt {
 	{ "archive-dir", ARG, O_ARCHIVE_DIR },
 	{ "asynchronous-upload", NOARG, O_ASYNC_UPLOAD },
 	{ "backend-retry-delay", ARG, O_BACKEND_RETRY_DELAY },
+	{ "break-lock", NOARG, O_BREAK_LOCK },
 	{ "compare-data", NOARG, O_COMPARE_DATA },
 	{ "compress-level", ARG, O_COMPRESS_LEVEL },
 	{ "current-time", ARG, O_CURRENT_TIME },
@@ -187,6 +208,9 @@ static const struct opt {
 	{ "ignore-errors", NOARG, O_IGNORE_ERRORS },
 	{ "json", NOARG, O_JSON },
 	{ "jsonstat", NOARG, O_JSONSTAT },
+	{ "limit-download", ARG, O_LIMIT_DOWNLOAD },
+	{ "limit-upload", ARG, O_LIMIT_UPLOAD },
+	{ "lock-timeout", ARG, O_LOCK_TIMEOUT },
 	{ "log-fd", ARG, O_LOG_FD },
 	{ "log-file", ARG, O_LOG_FILE },
 	{ "log-timestamp", NOARG, O_LOG_TIMESTAMP },
@@ -198,6 +222,7 @@ static const struct opt {
 	{ "no-encryption", NOARG, O_NO_ENCRYPTION },
 	{ "no-files-changed", NOARG, O_NO_FILES_CHANGED },
 	{ "no-print-statistics", NOARG, O_NO_PRINT_STATISTICS },
+	{ "no-remote-lock", NOARG, O_NO_REMOTE_LOCK },
 	{ "do-not-restore-ownership", NOARG, O_NO_RESTORE_OWNERSHIP },
 	{ "no-restore-ownership", NOARG, O_NO_RESTORE_OWNERSHIP },
 	{ "null-separator", NOARG, O_NULL_SEPARATOR },
@@ -206,6 +231,8 @@ static const struct opt {
 	{ "old-filenames", NOARG, O_NAME_STYLE },
 	{ "progress", NOARG, O_PROGRESS },
 	{ "progress-rate", ARG, O_PROGRESS_RATE },
+	{ "read-data", NOARG, O_READ_DATA },
+	{ "read-data-subset", ARG, O_READ_DATA_SUBSET },
 	{ "rename", ARG2, O_RENAME },
 	{ "restore-time", ARG, O_TIME },
 	{ "time", ARG, O_TIME },
@@ -279,6 +306,78 @@ num_arg(const char *opt, const char *val, uint64_t lo, uint64_t hi,
 		return bad_value(err, opt, val, want);
 	}
 	return 0;
+}
+
+/* --lock-timeout: seconds, or an interval such as 15m or 1h. */
+static int
+lock_timeout_arg(const char *opt, const char *val, unsigned *out,
+    struct dupc_err *err)
+{
+	uint64_t n;
+	int64_t t;
+
+	if (parse_u64(val, &n) == 0)
+		t = n > 7 * 86400 ? -1 : (int64_t)n;
+	else if (dtime_interval(val, &t) < 0)
+		t = -1;
+	if (t < 1 || t > 7 * 86400)
+		return bad_value(err, opt, val,
+		    "seconds or an interval such as 15m or 2h, up to a week");
+	*out = (unsigned)t;
+	return 0;
+}
+
+/* --limit-upload / --limit-download KIB: a bucket of KIB KiB/s. */
+static int
+limit_arg(const char *opt, const char *val, struct ratelimit **rlp,
+    struct dupc_err *err)
+{
+	uint64_t n;
+
+	if (num_arg(opt, val, 1, UINT64_C(1) << 30, &n, err) < 0)
+		return -1;
+	ratelimit_free(*rlp);
+	*rlp = ratelimit_new(n * 1024);
+	return *rlp != NULL ? 0 : err_set(err, E_GENERIC, "out of memory");
+}
+
+/*
+ * --read-data-subset: "N%" (a share of the volumes, 0 < N <= 100,
+ * decimals allowed) or "K/M" (the K-th of M groups), as restic spells it.
+ */
+static int
+subset_arg(const char *opt, const char *val, struct dupc_opts *o,
+    struct dupc_err *err)
+{
+	const char *slash = strchr(val, '/');
+	size_t n = strlen(val);
+	uint64_t k, m;
+
+	if (n > 1 && val[n - 1] == '%') {
+		char num[32], *end;
+		double pct;
+
+		if (n - 1 >= sizeof(num) || strspn(val, "0123456789.") != n - 1)
+			goto bad;
+		memcpy(num, val, n - 1);
+		num[n - 1] = '\0';
+		pct = strtod(num, &end);
+		if (*end != '\0' || !(pct > 0) || pct > 100)
+			goto bad;
+		o->check.fraction = pct / 100;
+		o->check.group_m = 0;
+		return 0;
+	}
+	if (slash != NULL && parse_u64_n(val, (size_t)(slash - val), &k) == 0 &&
+	    parse_u64(slash + 1, &m) == 0 && k >= 1 && k <= m && m <= 1000000) {
+		o->check.group_k = (unsigned)k;
+		o->check.group_m = (unsigned)m;
+		o->check.fraction = 0;
+		return 0;
+	}
+bad:
+	return bad_value(err, opt, val,
+	    "a share such as 10% (more than 0, at most 100) or a group K/M such as 2/5");
 }
 
 /*
@@ -563,6 +662,23 @@ apply(struct cli *c, const struct opt *op, const char *val,
 		else if (o->pfx.style != NAME_STYLE_SHORT)
 			o->pfx.style = NAME_STYLE_OLD;
 		break;
+	case O_NO_REMOTE_LOCK:
+		c->no_remote_lock = true;
+		break;
+	case O_BREAK_LOCK:
+		o->break_lock = true;
+		break;
+	case O_LOCK_TIMEOUT:
+		return lock_timeout_arg(op->name, val, &o->lock_timeout, err);
+	case O_LIMIT_UPLOAD:
+		return limit_arg(op->name, val, &o->be.limit_up, err);
+	case O_LIMIT_DOWNLOAD:
+		return limit_arg(op->name, val, &o->be.limit_down, err);
+	case O_READ_DATA:
+		o->check.read_all = true;
+		break;
+	case O_READ_DATA_SUBSET:
+		return subset_arg(op->name, val, o, err);
 	case O_IGNORED_ARG:
 	case O_IGNORED_FLAG:
 		break;
@@ -829,6 +945,8 @@ cli_release(struct cli *c)
 	free(c->beopts);
 	secret_free(c->o.passphrase);
 	secret_free(c->o.sign_passphrase);
+	ratelimit_free(c->o.be.limit_up);
+	ratelimit_free(c->o.be.limit_down);
 	selection_free(c->sel);
 	memset(c, 0, sizeof(*c));
 }

@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  @P@ remove-all-but-n-full COUNT [--force] [options] TARGET_URL\n"
     "  @P@ remove-all-inc-of-but-n-full COUNT [--force] [options] TARGET_URL\n"
     "  @P@ replicate [-t TIME] [options] SOURCE_URL TARGET_URL\n"
+    "  @P@ check [--read-data | --read-data-subset N%|K/M] [options] TARGET_URL\n"
     "\n"
     "URLs ('@P@ help SCHEME' for each; passwords in FTP_PASSWORD, GnuPG's in\n"
     "PASSPHRASE):\n"
@@ -48,6 +49,10 @@ static const char usage_text[] =
     "  --log-fd N, --log-file F duplicity's machine-readable log\n"
     "  --json                   one JSON document on stdout (status, listing,\n"
     "                           diff, backup statistics)\n"
+    "Several hosts, one target:\n"
+    "  --lock-timeout T         a lock not refreshed for T is stale (default 15m)\n"
+    "  --break-lock             break the target's lock; --no-remote-lock: take none\n"
+    "  --limit-upload KIB       cap uploads at KIB KiB/s (--limit-download likewise)\n"
     "Other:\n"
     "  --archive-dir DIR        metadata cache (default ~/.cache/duplicity)\n"
     "  --tempdir DIR            temporary files (default $TMPDIR or /tmp)\n"
@@ -137,7 +142,9 @@ static const struct {
 	    "  volume is downloaded): modification time and path, one per line.\n" },
 	{ "cleanup",
 	    "@P@ cleanup [--force] [options] TARGET_URL\n"
-	    "  Delete leftovers of interrupted runs (list them without --force).\n" },
+	    "  Delete leftovers of interrupted runs (list them without --force).\n"
+	    "  An interrupted last set, which the next backup would resume, is\n"
+	    "  deleted first, as duplicity does.\n" },
 	{ "remove-older-than",
 	    "@P@ remove-older-than TIME [--force] [options] TARGET_URL\n"
 	    "  Delete whole chains that end before TIME (never the current chain);\n"
@@ -156,6 +163,19 @@ static const struct {
 	    "  (--encrypt-key, PASSPHRASE or --no-encryption); sets the target has\n"
 	    "  are skipped.\n"
 	    "  Example: PASSPHRASE=... @P@ replicate file:///backups/me file:///mnt/usb/me\n" },
+	{ "check",
+	    "@P@ check [--read-data | --read-data-subset N%|K/M] [options] TARGET_URL\n"
+	    "  Check the target without any passphrase or key: every manifest,\n"
+	    "  volume and signature file of every set is there, not empty, and of\n"
+	    "  the size it was stored with (read from the plain manifests and the\n"
+	    "  record of stored files in the archive dir).  --read-data downloads\n"
+	    "  every volume and checks it against its manifest's hash;\n"
+	    "  --read-data-subset 10% a random tenth of them, 2/5 the second of five\n"
+	    "  groups (all groups together cover every volume).  Where the backend\n"
+	    "  reports content hashes (mf://), a volume recorded with one is checked\n"
+	    "  without a download.  Each missing or damaged file is named with the\n"
+	    "  backups it breaks; exit 1 when there is any.  Takes no lock.\n"
+	    "  Example: @P@ check --read-data-subset 1/7 file:///backups/me\n" },
 	{ "backup",
 	    "@P@ backup [options] SOURCE_DIR TARGET_URL\n"
 	    "  duplicity 3's spelling: incremental when the target has a chain,\n"

@@ -926,6 +926,8 @@ upload_encoded(struct bpass *bp, struct encoded *e, const struct name_info *ni,
 	progress_upload_end(rc == 0);
 	if (rc < 0)
 		err_prefix(err, "uploading %s", buf_str(&name));
+	else
+		session_record_stored(bp->s, buf_str(&name), e->size, e->fd);
 out:
 	source_free(enc);
 	close(e->fd);

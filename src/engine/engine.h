@@ -88,6 +88,20 @@ struct dupc_opts {
 	int64_t remove_time;
 	unsigned keep_n;
 
+	/* the lock on the target (engine/rlock.h) */
+	const char *command;   /* the command's name, for the lock record */
+	bool remote_lock;      /* take it: the command writes or deletes */
+	bool break_lock;       /* --break-lock */
+	unsigned lock_timeout; /* --lock-timeout seconds (0: 15 minutes) */
+
+	/* check: what share of the volumes to read (none by default) */
+	struct {
+		bool read_all;    /* --read-data */
+		double fraction;  /* --read-data-subset N%: N/100 */
+		unsigned group_k; /* --read-data-subset K/M */
+		unsigned group_m; /* 0: no groups */
+	} check;
+
 	/* reports and inspection */
 	bool json;         /* --json: one JSON document on stdout */
 	bool jsonstat;     /* --jsonstat: duplicity 3's statistics */
@@ -127,6 +141,14 @@ int engine_cleanup(const struct dupc_opts *, struct dupc_err *);
  * older than o->time (or now) to o->url, encoded as ${o} asks.
  */
 int engine_replicate(const struct dupc_opts *, struct dupc_err *);
+
+/*
+ * engine_check(o, problems, err):
+ * Check o->url without any key (see engine/check.c): every file of every
+ * chain is there, and what o->check asks is read and compared with the
+ * manifests.  *${problems} is the number of damaged or missing files.
+ */
+int engine_check(const struct dupc_opts *, uint64_t *, struct dupc_err *);
 
 /* Retention: delete whole chains older than a time, as duplicity does. */
 int engine_remove_older_than(const struct dupc_opts *, struct dupc_err *);

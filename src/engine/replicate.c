@@ -334,6 +334,8 @@ engine_replicate(const struct dupc_opts *o, struct dupc_err *err)
 	 * dir name; only the target's archive dir is locked */
 	so.url = o->src_url;
 	so.name = NULL;
+	so.be.writes = false;
+	so.remote_lock = false;
 	if (session_open(&r.src, &so, false, err) < 0)
 		return -1;
 	if (session_open(&r.dst, o, true, err) < 0) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "engine/restart.h"
 #include "engine/session.h"
 #include "engine/status.h"
 #include "format/collection.h"
@@ -131,6 +132,35 @@ push(char ***v, size_t *n, const char *s)
 	p[(*n)++] = (char *)(uintptr_t)s;
 }
 
+/*
+ * An interrupted set left as the last of the newest chain is dropped
+ * first, its volumes on the target and its .part files in the archive
+ * dir, as duplicity's cleanup does before it looks for extraneous files
+ * (dup_main.py do_backup): a backup run resumes it, a cleanup says to
+ * let it go.  Again while the new last set is one.
+ */
+static int
+drop_partial_sets(struct session *s, struct dupc_err *err)
+{
+	for (;;) {
+		const struct cset *last;
+
+		if (s->col.nchains == 0)
+			return 0;
+		last = chain_last(&s->col.chains[s->col.nchains - 1]);
+		if (!last->partial)
+			return 0;
+		/* duplicity names the action, not the set's type */
+		log_notice(
+		    "Cleaning up previous partial cleanup backup set, restarting.");
+		if (s->o->dry_run)
+			return 0;
+		if (restart_discard(s, last, err) < 0 ||
+		    session_scan(s, err) < 0)
+			return -1;
+	}
+}
+
 int
 engine_cleanup(const struct dupc_opts *o, struct dupc_err *err)
 {
@@ -143,7 +173,7 @@ engine_cleanup(const struct dupc_opts *o, struct dupc_err *err)
 	buf_init(&list, 1 << 26);
 	if (session_open(&s, o, true, err) < 0)
 		return -1;
-	if (session_sync(&s, o->now, err) < 0)
+	if (session_sync(&s, o->now, err) < 0 || drop_partial_sets(&s, err) < 0)
 		goto out;
 	session_log_last_full(&s);
 	for (i = 0; i < s.col.nlocal_orphan_sigs; i++)

@@ -16,11 +16,13 @@
 #include "backend/backend.h"
 #include "engine/engine.h"
 #include "engine/pipe.h"
+#include "engine/rlock.h"
 #include "engine/status.h"
 #include "format/dtime.h"
 #include "format/manifest.h"
 #include "format/names.h"
 #include "util/buf.h"
+#include "util/digest.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/stream.h"
@@ -164,6 +166,29 @@ expect_cb(void *arg, const char *name, char *sha1, uint64_t *size)
 	return rc;
 }
 
+/*
+ * The lock on the target, named after the --file-prefix.  It has a
+ * backend of its own: on a backend whose calls run one at a time, a
+ * refresh would otherwise wait for a volume's whole upload, and a slow
+ * line could let the lock go stale under a live run.
+ */
+static int
+take_remote_lock(struct session *s, struct dupc_err *err)
+{
+	const struct dupc_opts *o = s->o;
+	struct rlock_opts ro;
+
+	if (backend_open(o->url, &o->be, &s->lock_be, err) < 0)
+		return -1;
+	memset(&ro, 0, sizeof(ro));
+	ro.prefix = o->pfx.all;
+	ro.host = o->hostname;
+	ro.command = o->command;
+	ro.timeout = o->lock_timeout;
+	ro.break_lock = o->break_lock;
+	return rlock_take(&s->rlock, s->lock_be, &ro, err);
+}
+
 int
 session_open(struct session *s, const struct dupc_opts *o, int lock,
     struct dupc_err *err)
@@ -187,6 +212,9 @@ session_open(struct session *s, const struct dupc_opts *o, int lock,
 		? cache_lock_shared(&s->cache, err) < 0
 		: lock && cache_lock(&s->cache, err) < 0)
 		goto fail;
+	if (lock == SESSION_LOCK && o->remote_lock &&
+	    take_remote_lock(s, err) < 0)
+		goto fail;
 	if (session_scan(s, err) < 0)
 		goto fail;
 	return 0;
@@ -201,6 +229,10 @@ session_close(struct session *s)
 	size_t i;
 
 	free_lists(s);
+	rlock_release(s->rlock);
+	s->rlock = NULL;
+	backend_close(s->lock_be);
+	s->lock_be = NULL;
 	backend_close(s->be);
 	s->be = NULL;
 	cache_close(&s->cache);
@@ -285,9 +317,27 @@ session_download(struct session *s, const char *name, struct dupc_err *err)
 }
 
 void
+session_record_stored(struct session *s, const char *name, uint64_t size,
+    int fd)
+{
+	char sha256[DIGEST_HEX_MAX] = "";
+	struct dupc_err e;
+
+	if (s->o->dry_run)
+		return;
+	if (fd >= 0 && (backend_flags(s->be) & BACKEND_HASHES) &&
+	    digest_fd(fd, NULL, sha256, NULL) < 0)
+		sha256[0] = '\0';
+	err_clear(&e);
+	if (cache_checksum_add(&s->cache, name, size, sha256, &e) < 0)
+		log_debug("not recording the size of %s: %s", name, e.msg);
+}
+
+void
 session_log_last_full(const struct session *s)
 {
-	int64_t t = collection_nth_full_time(&s->col, 1);
+	/* an interrupted full set is not a backup: nothing of it restores */
+	int64_t t = collection_last_complete_full(&s->col);
 	char pretty[DTIME_STR_MAX];
 
 	if (t > 0)

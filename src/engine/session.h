@@ -22,6 +22,7 @@ struct backend;
 struct dupc_err;
 struct dupc_opts;
 struct manifest;
+struct rlock;
 
 /* What a manifest says of a volume about to be fetched. */
 struct expected {
@@ -46,6 +47,8 @@ struct session {
 	const struct dupc_opts *o;
 	struct session_store *store; /* optional, borrowed; NULL: none */
 	struct backend *be;
+	struct rlock *rlock;     /* the lock on the target, when taken */
+	struct backend *lock_be; /* the lock's own connection */
 	/* o->be with the expect hook; every backend of the session (the
 	 * fetch workers' too) is opened with it */
 	struct backend_options beo;
@@ -74,8 +77,9 @@ enum session_lock {
 /*
  * session_open(s, o, lock, err):
  * Open the backend of o->url and the archive dir (locked as ${lock}, an
- * enum session_lock; true is SESSION_LOCK), then list both sides and
- * build the collection.
+ * enum session_lock; true is SESSION_LOCK), take the lock on the target
+ * when ${lock} is SESSION_LOCK and o->remote_lock, then list both sides
+ * and build the collection.
  */
 int session_open(struct session *, const struct dupc_opts *, int,
     struct dupc_err *);
@@ -144,6 +148,16 @@ int session_remote_size(const struct session *, const char *, uint64_t *);
 
 /* session_has_remote(s, name) */
 bool session_has_remote(const struct session *, const char *);
+
+/*
+ * session_record_stored(s, name, size, fd):
+ * Note in the archive dir's record of stored files (format/checksums.h)
+ * that ${name} was stored with ${size} bytes, and its SHA-256 read from
+ * ${fd} (not moved) when the backend reports content hashes and ${fd} is
+ * not -1, so `check` can find it truncated or altered without a
+ * download.  Best effort: a failure is only logged.
+ */
+void session_record_stored(struct session *, const char *, uint64_t, int);
 
 /* session_log_last_full(s): "Last full backup date: ..." */
 void session_log_last_full(const struct session *);

@@ -165,7 +165,7 @@ status_json(const struct session *s, struct dupc_err *err)
 {
 	const struct collection *c = &s->col;
 	struct json_out *jo = jout_new(stdout, 2);
-	int64_t last = collection_nth_full_time(c, 1);
+	int64_t last = collection_last_complete_full(c);
 	size_t i;
 	int rc;
 

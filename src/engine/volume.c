@@ -117,6 +117,7 @@ upload_volume(struct volwriter *vw, struct vol_job *j, struct dupc_err *err)
 		err_prefix(err, "uploading %s", buf_str(&name));
 		goto out;
 	}
+	session_record_stored(vw->s, buf_str(&name), j->size, j->fd);
 	faultpoint("volume-uploaded");
 	memset(&mv, 0, sizeof(mv));
 	mv.number = j->number;

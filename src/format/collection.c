@@ -673,6 +673,18 @@ collection_nth_full_time(const struct collection *c, size_t n)
 	return t;
 }
 
+int64_t
+collection_last_complete_full(const struct collection *c)
+{
+	int64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < c->nchains; i++)
+		if (!c->chains[i].full->partial && c->chains[i].full->time > t)
+			t = c->chains[i].full->time;
+	return t;
+}
+
 const struct cset *
 chain_last(const struct chain *ch)
 {

@@ -120,6 +120,13 @@ const struct sigchain *collection_sigchain_at(const struct collection *,
  * newest), or 0. */
 int64_t collection_nth_full_time(const struct collection *, size_t);
 
+/*
+ * collection_last_complete_full(c): the time of the newest full set that
+ * is complete (not an interrupted set with a .part manifest, of which
+ * nothing can be restored), or 0.
+ */
+int64_t collection_last_complete_full(const struct collection *);
+
 /* chain_last(ch): the chain's last set. */
 const struct cset *chain_last(const struct chain *);
 

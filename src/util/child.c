@@ -23,6 +23,7 @@
 
 #include "util/err.h"
 #include "util/interrupt.h"
+#include "util/ratelimit.h"
 #include "util/stream.h"
 
 extern char **environ;
@@ -172,6 +173,13 @@ child_start(struct child *c, const struct child_spec *spec,
 	return 0;
 }
 
+void
+child_set_limits(struct child *c, struct ratelimit *in, struct ratelimit *out)
+{
+	c->in_limit = in;
+	c->out_limit = out;
+}
+
 /* Keep the tail of the child's standard error. */
 static void
 keep_err(struct child *c, const char *p, size_t n)
@@ -259,6 +267,7 @@ feed(struct pump *p, struct dupc_err *err)
 			p->inoff = p->inlen;
 		} else {
 			p->inoff += (size_t)w;
+			ratelimit_take(p->c->in_limit, (size_t)w);
 			p->last = now();
 		}
 	}
@@ -280,7 +289,6 @@ drain(struct pump *p, int *fd, bool is_err, struct dupc_err *err)
 		close_fd(fd);
 		return 0;
 	}
-	p->last = now();
 	if (is_err)
 		keep_err(p->c, buf, (size_t)r);
 	else if (p->out_fn != NULL) {
@@ -289,6 +297,10 @@ drain(struct pump *p, int *fd, bool is_err, struct dupc_err *err)
 	} else if (p->out >= 0 && write_all(p->out, buf, (size_t)r) < 0)
 		return err_errno(err, E_GENERIC,
 		    "writing the output of a program");
+	if (!is_err)
+		ratelimit_take(p->c->out_limit, (size_t)r);
+	/* after any wait for the limit, which is not a stall */
+	p->last = now();
 	return r;
 }
 

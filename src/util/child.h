@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 struct dupc_err;
+struct ratelimit;
 struct source;
 
 #define CHILD_ERR_MAX 4096
@@ -52,6 +53,8 @@ struct child {
 	size_t errlen;
 	bool reaped;
 	int status;
+	struct ratelimit *in_limit; /* child_set_limits */
+	struct ratelimit *out_limit;
 };
 
 /*
@@ -73,6 +76,16 @@ int child_start(struct child *, const struct child_spec *, struct dupc_err *);
  */
 int child_pump(struct child *, struct source *, int, unsigned,
     struct dupc_err *);
+
+/*
+ * child_set_limits(c, in, out):
+ * Between child_start and child_pump: take what child_pump feeds to the
+ * child's standard input from bucket ${in}, and what it copies from its
+ * standard output from ${out} (util/ratelimit.h; borrowed, NULL: no
+ * limit), for a program that moves a backend's data (--limit-upload,
+ * --limit-download).
+ */
+void child_set_limits(struct child *, struct ratelimit *, struct ratelimit *);
 
 /*
  * Called with each block the child writes on its piped standard output;

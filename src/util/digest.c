@@ -4,8 +4,10 @@
  */
 #include "digest.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -107,6 +109,48 @@ digest_hex(enum digest_kind kind, const void *p, size_t n, char *hex)
 	digest_final_hex(d, hex);
 	digest_free(d);
 	return 0;
+}
+
+int
+digest_fd(int fd, char *sha1, char *sha256, uint64_t *size)
+{
+	struct digest *a = sha1 ? digest_new(DIGEST_SHA1) : NULL;
+	struct digest *b = sha256 ? digest_new(DIGEST_SHA256) : NULL;
+	char *buf = malloc(1 << 17);
+	uint64_t off = 0;
+	int rc = -1;
+
+	if ((sha1 && a == NULL) || (sha256 && b == NULL) || buf == NULL) {
+		errno = ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = pread(fd, buf, 1 << 17, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		if (a != NULL)
+			digest_update(a, buf, (size_t)r);
+		if (b != NULL)
+			digest_update(b, buf, (size_t)r);
+		off += (uint64_t)r;
+	}
+	if (a != NULL)
+		digest_final_hex(a, sha1);
+	if (b != NULL)
+		digest_final_hex(b, sha256);
+	if (size != NULL)
+		*size = off;
+	rc = 0;
+out:
+	free(buf);
+	digest_free(a);
+	digest_free(b);
+	return rc;
 }
 
 int

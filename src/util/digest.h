@@ -9,6 +9,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum digest_kind { DIGEST_SHA1, DIGEST_SHA256, DIGEST_MD5 };
 
@@ -34,6 +35,15 @@ void digest_free(struct digest *);
 
 /* digest_hex(kind, p, n, hex): one-shot digest of a buffer. */
 int digest_hex(enum digest_kind, const void *, size_t, char *);
+
+/*
+ * digest_fd(fd, sha1, sha256, size):
+ * Read ${fd} from offset 0 to its end (with pread: its offset does not
+ * move) and write the SHA-1 and SHA-256 of its bytes, each where not
+ * NULL (DIGEST_HEX_MAX bytes), and their count to *${size} (may be
+ * NULL).  Returns 0, or -1 with errno.
+ */
+int digest_fd(int, char *, char *, uint64_t *);
 
 /* digest_hex_len(kind): hex length (40, 64 or 32). */
 size_t digest_hex_len(enum digest_kind);

@@ -7,6 +7,8 @@
  * there, leaving state a later run can resume from.
  */
 
+#include <stdbool.h>
+
 /* interrupt_install(): install the handlers and ignore SIGPIPE. */
 void interrupt_install(void);
 
@@ -19,5 +21,24 @@ int interrupted(void);
  * recorded.  Returns interrupted().
  */
 int interrupt_sleep(double);
+
+/*
+ * interrupt_request(reason):
+ * Stop the run at its next safe point as SIGTERM would, for ${reason}
+ * (copied; the first request wins), such as the lock on the target taken
+ * over by another run.  Safe from any thread, not from a signal handler.
+ */
+void interrupt_request(const char *);
+
+/* interrupt_reason(): the reason of interrupt_request, or NULL. */
+const char *interrupt_reason(void);
+
+/*
+ * interrupt_hold(on):
+ * While on, interrupted() answers 0 in the calling thread unless a second
+ * signal came after the first, so cleanup that needs the network (the
+ * removal of the lock on the target) is not cut short by one Ctrl-C.
+ */
+void interrupt_hold(bool);
 
 #endif

@@ -94,6 +94,7 @@ test_have_prereq() {
 	case $1 in
 	ROOT) [ "$(id -u)" -eq 0 ] ;;
 	DUPLICITY) command -v duplicity >/dev/null 2>&1 ;;
+	MFEMU) [ -f "$MFEMU" ] ;;
 	VECTORS) [ -n "$VECTORS" ] && [ -d "$VECTORS" ] ;;
 	UNSHARE) [ "$(id -u)" -eq 0 ] && unshare -u true 2>/dev/null ;;
 	# a private mount namespace (to bind-mount a test /etc/passwd)

@@ -160,7 +160,7 @@ test_expect_success 'a backend failure carries the operation and the file as ext
 	test_must_fail "$DUPC" full --no-encryption --archive-dir "$TRASH/c2" \
 		--log-fd 3 src2 "file://$TRASH/blocker/sub" 3>b.log 2>/dev/null >/dev/null &&
 	$READ b.log >b.rec &&
-	grep -qE "^ERROR	5[0-9]	(list|put .*)	" b.rec
+	grep -qE "^ERROR	5[0-9]	(list|put .*|size .dupc.lock.)	" b.rec
 '
 
 test_expect_success 'warnings carry their codes (WARNING 5 for an interrupted set)' '

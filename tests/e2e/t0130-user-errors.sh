@@ -70,7 +70,7 @@ test_expect_success 'no network: exit 38, one line, retries kept off the console
 	test_line_count out = 0 &&
 	# the retries are warnings in the machine log
 	test $(grep -c "^WARNING 1$" net.log) -eq 2 &&
-	grep -q "^ERROR 38 list$" net.log
+	grep -q "^ERROR 38 size .dupc.lock.$" net.log
 '
 
 test_expect_success 'no network at -v info: the retries are shown' '

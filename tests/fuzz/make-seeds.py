@@ -402,11 +402,47 @@ def seeds_filelist(v):
     put("filelist", "errors", b"\0/src//a\n/other/x\n[z-a]\n")
 
 
+# --- lock records ----------------------------------------------------------
+
+LOCK = (b"dupc lock 1\nhost: backup1.example.org\nuser: root\npid: 4242\n"
+        b"command: backup\ninstance: 0f1e-2d3c pid:[4026531836]\n"
+        b"started: 20240101T020000Z\n"
+        b"refreshed: 20240101T021500Z\ninterval: 60\n"
+        b"token: 0123456789abcdef0123456789abcdef\n")
+
+
+def seeds_lockrec(v):
+    put("lockrec", "good", LOCK)
+    put("lockrec", "extra-key", LOCK + b"comment: written by a later version\n")
+    put("lockrec", "twice", LOCK + b"pid: 1\n")
+    put("lockrec", "no-newline", LOCK[:-1])
+    put("lockrec", "other-version", b"dupc lock 2\n" + LOCK[12:])
+    put("lockrec", "control", LOCK.replace(b"root", b"ro\x1bot"))
+    put("lockrec", "utf8-host", LOCK.replace(b"backup1.example.org",
+                                             "h\u00f6st".encode()))
+    put("lockrec", "bad-time", LOCK.replace(b"20240101T021500Z",
+                                            b"20241301T021500Z"))
+    put("lockrec", "empty", b"")
+
+
+# --- record of stored files ------------------------------------------------
+
+def seeds_checksums(v):
+    h = b"0123456789abcdef" * 4
+    put("checksums", "good", b"992575 - duplicity-full.20240101T000000Z.vol1"
+        b".difftar.gpg\n367 " + h + b" duplicity-full.20240101T000000Z"
+        b".manifest.gpg\n")
+    put("checksums", "torn", b"12 - a\n34 " + h[:20])
+    put("checksums", "bad", b"x - a\n12 - a/b\n12 " + h.upper() +
+        b" c\n007 - zeros\n12 -  two-spaces\n")
+    put("checksums", "long", b"1 - " + b"n" * 300 + b"\n")
+
+
 def main():
     v = vectors_dir()
     for fn in (seeds_volname, seeds_manifest, seeds_tarentry, seeds_patch,
                seeds_sigsize, seeds_mf_json, seeds_s3_xml, seeds_s3_ini,
-               seeds_filelist):
+               seeds_filelist, seeds_lockrec, seeds_checksums):
         fn(v)
 
 

@@ -23,6 +23,7 @@
 #include "bt_util.h"
 #include "util/digest.h"
 #include "util/err.h"
+#include "util/ratelimit.h"
 #include "util/stream.h"
 
 static const struct backend_options default_opts = { .num_retries = 3,
@@ -500,6 +501,159 @@ test_threads(void **state)
 	backend_close(be);
 }
 
+/* Store ${n} bytes of ${p} with put_new: its result, or fail the test. */
+static int
+put_new(struct backend *be, const char *name, const char *p, size_t n)
+{
+	struct source *src = mem_source_new(p, n);
+	struct dupc_err err;
+	int rc;
+
+	err_clear(&err);
+	rc = backend_put_new(be, name, src, n, &err);
+	source_free(src);
+	if (rc < 0)
+		fail_msg("put_new %s: %s", name, err.msg);
+	return rc;
+}
+
+/*
+ * put_new creates once: a second put_new finds the name taken and leaves
+ * the object as it was; after a remove it creates again.  A backend
+ * without it says so with E_NOT_IMPLEMENTED.
+ */
+static void
+test_put_new(void **state)
+{
+	char url[512], got[128];
+	struct backend *be = fresh(state, url, sizeof(url));
+	struct source *src;
+	struct dupc_err err;
+
+	if (!(backend_flags(be) & BACKEND_PUT_NEW)) {
+		src = mem_source_new("x", 1);
+		err_clear(&err);
+		assert_int_equal(backend_put_new(be, "lock", src, 1, &err), -1);
+		assert_int_equal(err.code, E_NOT_IMPLEMENTED);
+		source_free(src);
+		backend_close(be);
+		return;
+	}
+	assert_int_equal(put_new(be, "lock", "first holder", 12), 0);
+	assert_int_equal(put_new(be, "lock", "second", 6), 1);
+	bt_expect(be, "lock", "first holder", 12);
+	assert_int_equal(bt_list(be, got, sizeof(got)), 1);
+	assert_string_equal(got, "lock:12;");
+	err_clear(&err);
+	assert_int_equal(backend_remove(be, "lock", &err), 0);
+	assert_int_equal(put_new(be, "lock", "second", 6), 0);
+	bt_expect(be, "lock", "second", 6);
+	backend_close(be);
+}
+
+struct racer {
+	struct backend *be;
+	char data[32];
+	int rc;
+	char msg[256];
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	struct source *src = mem_source_new(r->data, strlen(r->data));
+	struct dupc_err err;
+
+	err_clear(&err);
+	r->rc = backend_put_new(r->be, "race", src, strlen(r->data), &err);
+	snprintf(r->msg, sizeof(r->msg), "%.200s", err.msg);
+	source_free(src);
+	return NULL;
+}
+
+/* Of several threads creating one name at once, exactly one wins, and
+ * the object is the winner's. */
+static void
+test_put_new_race(void **state)
+{
+	const struct variant *v = *state;
+	char url[512];
+	struct backend *be = fresh(state, url, sizeof(url));
+	struct racer r[4];
+	pthread_t th[4];
+	unsigned i, won = 4;
+
+	if (!(backend_flags(be) & BACKEND_PUT_NEW) ||
+	    (!v->wrapped && !(backend_flags(be) & BACKEND_CONCURRENT))) {
+		backend_close(be);
+		skip();
+	}
+	for (i = 0; i < 4; i++) {
+		r[i].be = be;
+		snprintf(r[i].data, sizeof(r[i].data), "racer number %u", i);
+		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		if (r[i].rc < 0)
+			fail_msg("racer %u: %s", i, r[i].msg);
+		if (r[i].rc == 0) {
+			if (won != 4)
+				fail_msg("racers %u and %u both created", won,
+				    i);
+			won = i;
+		}
+	}
+	if (won == 4)
+		fail_msg("no racer created the object");
+	bt_expect(be, "race", r[won].data, strlen(r[won].data));
+	backend_close(be);
+}
+
+/*
+ * --limit-upload and --limit-download: every byte of a put and a get
+ * goes through the buckets (with a rate too high to wait), and nothing
+ * is read in place while downloads are limited.
+ */
+static void
+test_limits(void **state)
+{
+	const struct variant *v = *state;
+	struct backend_options o = v->t->opts ? *v->t->opts : default_opts;
+	char url[512], data[300000];
+	struct backend *be = NULL;
+	struct dupc_err err;
+	int fd = -1;
+
+	o.limit_up = ratelimit_new(UINT64_C(1) << 40);
+	o.limit_down = ratelimit_new(UINT64_C(1) << 40);
+	assert_non_null(o.limit_up);
+	assert_non_null(o.limit_down);
+	v->t->url(url, sizeof(url), ++serial, v->t->arg);
+	err_clear(&err);
+	if ((v->wrapped ? backend_open : backend_open_raw)(url, &o, &be,
+		&err) != 0)
+		fail_msg("%s: open %s: %s", v->t->name, url, err.msg);
+	bt_fill(data, sizeof(data), 11 + serial);
+	bt_put(be, "vol1.difftar.gpg", data, sizeof(data));
+	if (ratelimit_total(o.limit_up) < sizeof(data))
+		fail_msg("put: %llu bytes through the upload limit, sent %zu",
+		    (unsigned long long)ratelimit_total(o.limit_up),
+		    sizeof(data));
+	bt_expect(be, "vol1.difftar.gpg", data, sizeof(data));
+	if (ratelimit_total(o.limit_down) < sizeof(data))
+		fail_msg("get: %llu bytes through the download limit, got %zu",
+		    (unsigned long long)ratelimit_total(o.limit_down),
+		    sizeof(data));
+	err_clear(&err);
+	assert_int_equal(backend_open_read(be, "vol1.difftar.gpg", &fd, &err),
+	    1);
+	backend_close(be);
+	ratelimit_free(o.limit_up);
+	ratelimit_free(o.limit_down);
+}
+
 static const struct {
 	const char *name;
 	CMUnitTestFunction fn;
@@ -518,6 +672,9 @@ static const struct {
 	{ "bad names are refused", test_bad_names, false },
 	{ "long and stopped listings", test_listing, false },
 	{ "several threads", test_threads, false },
+	{ "put_new creates once", test_put_new, false },
+	{ "put_new races have one winner", test_put_new_race, false },
+	{ "transfers go through the limits", test_limits, false },
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))

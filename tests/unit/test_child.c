@@ -15,6 +15,7 @@
 
 #include "util/child.h"
 #include "util/err.h"
+#include "util/ratelimit.h"
 
 static size_t
 read_file(const char *path, char *buf, size_t cap)
@@ -38,6 +39,8 @@ test_pipe_through(void **state)
 	const char *argv[] = { "cat", NULL };
 	struct child_spec spec = { argv, NULL, NULL, CHILD_PIPE, CHILD_PIPE,
 		NULL };
+	struct ratelimit *up = ratelimit_new(UINT64_C(1) << 40);
+	struct ratelimit *down = ratelimit_new(UINT64_C(1) << 40);
 	struct source *src;
 	struct child c;
 	struct dupc_err err;
@@ -51,12 +54,18 @@ test_pipe_through(void **state)
 	out = open("out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	assert_true(out >= 0);
 	assert_int_equal(child_start(&c, &spec, &err), 0);
+	/* both pipes count against the transfer limits */
+	child_set_limits(&c, up, down);
 	assert_int_equal(child_pump(&c, src, out, 10, &err), 0);
 	assert_int_equal(child_wait(&c, &status), 0);
 	assert_int_equal(status, 0);
 	child_release(&c);
 	close(out);
 	source_free(src);
+	assert_int_equal(ratelimit_total(up), sizeof(in));
+	assert_int_equal(ratelimit_total(down), sizeof(in));
+	ratelimit_free(up);
+	ratelimit_free(down);
 	assert_int_equal(read_file("out", got, sizeof(got)), sizeof(in));
 	assert_memory_equal(got, in, sizeof(in));
 }

@@ -1,7 +1,8 @@
 /*
  * The file:// backend: a local directory.  Puts write a hidden temporary
  * name in the target directory and rename it into place after fsync, so a
- * listing never shows a partial volume (BACKEND_ATOMIC_PUT).
+ * listing never shows a partial volume (BACKEND_ATOMIC_PUT); put_new
+ * links it into place instead, which fails when the name exists.
  */
 #define _GNU_SOURCE
 #include "backend/backend_internal.h"
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +20,18 @@
 #include <unistd.h>
 
 #include "util/err.h"
+#include "util/ratelimit.h"
 #include "util/stream.h"
 #include "util/url.h"
 
 extern const struct backend_ops file_backend_ops;
 
+static atomic_ulong temp_seq;
+
 struct file_backend {
 	struct backend base;
 	char *dir;
+	struct ratelimit *up, *down; /* borrowed from the options */
 };
 
 static int
@@ -89,11 +95,14 @@ file_open(struct backend **bep, const struct url *u,
 {
 	struct file_backend *fb;
 
-	(void)opts;
 	fb = calloc(1, sizeof(*fb));
 	if (fb == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
 	fb->base.ops = &file_backend_ops;
+	if (opts != NULL) {
+		fb->up = opts->limit_up;
+		fb->down = opts->limit_down;
+	}
 	fb->dir = strdup(u->path);
 	if (fb->dir == NULL) {
 		free(fb);
@@ -161,39 +170,41 @@ make_dirs(const char *dir, struct dupc_err *err)
 	return 0;
 }
 
+/*
+ * Write ${src} to a hidden temporary name beside ${name}, flushed to
+ * disk; *${tmpp} is its path (the caller frees it and removes the file
+ * when it is not committed).
+ */
 static int
-file_put(struct backend *be, const char *name, struct source *src,
-    uint64_t size, struct dupc_err *err)
+write_temp(struct file_backend *fb, const char *name, struct source *src,
+    char **tmpp, struct dupc_err *err)
 {
-	struct file_backend *fb = (struct file_backend *)be;
-	char *final = NULL, *tmp = NULL;
+	struct source *in = NULL;
 	struct sink *out = NULL;
-	int fd = -1, rc = -1;
+	char *tmp;
 	size_t tl;
+	int fd = -1, rc = -1;
 
-	(void)size;
 	if (make_dirs(fb->dir, err) < 0)
 		return -1;
-	final = join(fb, name);
 	tl = strlen(fb->dir) + strlen(name) + 32;
-	tmp = malloc(tl);
-	if (final == NULL || tmp == NULL) {
-		err_set(err, E_GENERIC, "out of memory");
-		goto out;
-	}
-	snprintf(tmp, tl, "%s/.%s.%ld.tmp", fb->dir, name, (long)getpid());
+	if ((tmp = malloc(tl)) == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	*tmpp = tmp;
+	/* unique within the process too: threads may write one name */
+	snprintf(tmp, tl, "%s/.%s.%ld.%lu.tmp", fb->dir, name, (long)getpid(),
+	    atomic_fetch_add(&temp_seq, 1));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0666);
-	if (fd < 0) {
-		file_fail(err, E_BACKEND_ERROR, "cannot write %s", tmp);
-		goto out;
-	}
+	if (fd < 0)
+		return file_fail(err, E_BACKEND_ERROR, "cannot write %s", tmp);
 	out = fd_sink_new(fd, tmp);
-	if (out == NULL) {
+	in = fb->up != NULL ? ratelimit_source_new(fb->up, src) : src;
+	if (out == NULL || in == NULL) {
 		err_set(err, E_GENERIC, "out of memory");
 		goto out;
 	}
-	if (source_copy(src, out, NULL, err) < 0) {
+	if (source_copy(in, out, NULL, err) < 0) {
 		if (err != NULL && err->errnum == ENOSPC)
 			err->code = E_BACKEND_NO_SPACE;
 		goto out;
@@ -204,25 +215,85 @@ file_put(struct backend *be, const char *name, struct source *src,
 		goto out;
 	}
 	fd = -1;
+	rc = 0;
+out:
+	if (in != src)
+		source_free(in);
+	sink_free(out);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Make a rename or link into the folder durable. */
+static void
+sync_dir(const struct file_backend *fb)
+{
+	int dfd = open(fb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+}
+
+static int
+file_put(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct file_backend *fb = (struct file_backend *)be;
+	char *final = NULL, *tmp = NULL;
+	int rc = -1;
+
+	(void)size;
+	if ((final = join(fb, name)) == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	if (write_temp(fb, name, src, &tmp, err) < 0)
+		goto out;
 	if (rename(tmp, final) < 0) {
 		file_fail(err, E_BACKEND_ERROR, "cannot rename %s into %s", tmp,
 		    fb->dir);
 		goto out;
 	}
-	{
-		int dfd = open(fb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
+	sync_dir(fb);
 	rc = 0;
 out:
-	sink_free(out);
-	if (fd >= 0)
-		close(fd);
 	if (rc < 0 && tmp != NULL)
+		unlink(tmp);
+	free(final);
+	free(tmp);
+	return rc;
+}
+
+/*
+ * put_new: the object is written under a temporary name and linked to
+ * its own, which fails with EEXIST when the name is taken (atomic on
+ * local file systems and over NFS, where O_EXCL was not always).
+ */
+static int
+file_put_new(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct file_backend *fb = (struct file_backend *)be;
+	char *final = NULL, *tmp = NULL;
+	int rc = -1;
+
+	(void)size;
+	if ((final = join(fb, name)) == NULL)
+		return err_set(err, E_GENERIC, "out of memory");
+	if (write_temp(fb, name, src, &tmp, err) < 0)
+		goto out;
+	if (link(tmp, final) == 0) {
+		sync_dir(fb);
+		rc = 0;
+	} else if (errno == EEXIST) {
+		rc = 1;
+	} else {
+		file_fail(err, E_BACKEND_ERROR, "cannot link %s into %s", tmp,
+		    fb->dir);
+	}
+out:
+	if (tmp != NULL)
 		unlink(tmp);
 	free(final);
 	free(tmp);
@@ -234,7 +305,7 @@ file_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 {
 	struct file_backend *fb = (struct file_backend *)be;
 	char *path = NULL;
-	struct source *in = NULL;
+	struct source *in = NULL, *lim = NULL;
 	struct sink *out = NULL;
 	int src = -1, rc = -1;
 	uint64_t n = 0;
@@ -253,14 +324,19 @@ file_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 	}
 	in = fd_source_new(src, path);
 	out = fd_sink_new(fd, "download file");
-	if (in == NULL || out == NULL) {
+	lim = in != NULL && fb->down != NULL
+		  ? ratelimit_source_new(fb->down, in)
+		  : in;
+	if (in == NULL || out == NULL || lim == NULL) {
 		err_set(err, E_GENERIC, "out of memory");
 		goto out;
 	}
-	if (source_copy(in, out, &n, err) < 0)
+	if (source_copy(lim, out, &n, err) < 0)
 		goto out;
 	rc = 0;
 out:
+	if (lim != in)
+		source_free(lim);
 	source_free(in);
 	sink_free(out);
 	if (src >= 0)
@@ -279,6 +355,9 @@ file_open_read(struct backend *be, const char *name, int *fdp,
 	char *path;
 	int fd;
 
+	/* a download limit applies to reads in place too: copy instead */
+	if (fb->down != NULL)
+		return 1;
 	path = join(fb, name);
 	if (path == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
@@ -366,7 +445,8 @@ file_hint(const struct dupc_err *err)
 
 const struct backend_ops file_backend_ops = {
 	.schemes = file_schemes,
-	.flags = BACKEND_ATOMIC_PUT | BACKEND_CONCURRENT | BACKEND_LOCAL,
+	.flags = BACKEND_ATOMIC_PUT | BACKEND_CONCURRENT | BACKEND_LOCAL |
+		 BACKEND_PUT_NEW,
 	.example = "file:///path",
 	.help = file_help,
 	.hint = file_hint,
@@ -378,5 +458,6 @@ const struct backend_ops file_backend_ops = {
 	.remove = file_remove,
 	.size = file_size,
 	.sha256 = NULL,
+	.put_new = file_put_new,
 	.close = file_close,
 };

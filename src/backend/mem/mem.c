@@ -6,11 +6,13 @@
 #define _DEFAULT_SOURCE
 #include "backend/mem/mem.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "backend/backend_internal.h"
+#include "util/ratelimit.h"
 #include "util/stream.h"
 #include "util/url.h"
 
@@ -32,6 +34,7 @@ struct mem_store {
 	unsigned calls[5];
 	uint64_t truncate_next;
 	int truncate_armed;
+	enum mem_put_new put_new;
 	struct mem_store *next;
 };
 
@@ -96,6 +99,15 @@ mem_backend_truncate_next_put(const char *store, uint64_t n)
 }
 
 void
+mem_backend_put_new(const char *store, enum mem_put_new mode)
+{
+	struct mem_store *s = store_get(store, 1);
+
+	if (s != NULL)
+		s->put_new = mode;
+}
+
+void
 mem_backend_reset(void)
 {
 	while (stores != NULL) {
@@ -118,6 +130,7 @@ mem_backend_reset(void)
 struct mem_backend {
 	struct backend base;
 	char *store;
+	struct ratelimit *up, *down; /* borrowed from the options */
 };
 
 /* Count the call and apply a scheduled fault. */
@@ -157,10 +170,13 @@ mem_open(struct backend **bep, const struct url *u,
 {
 	struct mem_backend *mb = calloc(1, sizeof(*mb));
 
-	(void)opts;
 	if (mb == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
 	mb->base.ops = &mem_backend_ops;
+	if (opts != NULL) {
+		mb->up = opts->limit_up;
+		mb->down = opts->limit_down;
+	}
 	mb->store = malloc(strlen(u->host) + strlen(u->path) + 2);
 	if (mb->store == NULL) {
 		free(mb);
@@ -172,6 +188,12 @@ mem_open(struct backend **bep, const struct url *u,
 
 		mb->store[n] = '/';
 		memcpy(mb->store + n + 1, u->path, strlen(u->path) + 1);
+	}
+	{
+		struct mem_store *s = store_get(mb->store, 0);
+
+		if (s == NULL || s->put_new != MEM_PUT_NEW_ABSENT)
+			mb->base.flags |= BACKEND_PUT_NEW;
 	}
 	*bep = &mb->base;
 	return 0;
@@ -192,18 +214,13 @@ mem_list(struct backend *be, backend_list_fn *fn, void *arg,
 	return 0;
 }
 
+/* Read the whole of ${src} into a malloc'd block. */
 static int
-mem_put(struct backend *be, const char *name, struct source *src, uint64_t size,
-    struct dupc_err *err)
+slurp(struct source *src, char **datap, size_t *lenp, struct dupc_err *err)
 {
-	struct mem_store *s;
-	struct mem_object **op, *o;
 	char *data = NULL;
 	size_t len = 0, cap = 0;
 
-	(void)size;
-	if (enter(be, 1, &s, err) < 0)
-		return -1;
 	for (;;) {
 		size_t got;
 
@@ -225,12 +242,34 @@ mem_put(struct backend *be, const char *name, struct source *src, uint64_t size,
 			break;
 		len += got;
 	}
+	*datap = data;
+	*lenp = len;
+	return 0;
+}
+
+/* Store ${src} as ${name}; with ${excl}, 1 when the name exists. */
+static int
+store(struct backend *be, const char *name, struct source *src, bool excl,
+    struct dupc_err *err)
+{
+	struct mem_store *s;
+	struct mem_object **op, *o;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (enter(be, 1, &s, err) < 0)
+		return -1;
+	op = find(s, name);
+	if (excl && op != NULL)
+		return 1;
+	if (slurp(src, &data, &len, err) < 0)
+		return -1;
+	ratelimit_take(((struct mem_backend *)be)->up, len);
 	if (s->truncate_armed) {
 		s->truncate_armed = 0;
 		if (s->truncate_next < len)
 			len = (size_t)s->truncate_next;
 	}
-	op = find(s, name);
 	if (op != NULL) {
 		o = *op;
 		free(o->data);
@@ -250,6 +289,27 @@ mem_put(struct backend *be, const char *name, struct source *src, uint64_t size,
 }
 
 static int
+mem_put(struct backend *be, const char *name, struct source *src, uint64_t size,
+    struct dupc_err *err)
+{
+	(void)size;
+	return store(be, name, src, false, err);
+}
+
+static int
+mem_put_new(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct mem_store *s = store_get(((struct mem_backend *)be)->store, 0);
+
+	(void)size;
+	if (s != NULL && s->put_new == MEM_PUT_NEW_UNSUPPORTED)
+		return err_set(err, E_NOT_IMPLEMENTED,
+		    "the store cannot create conditionally");
+	return store(be, name, src, true, err);
+}
+
+static int
 mem_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 {
 	struct mem_store *s;
@@ -264,6 +324,7 @@ mem_get(struct backend *be, const char *name, int fd, struct dupc_err *err)
 	if (lseek(fd, 0, SEEK_SET) < 0 || ftruncate(fd, 0) < 0 ||
 	    write_full(fd, (*op)->data, (*op)->len) < 0)
 		return err_errno(err, E_GENERIC, "writing download file");
+	ratelimit_take(((struct mem_backend *)be)->down, (*op)->len);
 	return 0;
 }
 
@@ -318,7 +379,7 @@ static const char *const mem_schemes[] = { "mem", NULL };
 /* No example: a test scheme, left out of help and listings. */
 const struct backend_ops mem_backend_ops = {
 	.schemes = mem_schemes,
-	.flags = BACKEND_ATOMIC_PUT,
+	.flags = BACKEND_ATOMIC_PUT, /* BACKEND_PUT_NEW: see mem_open */
 	.open = mem_open,
 	.list = mem_list,
 	.put = mem_put,
@@ -326,5 +387,6 @@ const struct backend_ops mem_backend_ops = {
 	.remove = mem_remove,
 	.size = mem_size,
 	.sha256 = NULL,
+	.put_new = mem_put_new,
 	.close = mem_close,
 };

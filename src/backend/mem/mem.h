@@ -25,6 +25,17 @@ unsigned mem_backend_calls(const char *, const char *);
  * of the next put (simulates a remote that loses data). */
 void mem_backend_truncate_next_put(const char *, uint64_t);
 
+/* How a store answers put_new (for the tests of what falls back). */
+enum mem_put_new {
+	MEM_PUT_NEW,             /* atomic, flagged BACKEND_PUT_NEW */
+	MEM_PUT_NEW_ABSENT,      /* not flagged: callers cannot use it */
+	MEM_PUT_NEW_UNSUPPORTED, /* flagged, but fails E_NOT_IMPLEMENTED,
+				  * as a server without the condition */
+};
+
+/* mem_backend_put_new(store, mode): from the next open of ${store}. */
+void mem_backend_put_new(const char *, enum mem_put_new);
+
 /* mem_backend_reset(): drop every store. */
 void mem_backend_reset(void);
 

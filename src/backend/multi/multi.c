@@ -318,6 +318,48 @@ multi_put(struct backend *be, const char *name, struct source *src,
 	return put_stripe(mb, name, src, size, err);
 }
 
+/*
+ * put_new: the first store that takes ${name} (in configuration order)
+ * decides, so every host with the same configuration races on one store;
+ * a mirror then copies the object to the other stores.
+ */
+static int
+multi_put_new(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct multi_backend *mb = (struct multi_backend *)be;
+	struct store *first = NULL;
+	struct dupc_err e;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < mb->n && first == NULL; i++)
+		if (!mb->stores[i].failed &&
+		    (mb->url.mode == MULTI_STRIPE ||
+			eligible(mb, &mb->stores[i], name)))
+			first = &mb->stores[i];
+	if (first == NULL)
+		return err_set(err, E_NOT_IMPLEMENTED,
+		    "MultiBackend: no store is left to hold %s", name);
+	rc = backend_put_new(first->be, name, src, size, err);
+	if (rc != 0)
+		return rc;
+	note_put(first, name, size);
+	for (i = 0; mb->url.mode == MULTI_MIRROR && i < mb->n; i++) {
+		struct store *st = &mb->stores[i];
+
+		if (st == first || st->failed || !eligible(mb, st, name))
+			continue;
+		err_clear(&e);
+		if (source_rewind(src, &e) == 0 &&
+		    backend_put(st->be, name, src, size, &e) == 0)
+			note_put(st, name, size);
+		else
+			store_failed(st, "writing", &e);
+	}
+	return 0;
+}
+
 /* The SHA-1 of what ${fd} holds equals ${want}? */
 static bool
 sha1_is(int fd, const char *want)
@@ -715,8 +757,11 @@ multi_open(struct backend **bep, const struct url *u,
 		flags &= mb->stores[i].be->flags | ~BACKEND_ATOMIC_PUT;
 		flags |= mb->stores[i].be->flags & BACKEND_FLAKY;
 	}
+	/* put_new is the first store's */
+	flags |= mb->stores[0].be->flags & BACKEND_PUT_NEW;
 	mb->base.flags =
-	    (flags & (BACKEND_ATOMIC_PUT | BACKEND_FLAKY)) | BACKEND_NO_RETRY;
+	    (flags & (BACKEND_ATOMIC_PUT | BACKEND_FLAKY | BACKEND_PUT_NEW)) |
+	    BACKEND_NO_RETRY;
 	*bep = &mb->base;
 	return 0;
 fail:
@@ -750,5 +795,6 @@ const struct backend_ops multi_backend_ops = {
 	.get = multi_get,
 	.remove = multi_remove,
 	.size = multi_size,
+	.put_new = multi_put_new,
 	.close = multi_close,
 };

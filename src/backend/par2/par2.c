@@ -716,6 +716,18 @@ par2_sha256(struct backend *be, const char *name, char *hex,
 	    err);
 }
 
+/* A lock needs no recovery files: it is rewritten while the run lasts
+ * and worth nothing after it. */
+static int
+par2_put_new(struct backend *be, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct par2_backend *pb = (struct par2_backend *)be;
+
+	pb->have_listing = false;
+	return backend_put_new(pb->inner, name, src, size, err);
+}
+
 static void
 par2_close(struct backend *be)
 {
@@ -794,8 +806,9 @@ par2_open(struct backend **bep, const struct url *u,
 		goto fail;
 	/* what the inner backend promises holds for the objects; its
 	 * objects can no longer be read in place (they are checked) */
-	pb->base.flags = pb->inner->flags &
-			 (BACKEND_ATOMIC_PUT | BACKEND_FLAKY | BACKEND_HASHES);
+	pb->base.flags =
+	    pb->inner->flags & (BACKEND_ATOMIC_PUT | BACKEND_FLAKY |
+				   BACKEND_HASHES | BACKEND_PUT_NEW);
 	*bep = &pb->base;
 	return 0;
 fail:
@@ -848,5 +861,6 @@ const struct backend_ops par2_backend_ops = {
 	.remove = par2_remove,
 	.size = par2_size,
 	.sha256 = par2_sha256,
+	.put_new = par2_put_new,
 	.close = par2_close,
 };

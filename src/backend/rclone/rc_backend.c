@@ -56,6 +56,7 @@ struct rc_backend {
 	bool insecure;
 	char **env; /* this backend's own environment entries ("N=V"), for
 		     * rclone (multi:// gives each store its own) */
+	struct ratelimit *up, *down; /* --limit-upload/-download (borrowed) */
 };
 
 /* dupc's secrets, which rclone has no use for. */
@@ -143,6 +144,9 @@ run(const struct rc_backend *be, const struct cmd *c, struct source *src,
 		err_prefix(err, "%s", what);
 		return -1;
 	}
+	/* an object's bytes count against the limits, a listing's not */
+	child_set_limits(&ch, src != NULL ? be->up : NULL,
+	    out >= 0 ? be->down : NULL);
 	if ((fn != NULL ? child_pump_to(&ch, src, fn, arg, be->stall, err)
 			: child_pump(&ch, src, out, be->stall, err)) < 0) {
 		err_prefix(err, "%s", what);
@@ -476,6 +480,10 @@ rc_open(struct backend **bep, const struct url *u,
 		return nomem(err);
 	}
 	be->insecure = backend_opt_flag(opts, "ssl-no-check-certificate");
+	if (opts != NULL) {
+		be->up = opts->limit_up;
+		be->down = opts->limit_down;
+	}
 	snprintf(be->contimeout, sizeof(be->contimeout), "--contimeout=%us", t);
 	snprintf(be->timeout, sizeof(be->timeout), "--timeout=%us", t);
 	/* rclone lists a big folder, or fills a chunk, before a byte

@@ -481,13 +481,16 @@ out:
 	return rc;
 }
 
-/* One PUT of the whole object.  1: the bucket does not exist. */
+/*
+ * One PUT of the whole object.  1: the bucket does not exist; with
+ * ${only_new} (If-None-Match: *), 2: an object has that key.
+ */
 static int
 put_once(struct s3_backend *be, struct http *h, const char *key,
     const char *name, struct source *src, uint64_t size, const char *md5b64,
-    struct dupc_err *err)
+    bool only_new, struct dupc_err *err)
 {
-	const char *hdr[8];
+	const char *hdr[9];
 	char md5h[64], store[512], what[300];
 	struct http_body hb;
 	struct http_resp resp;
@@ -497,6 +500,8 @@ put_once(struct s3_backend *be, struct http *h, const char *key,
 
 	snprintf(md5h, sizeof(md5h), "Content-MD5: %s", md5b64);
 	hdr[n++] = md5h;
+	if (only_new)
+		hdr[n++] = "If-None-Match: *";
 	n += s3_object_headers(be, name, hdr + n, 6, store);
 	hdr[n] = NULL;
 	memset(&hb, 0, sizeof(hb));
@@ -520,6 +525,12 @@ put_once(struct s3_backend *be, struct http *h, const char *key,
 		   s3_xml_error(resp.body, resp.len, &e) == 0 &&
 		   strcmp(e.code, "NoSuchBucket") == 0) {
 		rc = 1;
+	} else if (only_new && (resp.status == 412 || resp.status == 409)) {
+		/* 409: another conditional PUT of the key is under way */
+		rc = 2;
+	} else if (only_new && resp.status == 501) {
+		err_class_set(err, ERR_PERMANENT, E_NOT_IMPLEMENTED,
+		    "%s: the server has no conditional PUT", what);
 	} else {
 		s3_fail(be, err, what, &resp);
 	}
@@ -528,42 +539,70 @@ out:
 	return rc;
 }
 
+/* A single PUT (the bucket made if missing); ${only_new} as put_once. */
 static int
-s3_put(struct backend *b, const char *name, struct source *src, uint64_t size,
-    struct dupc_err *err)
+put_single(struct s3_backend *be, const char *key, const char *name,
+    struct source *src, uint64_t size, bool only_new, struct dupc_err *err)
 {
-	struct s3_backend *be = (struct s3_backend *)b;
-	char key[2048], hex[DIGEST_HEX_MAX], b64[32];
+	char hex[DIGEST_HEX_MAX], b64[32];
 	struct http *h = NULL;
 	int rc = -1, r;
 
-	if (key_of(be, name, key, sizeof(key), err) < 0)
-		return -1;
-	if (size > be->chunk)
-		return s3_multipart_put(be, key, name, src, size, err);
 	if ((h = http_pool_take(&be->pool, err)) == NULL)
 		return -1;
 	if (s3_uploads_scan(be, h, err) < 0 ||
 	    body_md5(src, size, hex, err) < 0)
 		goto out;
 	s3_md5_base64(hex, b64);
-	r = put_once(be, h, key, name, src, size, b64, err);
+	r = put_once(be, h, key, name, src, size, b64, only_new, err);
 	if (r == 1) {
 		/* the bucket is missing: make it, then the one PUT again */
 		if (s3_create_bucket(be, h, err) < 0 ||
 		    source_rewind(src, err) < 0)
 			goto out;
-		r = put_once(be, h, key, name, src, size, b64, err);
+		r = put_once(be, h, key, name, src, size, b64, only_new, err);
 		if (r == 1)
 			err_class_set(err, ERR_TRANSIENT, E_BACKEND_NOT_FOUND,
 			    "the bucket %s was created but is not there yet",
 			    be->loc.bucket);
 	}
-	if (r == 0)
-		rc = 0;
+	if (r == 0 || r == 2)
+		rc = r == 2 ? 1 : 0;
 out:
 	http_pool_give(&be->pool, h);
 	return rc;
+}
+
+static int
+s3_put(struct backend *b, const char *name, struct source *src, uint64_t size,
+    struct dupc_err *err)
+{
+	struct s3_backend *be = (struct s3_backend *)b;
+	char key[2048];
+
+	if (key_of(be, name, key, sizeof(key), err) < 0)
+		return -1;
+	if (size > be->chunk)
+		return s3_multipart_put(be, key, name, src, size, err);
+	return put_single(be, key, name, src, size, false, err);
+}
+
+/*
+ * Create ${name} only where no object has its key: a PUT with
+ * If-None-Match: *, which AWS S3 and radosgw answer with 412 when the key
+ * exists.  A server without conditional writes answers 501, and the lock
+ * falls back to write and read back.
+ */
+static int
+s3_put_new(struct backend *b, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct s3_backend *be = (struct s3_backend *)b;
+	char key[2048];
+
+	if (key_of(be, name, key, sizeof(key), err) < 0)
+		return -1;
+	return put_single(be, key, name, src, size, true, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -814,7 +853,7 @@ s3_hint(const struct dupc_err *err)
 
 const struct backend_ops s3_backend_ops = {
 	.schemes = s3_schemes,
-	.flags = BACKEND_ATOMIC_PUT | BACKEND_CONCURRENT,
+	.flags = BACKEND_ATOMIC_PUT | BACKEND_CONCURRENT | BACKEND_PUT_NEW,
 	.example = "s3://bucket/prefix",
 	.help = s3_help,
 	.options = &s3_options,
@@ -822,6 +861,7 @@ const struct backend_ops s3_backend_ops = {
 	.open = s3_open,
 	.list = s3_list,
 	.put = s3_put,
+	.put_new = s3_put_new,
 	.get = s3_get,
 	.remove = s3_remove,
 	.size = s3_size,

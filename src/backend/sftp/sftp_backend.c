@@ -35,6 +35,7 @@
 
 #include "util/err.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 #include "util/secret.h"
 #include "util/stream.h"
 #include "util/url.h"
@@ -512,18 +513,20 @@ sftp_put(struct backend *b, const char *name, struct source *src, uint64_t size,
 {
 	struct sftp_backend *be = (struct sftp_backend *)b;
 	char *tmp = NULL, *final = NULL;
+	struct source *in = NULL;
 	int rc = -1;
 
 	if (sftp_connect(be, err) < 0 || ensure_dir(be, err) < 0)
 		return -1;
 	tmp = temp_path(be, ".tmp");
 	final = path_of(be, name);
-	if (tmp == NULL || final == NULL) {
+	in = be->up != NULL ? ratelimit_source_new(be->up, src) : src;
+	if (tmp == NULL || final == NULL || in == NULL) {
 		nomem(err);
 		goto out;
 	}
-	if ((be->use_scp ? sftp_scp_put(be, tmp, src, size, err)
-			 : put_sftp(be, tmp, name, src, err)) < 0)
+	if ((be->use_scp ? sftp_scp_put(be, tmp, in, size, err)
+			 : put_sftp(be, tmp, name, in, err)) < 0)
 		goto out;
 	rc = move_into_place(be, tmp, final, name, err);
 out:
@@ -531,8 +534,62 @@ out:
 		forget_temp(be, tmp);
 	else
 		free(tmp);
+	if (in != src)
+		source_free(in);
 	free(final);
 	return rc;
+}
+
+/*
+ * Create ${name} only if no object has that name: an open with
+ * SSH_FXF_EXCL, which the protocol says fails when the file exists
+ * (OpenSSH opens with O_EXCL).  The record is written in place: a run
+ * killed between the open and the write of its few bytes leaves a record
+ * the next run cannot read, and that run names it and --break-lock.
+ */
+static int
+sftp_put_new(struct backend *b, const char *name, struct source *src,
+    uint64_t size, struct dupc_err *err)
+{
+	struct sftp_backend *be = (struct sftp_backend *)b;
+	LIBSSH2_SFTP_ATTRIBUTES a;
+	LIBSSH2_SFTP_HANDLE *h;
+	struct dupc_err e;
+	char *final;
+	int rc = 0;
+
+	(void)size;
+	if (sftp_connect(be, err) < 0 || ensure_dir(be, err) < 0)
+		return -1;
+	if ((final = path_of(be, name)) == NULL)
+		return nomem(err);
+	h = open_path(be, final,
+	    LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL,
+	    LIBSSH2_SFTP_OPENFILE, &rc, err);
+	if (h == NULL) {
+		/* protocol 3 has no "exists" status: look */
+		if (!be->c.broken && do_stat(be, final, false, &a, &e) == 0)
+			rc = 1;
+		else
+			rc = sftp_fail(be, rc, err, "cannot create %s in %s",
+			    name, be->where);
+		free(final);
+		return rc;
+	}
+	rc = write_all(be, h, src, name, err);
+	if (rc == 0)
+		rc = flush(be, h, name, err);
+	if (rc < 0) {
+		if (!be->c.broken) {
+			close_handle(be, h, &e);
+			do_unlink(be, final, &e);
+		}
+	} else if ((rc = close_handle(be, h, err)) < 0) {
+		rc = sftp_fail(be, rc, err, "cannot upload %s to %s", name,
+		    be->where);
+	}
+	free(final);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- get -------------------------------------------------------------------
@@ -581,6 +638,7 @@ read_all(struct sftp_backend *be, LIBSSH2_SFTP_HANDLE *h, int fd,
 		}
 		if (n == 0)
 			break;
+		ratelimit_take(be->down, (size_t)n);
 		if (write_fd(fd, buf, (size_t)n, err) < 0)
 			goto out;
 		*total += (uint64_t)n;
@@ -789,7 +847,7 @@ sftp_hint(const struct dupc_err *err)
 
 const struct backend_ops sftp_backend_ops = {
 	.schemes = sftp_schemes,
-	.flags = BACKEND_ATOMIC_PUT,
+	.flags = BACKEND_ATOMIC_PUT | BACKEND_PUT_NEW,
 	.example = "sftp://user@host/path",
 	.help = sftp_help,
 	.options = &sftp_options,
@@ -798,6 +856,7 @@ const struct backend_ops sftp_backend_ops = {
 	.list = sftp_list,
 	.put = sftp_put,
 	.get = sftp_get,
+	.put_new = sftp_put_new,
 	.remove = sftp_remove,
 	.size = sftp_size,
 	.open_read = NULL,

@@ -55,6 +55,8 @@ struct sftp_backend {
 	bool batch; /* never ask (BatchMode=yes) */
 	bool compression;
 	bool use_scp;             /* --use-scp: volumes over the scp protocol */
+	struct ratelimit *up;     /* --limit-upload, --limit-download */
+	struct ratelimit *down;   /* (borrowed from the options) */
 	unsigned timeout;         /* seconds without progress */
 	unsigned connect_timeout; /* seconds */
 	/* secrets (secret_free): the URL's password or FTP_PASSWORD, or the

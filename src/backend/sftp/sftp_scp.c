@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util/err.h"
+#include "util/ratelimit.h"
 #include "util/stream.h"
 
 #define SCP_BUF (256u * 1024)
@@ -230,6 +231,7 @@ recv_data(struct sftp_backend *be, LIBSSH2_CHANNEL *ch, int fd, uint64_t size,
 			    "scp download from %s", be->where);
 			goto out;
 		}
+		ratelimit_take(be->down, (size_t)n);
 		for (off = 0; off < (size_t)n; off += (size_t)w) {
 			w = write(fd, buf + off, (size_t)n - off);
 			if (w < 0 && errno == EINTR) {

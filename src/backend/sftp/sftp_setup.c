@@ -251,6 +251,8 @@ settle(struct sftp_backend *be, const struct url *u,
 	be->connect_timeout =
 	    s->o.connect_timeout ? (unsigned)s->o.connect_timeout : be->timeout;
 	be->use_scp = backend_opt_flag(opts, "use-scp");
+	be->up = opts->limit_up;
+	be->down = opts->limit_down;
 	be->asker.ask = opts->ask;
 	be->asker.ask_arg = opts->ask_arg;
 	if (u->password != NULL && *u->password != '\0')
