@@ -133,7 +133,7 @@ dec_error(struct gpg_source *g, gpgme_error_t ge, struct dupc_err *err)
 		    g->what);
 	if (no_secret_key(dr, ids, sizeof(ids)) || code == GPG_ERR_NO_SECKEY)
 		return err_set(err, E_GPG_FAILED,
-		    "gpg: no secret key to decrypt %s (encrypted to %s; import the key or set --encrypt-secret-keyring)",
+		    "gpg: no secret key to decrypt %s (encrypted to %s; import the secret key into the GnuPG home dupc uses, GNUPGHOME)",
 		    g->what, ids[0] ? ids : "an unknown key");
 	if (dr != NULL && dr->legacy_cipher_nomdc)
 		return err_set(err, E_GPG_FAILED,
