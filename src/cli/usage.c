@@ -58,16 +58,27 @@ static const char usage_text[] =
     "  --tempdir DIR            temporary files (default $TMPDIR or /tmp)\n"
     "  --version, --help        '@P@ help COMMAND|SCHEME' for details; 'man dupc' for all\n";
 
-/* An example URL of every scheme, one per line. */
+/* An example URL of every scheme, as many to a line as fit in 78
+ * columns, so that --help stays one screen as schemes are added. */
 static void
 put_examples(void)
 {
 	const struct backend_ops *ops;
-	size_t i;
+	size_t i, col = 0, len;
 
-	for (i = 0; (ops = backend_scheme_at(i)) != NULL; i++)
-		if (ops->example != NULL)
-			printf("  %s\n", ops->example);
+	for (i = 0; (ops = backend_scheme_at(i)) != NULL; i++) {
+		if (ops->example == NULL)
+			continue;
+		len = strlen(ops->example);
+		if (col > 0 && col + 2 + len > 78) {
+			putchar('\n');
+			col = 0;
+		}
+		printf("  %s", ops->example);
+		col += 2 + len;
+	}
+	if (col > 0)
+		putchar('\n');
 }
 
 /* Write ${t} with every "@P@" replaced by the program's name and "@U@"

@@ -49,6 +49,8 @@ test_expect_success DUPLICITY,UNSANITIZED 'setup: a tree and a locked target' '
 test_expect_success DUPLICITY,UNSANITIZED 'duplicity backs up full and incrementally beside the lock' '
 	dup full --current-time 1700000000 src "$URL" &&
 	echo more >>src/hello &&
+	# a change within the second of the full goes unseen by duplicity
+	touch -d "@$(($(date +%s) + 5))" src/hello &&
 	dup incremental --current-time 1700000100 src "$URL" &&
 	test_cmp lock.planted "$T/dupc.lock" &&
 	ls "$T" | grep -c "manifest$" >n && echo 2 >two && test_cmp two n

@@ -800,8 +800,7 @@ webdav_hint(const struct dupc_err *err)
 const struct backend_ops webdav_backend_ops = {
 	.schemes = webdav_schemes,
 	.flags = BACKEND_ATOMIC_PUT,
-	.example =
-	    "webdavs://user@example.com/remote.php/dav/files/user/backup",
+	.example = "webdavs://user@host/path",
 	.help = webdav_help,
 	.options = &webdav_options,
 	.hint = webdav_hint,
