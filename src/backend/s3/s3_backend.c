@@ -648,6 +648,36 @@ out:
 	return rc;
 }
 
+/*
+ * A HEAD refused with 401 or 403 has no body, so no error code: which of
+ * a wrong secret, an unknown key or a missing right it was is asked again
+ * with a GET of the object's first byte, whose refusal says it.  Fails
+ * with that answer's error, or with the HEAD's when the GET tells nothing
+ * more.
+ */
+static int
+head_refused(struct s3_backend *be, struct http *h, const char *key,
+    const struct http_resp *first, struct dupc_err *err)
+{
+	static const char *const range[] = { "Range: bytes=0-0", NULL };
+	struct s3_call c = { .method = "GET",
+		.key = key,
+		.headers = range,
+		.what = "HeadObject" };
+	struct http_resp resp;
+	struct dupc_err e;
+
+	http_resp_init(&resp);
+	err_clear(&e);
+	if (s3_perform(be, h, &c, &resp, &e) == 0 && resp.len > 0 &&
+	    (resp.status == 401 || resp.status == 403))
+		s3_fail(be, err, "HeadObject", &resp);
+	else
+		s3_fail(be, err, "HeadObject", first);
+	http_resp_release(&resp, false);
+	return -1;
+}
+
 /* HEAD of ${key}: 0 with *size, 1 when it does not exist. */
 static int
 head(struct s3_backend *be, struct http *h, const char *key, uint64_t *size,
@@ -671,6 +701,9 @@ head(struct s3_backend *be, struct http *h, const char *key, uint64_t *size,
 	}
 	if (resp.status == 404) {
 		rc = 1;
+	} else if ((resp.status == 401 || resp.status == 403) &&
+		   resp.len == 0) {
+		head_refused(be, h, key, &resp, err);
 	} else if (resp.status != 200) {
 		s3_fail(be, err, what, &resp);
 	} else if (parse_u64(resp.hval[0], size) < 0) {
