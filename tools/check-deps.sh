@@ -43,7 +43,7 @@ home_of() {
 	librsync.h) echo delta ;;
 	archive.h|archive_entry.h) echo format ;;
 	zlib.h|libdeflate.h|gpgme.h|rnp/*) echo codec ;;
-	curl/*|libxml/*|expat.h|expat_external.h) echo backend ;;
+	curl/*|libxml/*) echo backend ;;
 	jansson.h) echo "backend util" ;;
 	libssh2.h|libssh2_*.h) echo backend/sftp ;;
 	fuse*.h|fuse3/*) echo mount ;;

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the S3 service's XML replies, through expat and the
+ * Fuzz target: the S3 service's XML replies, through libxml2 and the
  * readers of backend/s3/s3_xml.c: listing pages (ListObjectsV2), lists
  * of parts and of unfinished uploads, a multipart upload's start and
  * completion, and error documents.  Whoever answers on the network (or

@@ -371,6 +371,20 @@ def seeds_s3_xml(v):
     put("s3_xml", "html", b"\5<html><body>502 Bad Gateway</body></html>")
     put("s3_xml", "deep", b"\0<ListBucketResult>" + b"<a>" * 20 +
         b"</a>" * 20 + b"</ListBucketResult>")
+    put("s3_xml", "external-dtd", b"\0<!DOCTYPE ListBucketResult SYSTEM "
+        b"\"http://127.0.0.1:9/x.dtd\"><ListBucketResult><Contents><Key>k"
+        b"</Key></Contents></ListBucketResult>")
+    put("s3_xml", "undeclared-entity", b"\0<ListBucketResult><Contents>"
+        b"<Key>&x;</Key></Contents></ListBucketResult>")
+    put("s3_xml", "text-forms", b"\0\xef\xbb\xbf<?xml version=\"1.0\" "
+        b"encoding=\"ISO-8859-1\"?><ListBucketResult><Contents><Key>"
+        b"<![CDATA[a<b]]>&amp;&#x41;\xc3\xa9</Key><Size>1</Size></Contents>"
+        b"</ListBucketResult>")
+    put("s3_xml", "utf16", b"\0\xff\xfe" + (
+        "<ListBucketResult><Contents><Key>a</Key><Size>1</Size>"
+        "</Contents></ListBucketResult>").encode("utf-16-le"))
+    put("s3_xml", "prefixed", b"\5<s3:Error xmlns:s3=\"u\"><s3:Code>X"
+        b"</s3:Code></s3:Error>")
 
 
 # --- s3_ini --------------------------------------------------------------

@@ -10,7 +10,7 @@
  *                   ~/.aws/config)
  *   s3_ini.c        the reader of those two files
  *   s3_request.c    one signed request: URL, headers, error replies
- *   s3_xml.c        the service's XML replies, through expat
+ *   s3_xml.c        the service's XML replies, through libxml2 (SAX2)
  *   s3_multipart.c  multipart uploads: parts in parallel, resume, abort
  */
 

@@ -1,23 +1,31 @@
 /*
- * The S3 service's XML replies, read through expat: listings
- * (ListObjectsV2, ListParts, ListMultipartUploads), the answers of a
- * multipart upload, and error documents.  One small engine walks any
- * reply: it checks the root element, follows the path of elements below
- * it, and hands the text of the elements a reply type asks for to that
- * type's callback; a repeated element (Contents, Part, Upload) closes a
- * record.  Nothing here trusts the server: the depth, the text of each
- * element and the number of records are capped, a DOCTYPE (and so any
- * entity) is refused, and a reply that is not the expected document is
- * an error the caller classes as transient (a proxy's page, a cut
- * answer).
+ * The S3 service's XML replies, read through libxml2's SAX2 parser (the
+ * one WebDAV's PROPFIND answers go through): listings (ListObjectsV2,
+ * ListParts, ListMultipartUploads), the answers of a multipart upload,
+ * and error documents.  One small engine walks any reply: it checks the
+ * root element, follows the path of elements below it, and hands the
+ * text of the elements a reply type asks for to that type's callback; a
+ * repeated element (Contents, Part, Upload) closes a record.  No tree is
+ * built.  Nothing here trusts the server: the depth, the path, the text
+ * of each element and the number of records are capped, a DOCTYPE (and
+ * so any entity of the server's own) is refused, no entity is ever
+ * looked up, the parser never uses the network, and a reply that is not
+ * the expected document is an error the caller classes as transient (a
+ * proxy's page, a cut answer).  The encoding a document declares is
+ * not followed: the bytes are UTF-8 (UTF-16 only after its byte order
+ * mark).  Elements are matched by name as written, a prefix being part
+ * of the name: S3's replies use the default namespace.
  */
 #define _DEFAULT_SOURCE
 #include "backend/s3/s3_internal.h"
 
-#include <expat.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
 
 #include "util/err.h"
 #include "util/parse.h"
@@ -25,6 +33,7 @@
 #define XML_DEPTH_MAX 12
 #define XML_PATH_MAX 256
 #define XML_RECORDS_MAX 20000 /* a page holds at most 1000 on AWS */
+#define XML_PIECE 65536       /* bytes handed to the parser at once */
 
 /* An element whose text a reply type wants, by its path below the root. */
 struct xml_field {
@@ -47,7 +56,7 @@ struct xml_spec {
 struct xml_walk {
 	const struct xml_spec *spec;
 	void *arg;
-	XML_Parser p;
+	xmlParserCtxtPtr ctx;
 	unsigned depth;
 	char path[XML_PATH_MAX]; /* below the root: "Contents/Key" */
 	size_t plen[XML_DEPTH_MAX + 1];
@@ -55,16 +64,21 @@ struct xml_walk {
 	char text[S3_TEXT_MAX];
 	size_t tlen;
 	size_t records;
+	bool root_seen;
 	bool wrong_root;
+	bool stopped; /* by stop(): the reason is in why (may be empty) */
 	char why[160];
+	char bad[160]; /* the parser's first fatal error */
 };
 
 static void
 stop(struct xml_walk *w, const char *why)
 {
-	if (w->why[0] == '\0')
-		snprintf(w->why, sizeof(w->why), "%s", why);
-	XML_StopParser(w->p, XML_FALSE);
+	if (w->stopped)
+		return;
+	w->stopped = true;
+	snprintf(w->why, sizeof(w->why), "%s", why);
+	xmlStopParser(w->ctx);
 }
 
 static int
@@ -78,15 +92,57 @@ field_of(const struct xml_walk *w)
 	return -1;
 }
 
-static void XMLCALL
-on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
+/* Is the element ${prefix}:${local} (or ${local}) named ${name}? */
+static bool
+name_is(const xmlChar *prefix, const xmlChar *local, const char *name)
+{
+	size_t n;
+
+	if (prefix != NULL) {
+		n = strlen((const char *)prefix);
+		if (strncmp(name, (const char *)prefix, n) != 0 ||
+		    name[n] != ':')
+			return false;
+		name += n + 1;
+	}
+	return strcmp(name, (const char *)local) == 0;
+}
+
+/* Add the element ${prefix}:${local} to the path; false when too long. */
+static bool
+path_push(struct xml_walk *w, const xmlChar *prefix, const xmlChar *local)
+{
+	size_t at = w->plen[w->depth];
+	size_t np = prefix != NULL ? strlen((const char *)prefix) + 1 : 0;
+	size_t nl = strlen((const char *)local);
+
+	if (at + (at > 0) + np + nl + 1 > sizeof(w->path))
+		return false;
+	if (at > 0)
+		w->path[at++] = '/';
+	if (prefix != NULL) {
+		memcpy(w->path + at, prefix, np - 1);
+		w->path[at + np - 1] = ':';
+	}
+	memcpy(w->path + at + np, local, nl + 1);
+	w->depth++;
+	w->plen[w->depth] = at + np + nl;
+	return true;
+}
+
+static void
+on_start(void *arg, const xmlChar *local, const xmlChar *prefix,
+    const xmlChar *uri, int nns, const xmlChar **ns, int nattr, int ndef,
+    const xmlChar **attrs)
 {
 	struct xml_walk *w = arg;
-	size_t n = strlen(name), at;
 
-	(void)attrs;
+	(void)uri, (void)nns, (void)ns, (void)nattr, (void)ndef, (void)attrs;
+	if (w->stopped)
+		return;
 	if (w->depth == 0) {
-		if (strcmp(name, w->spec->root) != 0) {
+		w->root_seen = true;
+		if (!name_is(prefix, local, w->spec->root)) {
 			w->wrong_root = true;
 			stop(w, "not the expected document");
 			return;
@@ -99,27 +155,24 @@ on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 		stop(w, "elements nested too deep");
 		return;
 	}
-	at = w->plen[w->depth];
-	if (at + (at > 0) + n + 1 > sizeof(w->path)) {
+	if (!path_push(w, prefix, local)) {
 		stop(w, "element path too long");
 		return;
 	}
-	if (at > 0)
-		w->path[at++] = '/';
-	memcpy(w->path + at, name, n + 1);
-	w->depth++;
-	w->plen[w->depth] = at + n;
 	w->field = field_of(w);
 	w->tlen = 0;
 }
 
-static void XMLCALL
-on_end(void *arg, const XML_Char *name)
+static void
+on_end(void *arg, const xmlChar *local, const xmlChar *prefix,
+    const xmlChar *uri)
 {
 	struct xml_walk *w = arg;
 	const struct xml_spec *s = w->spec;
 
-	(void)name;
+	(void)local, (void)prefix, (void)uri;
+	if (w->stopped)
+		return;
 	if (w->field >= 0) {
 		w->text[w->tlen] = '\0';
 		if (s->field(w->arg, w->field, w->text, w->tlen) < 0) {
@@ -143,12 +196,13 @@ on_end(void *arg, const XML_Char *name)
 	w->path[w->plen[w->depth]] = '\0';
 }
 
-static void XMLCALL
-on_text(void *arg, const XML_Char *s, int len)
+/* Text, CDATA and whitespace alike. */
+static void
+on_text(void *arg, const xmlChar *s, int len)
 {
 	struct xml_walk *w = arg;
 
-	if (w->field < 0 || len <= 0)
+	if (w->stopped || w->field < 0 || len <= 0)
 		return;
 	if ((size_t)len >= sizeof(w->text) - w->tlen) {
 		stop(w, "element text too long");
@@ -158,15 +212,124 @@ on_text(void *arg, const XML_Char *s, int len)
 	w->tlen += (size_t)len;
 }
 
-static void XMLCALL
-on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid,
-    const XML_Char *pubid, int has_internal)
+/* <!DOCTYPE ...>: refused before its internal subset is read. */
+static void
+on_doctype(void *arg, const xmlChar *name, const xmlChar *ext,
+    const xmlChar *sys)
 {
-	(void)name;
-	(void)sysid;
-	(void)pubid;
-	(void)has_internal;
+	(void)name, (void)ext, (void)sys;
 	stop(arg, "a DOCTYPE declaration");
+}
+
+/*
+ * An entity other than the five predefined ones: there is no DTD to
+ * declare it, so none is ever resolved; the parser then fails on the
+ * undeclared entity.
+ */
+static xmlEntityPtr
+on_entity(void *arg, const xmlChar *name)
+{
+	(void)arg, (void)name;
+	return NULL;
+}
+
+/* Keep the parser's first fatal error; namespace errors are not fatal
+ * (a prefix is read as part of the name).  Nothing is printed. */
+static void
+on_error(void *arg, xmlErrorPtr e)
+{
+	struct xml_walk *w = arg;
+	char *p;
+	size_t n;
+
+	if (e == NULL || e->level != XML_ERR_FATAL || w->bad[0] != '\0')
+		return;
+	snprintf(w->bad, sizeof(w->bad), "bad XML at line %d: %s", e->line,
+	    e->message != NULL ? e->message : "not well-formed");
+	n = strlen(w->bad);
+	while (n > 0 && (w->bad[n - 1] == '\n' || w->bad[n - 1] == ' '))
+		w->bad[--n] = '\0';
+	/* the message may quote the server's bytes (an element's name) */
+	for (p = w->bad; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+}
+
+/* A message libxml2 would print as it stands ("encoder error"): the
+ * failure is also in the parser's result. */
+static void
+on_generic(void *arg, const char *fmt, ...)
+{
+	(void)arg, (void)fmt;
+}
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+/* libxml2 is set up once before any thread parses (parts run in
+ * parallel). */
+static void
+xml_init(void)
+{
+	xmlInitParser();
+}
+
+static xmlParserCtxtPtr
+xml_ctx_new(struct xml_walk *w)
+{
+	xmlSAXHandler sax;
+	xmlParserCtxtPtr ctx;
+
+	pthread_once(&xml_once, xml_init);
+	memset(&sax, 0, sizeof(sax));
+	sax.initialized = XML_SAX2_MAGIC;
+	sax.startElementNs = on_start;
+	sax.endElementNs = on_end;
+	sax.characters = on_text;
+	sax.ignorableWhitespace = on_text;
+	sax.cdataBlock = on_text;
+	sax.internalSubset = on_doctype;
+	sax.getEntity = on_entity;
+	sax.serror = on_error;
+	ctx = xmlCreatePushParserCtxt(&sax, w, NULL, 0, NULL);
+	if (ctx == NULL)
+		return NULL;
+	/* no entity substitution, no DTD loading, no network; the
+	 * document's encoding declaration is not followed */
+	xmlCtxtUseOptions(ctx,
+	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC);
+	return ctx;
+}
+
+/*
+ * Hand ${len} bytes at ${body} to the parser in pieces, then the end:
+ * libxml2 refuses to look more than 10 MB ahead in one piece, and a page
+ * of many records may be longer.  Returns libxml2's error code, 0 if none.
+ */
+static int
+xml_feed(struct xml_walk *w, const char *body, size_t len)
+{
+	xmlStructuredErrorFunc old_fn = xmlStructuredError;
+	xmlGenericErrorFunc old_gfn = xmlGenericError;
+	void *old_arg = xmlStructuredErrorContext;
+	void *old_garg = xmlGenericErrorContext;
+	int rc = 0;
+
+	/* errors raised outside the parser's context (a UTF-16 document's
+	 * conversion) go to this thread's handlers: keep them from stderr */
+	xmlSetStructuredErrorFunc(w, on_error);
+	xmlSetGenericErrorFunc(w, on_generic);
+	while (len > 0 && rc == 0 && !w->stopped) {
+		int k = len > XML_PIECE ? XML_PIECE : (int)len;
+
+		rc = xmlParseChunk(w->ctx, body, k, 0);
+		body += k;
+		len -= (size_t)k;
+	}
+	if (rc == 0 && !w->stopped)
+		rc = xmlParseChunk(w->ctx, NULL, 0, 1);
+	xmlSetGenericErrorFunc(old_garg, old_gfn);
+	xmlSetStructuredErrorFunc(old_arg, old_fn);
+	return rc;
 }
 
 /*
@@ -179,7 +342,7 @@ xml_walk(const struct xml_spec *spec, const char *body, size_t len, void *arg,
     char *why, size_t whysz)
 {
 	struct xml_walk *w;
-	int rc = -1;
+	int rc = -1, prc;
 
 	if (len > (size_t)INT32_MAX) {
 		snprintf(why, whysz, "reply too large");
@@ -193,30 +356,26 @@ xml_walk(const struct xml_spec *spec, const char *body, size_t len, void *arg,
 	w->spec = spec;
 	w->arg = arg;
 	w->field = -1;
-	w->p = XML_ParserCreate("UTF-8");
-	if (w->p == NULL) {
+	w->ctx = xml_ctx_new(w);
+	if (w->ctx == NULL) {
 		snprintf(why, whysz, "out of memory");
 		free(w);
 		return -1;
 	}
-	XML_SetUserData(w->p, w);
-	XML_SetElementHandler(w->p, on_start, on_end);
-	XML_SetCharacterDataHandler(w->p, on_text);
-	XML_SetStartDoctypeDeclHandler(w->p, on_doctype);
-	if (XML_Parse(w->p, body, (int)len, XML_TRUE) == XML_STATUS_OK &&
-	    w->depth == 0 && !w->wrong_root && w->why[0] == '\0') {
+	prc = xml_feed(w, body, len);
+	if (prc == 0 && w->ctx->wellFormed && !w->stopped && w->root_seen &&
+	    w->depth == 0) {
 		rc = 0;
 	} else if (w->wrong_root) {
 		rc = 1;
-	} else if (w->why[0] != '\0' ||
-		   XML_GetErrorCode(w->p) == XML_ERROR_ABORTED) {
+	} else if (w->stopped) {
 		snprintf(why, whysz, "%s", w->why);
+	} else if (w->bad[0] != '\0') {
+		snprintf(why, whysz, "%s", w->bad);
 	} else {
-		snprintf(why, whysz, "bad XML at line %lu: %s",
-		    (unsigned long)XML_GetCurrentLineNumber(w->p),
-		    XML_ErrorString(XML_GetErrorCode(w->p)));
+		snprintf(why, whysz, "bad XML (error %d)", prc);
 	}
-	XML_ParserFree(w->p);
+	xmlFreeParserCtxt(w->ctx);
 	free(w);
 	return rc;
 }
