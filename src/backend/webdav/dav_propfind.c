@@ -76,6 +76,21 @@ struct dav_propfind {
 static const char dav_ns[] = "DAV:";
 
 /* Record the first failure and stop the parser. */
+/* A message of libxml2's on one printable line: its newline dropped, any
+ * byte of the server's it quotes that is not printable ASCII shown as '?'. */
+static void
+tidy(char *msg)
+{
+	size_t n = strlen(msg);
+	char *c;
+
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	for (c = msg; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
+}
+
 static void
 fail(struct dav_propfind *p, const char *fmt, ...)
 {
@@ -87,6 +102,7 @@ fail(struct dav_propfind *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	tidy(msg);
 	p->failed = true;
 	err_class_set(&p->err, ERR_PERMANENT, E_BACKEND_ERROR,
 	    "bad PROPFIND answer: %s", msg);
@@ -388,6 +404,53 @@ dav_propfind_new(dav_entry_fn *fn, void *arg)
 	return p;
 }
 
+static void
+on_generic(void *arg, const char *fmt, ...)
+{
+	(void)arg, (void)fmt;
+}
+
+/* An error raised outside the parser's context (while converting the
+ * input): recorded only, since stopping the parser there is unsafe; the
+ * parse fails on its own. */
+static void
+on_outside_error(void *ctx, xmlErrorPtr e)
+{
+	struct dav_propfind *p = ctx;
+	char msg[160];
+
+	if (e == NULL || e->level < XML_ERR_ERROR || p->failed)
+		return;
+	snprintf(msg, sizeof(msg), "%s",
+	    e->message != NULL ? e->message : "bad XML");
+	tidy(msg);
+	p->failed = true;
+	err_class_set(&p->err, ERR_PERMANENT, E_BACKEND_ERROR,
+	    "bad PROPFIND answer: %s", msg);
+}
+
+/*
+ * One xmlParseChunk.  Errors libxml2 raises outside the parser's context
+ * (converting a UTF-16 answer) go to this thread's handlers: they are
+ * pointed at ours for the call, so that nothing reaches stderr.
+ */
+static int
+parse_chunk(struct dav_propfind *p, const char *data, int n, int end)
+{
+	xmlStructuredErrorFunc old_fn = xmlStructuredError;
+	xmlGenericErrorFunc old_gfn = xmlGenericError;
+	void *old_arg = xmlStructuredErrorContext;
+	void *old_garg = xmlGenericErrorContext;
+	int rc;
+
+	xmlSetStructuredErrorFunc(p, on_outside_error);
+	xmlSetGenericErrorFunc(p, on_generic);
+	rc = xmlParseChunk(p->ctx, data, n, end);
+	xmlSetGenericErrorFunc(old_garg, old_gfn);
+	xmlSetStructuredErrorFunc(old_arg, old_fn);
+	return rc;
+}
+
 static int
 result(struct dav_propfind *p, int rc, struct dupc_err *err)
 {
@@ -411,7 +474,7 @@ dav_propfind_feed(struct dav_propfind *p, const char *data, size_t n,
 	while (n > 0 && !p->failed && rc == 0) {
 		int k = n > INT_MAX / 2 ? INT_MAX / 2 : (int)n;
 
-		rc = xmlParseChunk(p->ctx, data, k, 0);
+		rc = parse_chunk(p, data, k, 0);
 		data += k;
 		n -= (size_t)k;
 	}
@@ -424,7 +487,7 @@ dav_propfind_finish(struct dav_propfind *p, struct dupc_err *err)
 	int rc = 0;
 
 	if (!p->failed)
-		rc = xmlParseChunk(p->ctx, NULL, 0, 1);
+		rc = parse_chunk(p, NULL, 0, 1);
 	if (result(p, rc, err) < 0)
 		return -1;
 	if (!p->root_seen || p->where != W_OUT || p->depth != 0)
