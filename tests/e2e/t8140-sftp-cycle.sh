@@ -14,7 +14,7 @@ need_server sshd
 H=$DUPC_SSHD_HOST P=$DUPC_SSHD_PORT USR=$DUPC_SSHD_USER
 U=sftp://$USR@$H:$P
 # the server is shared: everything goes under a folder of this run
-D=t8100-$$
+D=t8140-$$
 unset SSH_AUTH_SOCK
 
 # with_key: the test key and the server's host keys in ~/.ssh

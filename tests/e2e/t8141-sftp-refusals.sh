@@ -12,7 +12,7 @@ need_server sshd
 
 H=$DUPC_SSHD_HOST P=$DUPC_SSHD_PORT USR=$DUPC_SSHD_USER
 U=sftp://$USR@$H:$P
-D=t8110-$$
+D=t8141-$$
 unset SSH_AUTH_SOCK FTP_PASSWORD
 
 mkdir -p src && echo data >src/f

@@ -15,7 +15,7 @@ need_server sshd
 
 H=$DUPC_SSHD_HOST P=$DUPC_SSHD_PORT USR=$DUPC_SSHD_USER
 U=sftp://$USR@$H:$P
-D=t8120-$$
+D=t8142-$$
 unset SSH_AUTH_SOCK FTP_PASSWORD
 
 # both tools log in with ~/.ssh/id_ed25519 and check ~/.ssh/known_hosts

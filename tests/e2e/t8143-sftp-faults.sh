@@ -12,7 +12,7 @@
 need_server sshd
 
 H=$DUPC_SSHD_HOST P=$DUPC_SSHD_PORT USR=$DUPC_SSHD_USER
-D=t8130-$$
+D=t8143-$$
 unset SSH_AUTH_SOCK FTP_PASSWORD
 RETRY="--num-retries 5 --backend-retry-delay 0.2"
 # The rules below that pick connections by number run without the lock on
