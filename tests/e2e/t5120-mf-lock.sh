@@ -36,11 +36,11 @@ bg_mfd_as() {
 	bg=$!
 }
 
-# started DIR: the run with archive dir DIR holds the lock and has begun
-# its set (its partial manifest is there; 20 s at most)
+# started DIR: the run with archive dir DIR holds the lock and has stored
+# its first volume (its partial manifest is there; 60 s at most)
 started() {
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 600); do
 		ls "$1"/*/*.manifest.part >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
@@ -53,7 +53,8 @@ test_expect_success 'start the emulator; two trees' '
 	export DUPC_MF_API_ROOT=$MF_ROOT &&
 	mkdir -p a b &&
 	head -c 700000 /dev/urandom >a/big && echo one >a/one &&
-	head -c 300000 /dev/urandom >b/blob && echo two >b/two
+	head -c 300000 /dev/urandom >b/blob && echo two >b/two &&
+	mkdir -p k && head -c 4000000 /dev/urandom >k/big
 '
 
 test_expect_success 'two hosts start at once: one runs, the other refuses in one line' '
@@ -88,8 +89,8 @@ test_expect_success 'the second runs after the first; both chains restore' '
 '
 
 test_expect_success UNSHARE 'a killed run of another host: broken after --lock-timeout' '
-	bg_mfd_as otherhost full --lock-timeout 3 --limit-upload 50 \
-		--archive-dir "$TRASH/c-k1" a "$URL" >k1.out 2>&1 &&
+	bg_mfd_as otherhost full --lock-timeout 3 --limit-upload 200 --volsize 1 \
+		--archive-dir "$TRASH/c-k1" k "$URL" >k1.out 2>&1 &&
 	p=$bg &&
 	started "$TRASH/c-k1" &&
 	kill -9 $p && { wait $p; true; } &&
@@ -103,8 +104,8 @@ test_expect_success UNSHARE 'a killed run of another host: broken after --lock-t
 '
 
 test_expect_success UNSHARE 'a killed run of another host: broken at once with --break-lock' '
-	bg_mfd_as otherhost full --limit-upload 50 --archive-dir "$TRASH/c-k2" \
-		a "$URL" >k2.out 2>&1 &&
+	bg_mfd_as otherhost full --limit-upload 200 --volsize 1 \
+		--archive-dir "$TRASH/c-k2" k "$URL" >k2.out 2>&1 &&
 	p=$bg &&
 	started "$TRASH/c-k2" &&
 	kill -9 $p && { wait $p; true; } &&
