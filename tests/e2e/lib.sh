@@ -311,6 +311,11 @@ cycle_tree_() {
 backend_cycle() {
 	local url=$1; shift
 	local d=$TRASH/cycle.$((++cycle_serial_)) step t
+	# a fresh folder even after a call in a subshell, which kept its
+	# count to itself
+	while [ -e "$d" ]; do
+		d=$TRASH/cycle.$((++cycle_serial_))
+	done
 	mkdir -p "$d/src" || return 1
 	for step in 1 2 3; do
 		t=$((1700000000 + step * 100))

@@ -2,9 +2,10 @@
 # webdav:// and webdavs:// (and duplicity's http://, https:// spellings)
 # on the real Apache mod_dav of tests/servers/webdav: the backup cycle
 # encrypted and not, in several volumes; interop with duplicity 0.8.22's
-# own webdav backend, mixed chains included; a private CA refused in one
-# line naming --ssl-cacert-file and accepted with it; wrong credentials
-# in one line with duplicity's exit code.
+# own webdav backend, mixed chains included; Digest authentication and
+# redirects; a private CA refused in one line naming --ssl-cacert-file and
+# accepted with it; wrong credentials in one line with duplicity's exit
+# code.
 #
 # needs-server: webdav
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +32,22 @@ test_expect_success 'https:// as duplicity spells it, password in the URL' '
 		backend_cycle "https://dupc:$DUPC_WEBDAV_PASSWORD@$hps/dav/$u/https" \
 			--no-encryption "${CA[@]}"
 	)
+'
+
+# the server's access log: "HOST USER [TIME] \"REQUEST\" STATUS BYTES USEC"
+alog=$(dirname "$DUPC_WEBDAV_ROOT")/access.log
+
+test_expect_success 'Digest authentication (a folder that takes no Basic)' '
+	backend_cycle "webdav://dupc@$hp/dav/digest/$u" --no-encryption &&
+	ls "$DUPC_WEBDAV_ROOT/digest/$u" | grep -q "\.manifest$" &&
+	grep -q "^[^ ]* dupc .*\"PUT /dav/digest/$u/[^ ]* HTTP/1.1\" 201 " "$alog"
+'
+
+test_expect_success 'redirects followed: /moved/... answers 307 to /dav/...' '
+	backend_cycle "webdav://dupc@$hp/moved/$u/redir" --no-encryption &&
+	ls "$DUPC_WEBDAV_ROOT/$u/redir" | grep -q "\.manifest$" &&
+	grep -q "\"PUT /moved/$u/redir/[^ ]* HTTP/1.1\" 307 " "$alog" &&
+	grep -q "\"PROPFIND /moved/$u/redir/ HTTP/1.1\" 307 " "$alog"
 '
 
 test_expect_success 'uploads land under their names only: no temporary left' '

@@ -501,17 +501,53 @@ put_ok(long status)
 	return status == 200 || status == 201 || status == 204;
 }
 
-/* MOVE ${from} over ${name}. */
+/*
+ * Where the MOVE of an upload to ${url} (the temporary ${tmp}) over
+ * ${name} goes: *${from} and *${dest}.  When the PUT was redirected, both
+ * are in the folder it landed in, so the server resolves the Destination
+ * in its own space (a Destination under the redirecting path would be
+ * redirected in turn, which a MOVE cannot follow).
+ */
 static int
-move_over(struct dav_backend *be, const char *from, const char *name,
-    struct dupc_err *err)
+move_target(struct dav_backend *be, const char *url, const char *tmp,
+    const char *name, char **from, char **dest)
 {
-	char *dest = url_of(be, name), *hdr = NULL;
-	const char *extra[3] = { NULL, "Overwrite: T", NULL };
-	long status = 0;
+	const char *eff = http_url(&be->h);
+	char *etmp = enc(tmp, false), *ename = enc(name, false);
+	size_t el = strlen(eff), tl = etmp != NULL ? strlen(etmp) : 0;
 	int rc = -1;
 
-	if (dest == NULL || (hdr = malloc(strlen(dest) + 14)) == NULL) {
+	if (etmp == NULL || ename == NULL)
+		goto out;
+	if (strcmp(eff, url) != 0 && el > tl &&
+	    strcmp(eff + el - tl, etmp) == 0 && eff[el - tl - 1] == '/') {
+		*from = strdup(eff);
+		*dest = malloc(el - tl + strlen(ename) + 1);
+		if (*dest != NULL)
+			snprintf(*dest, el - tl + strlen(ename) + 1, "%.*s%s",
+			    (int)(el - tl), eff, ename);
+	} else {
+		*from = strdup(url);
+		*dest = url_of(be, name);
+	}
+	rc = *from != NULL && *dest != NULL ? 0 : -1;
+out:
+	free(etmp);
+	free(ename);
+	return rc;
+}
+
+/* MOVE ${from} over ${dest} (URLs). */
+static int
+move_over(struct dav_backend *be, const char *from, const char *dest,
+    struct dupc_err *err)
+{
+	const char *extra[3] = { NULL, "Overwrite: T", NULL };
+	long status = 0;
+	char *hdr;
+	int rc = -1;
+
+	if ((hdr = malloc(strlen(dest) + 14)) == NULL) {
 		nomem(err);
 		goto out;
 	}
@@ -526,7 +562,6 @@ move_over(struct dav_backend *be, const char *from, const char *name,
 	}
 	rc = 0;
 out:
-	free(dest);
 	free(hdr);
 	return rc;
 }
@@ -536,7 +571,7 @@ dav_put(struct backend *b, const char *name, struct source *src, uint64_t size,
     struct dupc_err *err)
 {
 	struct dav_backend *be = (struct dav_backend *)b;
-	char tmp[300], *url = NULL;
+	char tmp[300], *url = NULL, *from = NULL, *dest = NULL;
 	long status = 0, junk;
 	struct dupc_err ignored;
 	int rc = -1;
@@ -557,7 +592,11 @@ dav_put(struct backend *b, const char *name, struct source *src, uint64_t size,
 		http_status_error(err, "uploading", status);
 		goto fail;
 	}
-	rc = move_over(be, url, name, err);
+	if (move_target(be, url, tmp, name, &from, &dest) < 0) {
+		nomem(err);
+		goto fail;
+	}
+	rc = move_over(be, from, dest, err);
 	goto out;
 fail:
 	/* the server may keep what it got under the temporary name: drop
@@ -569,6 +608,8 @@ fail:
 	}
 out:
 	free(url);
+	free(from);
+	free(dest);
 	return rc;
 }
 
