@@ -129,7 +129,7 @@ test_expect_success 'a missing secret key on restore: exit 31, import it' '
 	gpg --batch --yes --quiet --delete-secret-keys "$fpr" 2>/dev/null &&
 	test_expect_code 31 env PASSPHRASE=x "$DUPC" restore --archive-dir "$TRASH/cs" \
 		"file://$TRASH/ts" r3 >out 2>err &&
-	one_line err "no secret key to decrypt .*import the key" &&
+	one_line err "no secret key to decrypt .*import the secret key into .*GNUPGHOME)$" &&
 	quiet out
 '
 
