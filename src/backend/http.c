@@ -618,6 +618,9 @@ method_opts(CURL *c, const struct http_req *req, struct xfer *x)
 	if (req->body != NULL) {
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		/* reads of 64 KiB (the default) make many small TLS records
+		 * and writes: a volume goes in 512 KiB pieces */
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
 		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
 		if (m != NULL && strcmp(m, "PUT") == 0) {

@@ -4,7 +4,8 @@
  * put), and print how long it took.  For benchmarks (bench/sftp) and
  * by-hand checks.
  *
- *   backend-put [--ssh-options OPTS]... [--use-scp] URL FILE NAME
+ *   backend-put [--ssh-options OPTS]... [--use-scp] [--ssl-cacert-file F]
+ *               URL FILE NAME
  *
  * Prints "BYTES bytes in SECONDS s (MB/s)" on stdout; on an error the
  * message goes to stderr and the exit status is duplicity's code.
@@ -38,7 +39,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: backend-put [--ssh-options OPTS]... "
-			"[--use-scp] URL FILE NAME\n");
+			"[--use-scp] [--ssl-cacert-file F] URL FILE NAME\n");
 	return E_COMMAND_LINE;
 }
 
@@ -62,10 +63,11 @@ main(int argc, char **argv)
 			return usage();
 		if (strcmp(argv[i], "--use-scp") == 0) {
 			opt[n++] = (struct backend_opt){ "use-scp", NULL };
-		} else if (strcmp(argv[i], "--ssh-options") == 0 &&
+		} else if ((strcmp(argv[i], "--ssh-options") == 0 ||
+			       strcmp(argv[i], "--ssl-cacert-file") == 0) &&
 			   i + 1 < argc) {
-			opt[n++] =
-			    (struct backend_opt){ "ssh-options", argv[++i] };
+			opt[n].name = argv[i] + 2;
+			opt[n++].value = argv[++i];
 		} else {
 			return usage();
 		}
