@@ -258,6 +258,16 @@ stop_faultproxy() {
 	fi
 }
 
+# bg_as_host HOST CMD...: CMD in the background as another host would run
+# it: with its own host name, in a private UTS namespace (needs UNSHARE).
+# It is exec'd, so $bg is CMD's own pid (what a lock names).
+bg_as_host() {
+	local h=$1
+	shift
+	unshare -u sh -c 'hostname "$0" && exec "$@"' "$h" "$@" &
+	bg=$!
+}
+
 # tree_listing DIR: every path under DIR with its type, mode, size,
 # mtime (whole seconds; not for symlinks, whose times duplicity does not
 # keep) and link target, sorted: two trees with equal listings and equal

@@ -29,9 +29,7 @@ bg_dupc() {
 # a private UTS namespace; unshare and sh exec, so $bg is dupc's pid)
 bg_dupc_as() {
 	local h=$1; shift
-	unshare -u sh -c 'hostname "$0" && exec "$@"' "$h" \
-		"$DUPC" "$@" --no-encryption &
-	bg=$!
+	bg_as_host "$h" "$DUPC" "$@" --no-encryption
 }
 
 # wait_lock [FILE]: until the lock object exists (10 s at most)

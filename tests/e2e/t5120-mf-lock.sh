@@ -30,10 +30,8 @@ bg_mfd() {
 }
 bg_mfd_as() {
 	local h=$1; shift
-	unshare -u sh -c 'hostname "$0" && exec "$@"' "$h" "$DUPC" "$@" \
-		--no-encryption --num-retries 3 --backend-retry-delay 0.05 \
-		--timeout 20 &
-	bg=$!
+	bg_as_host "$h" "$DUPC" "$@" --no-encryption --num-retries 3 \
+		--backend-retry-delay 0.05 --timeout 20
 }
 
 # started DIR: the run with archive dir DIR holds the lock and has stored

@@ -34,9 +34,8 @@ bg_sd() {
 }
 bg_sd_as() {
 	local h=$1; shift
-	unshare -u sh -c 'hostname "$0" && exec "$@"' "$h" "$DUPC" "$@" \
-		--no-encryption --num-retries 3 --backend-retry-delay 0.05 &
-	bg=$!
+	bg_as_host "$h" "$DUPC" "$@" --no-encryption --num-retries 3 \
+		--backend-retry-delay 0.05
 }
 
 # wait_lock: until the lock object is on the server (20 s at most)

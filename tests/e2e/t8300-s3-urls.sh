@@ -10,49 +10,7 @@
 
 need_server ceph
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-# the server is shared with other scripts and with the other build's
-# pass: everything goes in buckets of this run's own
-B=t8300-$$
-HP=127.0.0.1:$DUPC_RGW_PORT
-EP=$DUPC_RGW_ENDPOINT
-export AWS_ACCESS_KEY_ID=$DUPC_RGW_ACCESS_KEY
-export AWS_SECRET_ACCESS_KEY=$DUPC_RGW_SECRET_KEY
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION \
-    AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
-
-cat >"$TRASH/s3.py" <<'EOF'
-# s3.py CMD BUCKET PREFIX: what the server holds, read with boto3.
-#   heads    one line per object: key, ETag, storage class, encryption,
-#            KMS key (the HEAD's answer)
-#   uploads  the number of unfinished multipart uploads under PREFIX
-#   keys     the keys under PREFIX, one a line
-import os, sys
-import boto3
-
-s3 = boto3.client("s3", endpoint_url=os.environ["DUPC_RGW_ENDPOINT"],
-                  region_name="us-east-1",
-                  aws_access_key_id=os.environ["DUPC_RGW_ACCESS_KEY"],
-                  aws_secret_access_key=os.environ["DUPC_RGW_SECRET_KEY"])
-cmd, bucket, prefix = sys.argv[1:4]
-if cmd == "heads":
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for o in page.get("Contents", []):
-            h = s3.head_object(Bucket=bucket, Key=o["Key"])
-            print(o["Key"], h["ETag"], h.get("StorageClass", "STANDARD"),
-                  h.get("ServerSideEncryption", "-"), h.get("SSEKMSKeyId", "-"))
-elif cmd == "uploads":
-    n = 0
-    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
-        n += len(page.get("Uploads", []))
-    print(n)
-elif cmd == "keys":
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for o in page.get("Contents", []):
-            print(o["Key"])
-EOF
-s3py() { "$PY" "$TRASH/s3.py" "$@"; }
+. "$TEST_TOP/tests/e2e/lib-s3.sh"
 
 test_expect_success 'dupc help s3 states which part of the URL is the bucket' '
 	"$DUPC" help s3 >help &&

@@ -8,15 +8,7 @@
 
 need_server ceph
 
-# the server is shared with other scripts and with the other build's
-# pass: everything goes in buckets of this run's own
-B=t8304-$$
-HP=127.0.0.1:$DUPC_RGW_PORT
-EP=$DUPC_RGW_ENDPOINT
-export AWS_ACCESS_KEY_ID=$DUPC_RGW_ACCESS_KEY
-export AWS_SECRET_ACCESS_KEY=$DUPC_RGW_SECRET_KEY
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION \
-    AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+. "$TEST_TOP/tests/e2e/lib-s3.sh"
 
 # cycle NAME URL [OPTION...]: backend_cycle encrypted.  The
 # AddressSanitizer pass, which runs the same code for each spelling in

@@ -13,13 +13,7 @@ test_have_prereq UNSANITIZED ||
 test_have_prereq DUPLICITY || test_skip_all "duplicity is not installed"
 need_server ceph
 
-B=t8310-$$
-HP=127.0.0.1:$DUPC_RGW_PORT
-EP=$DUPC_RGW_ENDPOINT
-export AWS_ACCESS_KEY_ID=$DUPC_RGW_ACCESS_KEY
-export AWS_SECRET_ACCESS_KEY=$DUPC_RGW_SECRET_KEY
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION \
-    AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+. "$TEST_TOP/tests/e2e/lib-s3.sh"
 
 # dupc through the duplicity 0.8 spelling of the same place, duplicity
 # through its boto3 one: PREFIX is the key prefix in bucket $B.

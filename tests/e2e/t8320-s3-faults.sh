@@ -11,13 +11,7 @@
 
 need_server ceph
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-B=t8320-$$
-export AWS_ACCESS_KEY_ID=$DUPC_RGW_ACCESS_KEY
-export AWS_SECRET_ACCESS_KEY=$DUPC_RGW_SECRET_KEY
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION \
-    AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+. "$TEST_TOP/tests/e2e/lib-s3.sh"
 
 cat >"$TRASH/uploads.py" <<'EOF'
 # uploads.py BUCKET: the number of unfinished multipart uploads

@@ -12,13 +12,7 @@
 # its own cluster (lib.sh starts it in $TRASH/servers)
 need_server --private ceph
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
-B=t8321-$$
-export AWS_ACCESS_KEY_ID=$DUPC_RGW_ACCESS_KEY
-export AWS_SECRET_ACCESS_KEY=$DUPC_RGW_SECRET_KEY
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION \
-    AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+. "$TEST_TOP/tests/e2e/lib-s3.sh"
 
 OPTS=(--s3-unencrypted-connection --volsize 12 --s3-multipart-chunk-size 5
 	--num-retries 5 --backend-retry-delay 0.5 --timeout 10

@@ -251,17 +251,11 @@ test_quiet(void **state)
 	struct dav_propfind *p;
 	struct collect c;
 	struct dupc_err err;
-	FILE *cap;
-	int saved;
+	struct unit_stderr quiet;
 	size_t i;
 
 	(void)state;
-	fflush(stderr);
-	cap = tmpfile();
-	assert_non_null(cap);
-	saved = dup(2);
-	assert_true(saved >= 0);
-	assert_int_equal(dup2(fileno(cap), 2), 2);
+	unit_stderr_begin(&quiet);
 	memset(&c, 0, sizeof(c));
 	p = dav_propfind_new(collect, &c);
 	assert_non_null(p);
@@ -274,12 +268,7 @@ test_quiet(void **state)
 		assert_int_equal(parse(bodies[i], 0, &c, &err), -1);
 		assert_null(strchr(err.msg, '\n'));
 	}
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
-	assert_int_equal(fseek(cap, 0, SEEK_END), 0);
-	assert_int_equal(ftell(cap), 0);
-	fclose(cap);
+	assert_int_equal(unit_stderr_end(&quiet), 0);
 }
 
 int

@@ -585,3 +585,28 @@ unit_have_python(void)
 			: -1;
 	return state > 0;
 }
+
+void
+unit_stderr_begin(struct unit_stderr *c)
+{
+	fflush(stderr);
+	c->cap = tmpfile();
+	assert_non_null(c->cap);
+	c->saved = dup(2);
+	assert_true(c->saved >= 0);
+	assert_int_equal(dup2(fileno(c->cap), 2), 2);
+}
+
+long
+unit_stderr_end(struct unit_stderr *c)
+{
+	long n;
+
+	fflush(stderr);
+	assert_int_equal(dup2(c->saved, 2), 2);
+	close(c->saved);
+	assert_int_equal(fseek(c->cap, 0, SEEK_END), 0);
+	n = ftell(c->cap);
+	fclose(c->cap);
+	return n;
+}

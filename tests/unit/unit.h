@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* after the four above, which cmocka.h needs */
 #include <cmocka.h>
@@ -138,6 +139,19 @@ struct source *unit_failing_source_new(size_t);
 
 uint64_t unit_rand(uint64_t *);
 void unit_fill_random(void *, size_t, uint64_t *);
+
+/*
+ * unit_stderr_begin(c) sends standard error to a temporary file until
+ * unit_stderr_end(c), which puts it back and returns how many bytes were
+ * written to it meanwhile: for code that must print nothing.  The
+ * cmocka messages of a failing check in between land in the file too.
+ */
+struct unit_stderr {
+	FILE *cap;
+	int saved;
+};
+void unit_stderr_begin(struct unit_stderr *);
+long unit_stderr_end(struct unit_stderr *);
 
 /* unit_have_python(): python3 can be run. */
 bool unit_have_python(void);
