@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/parse.h"
 
 static int
 needs_escape(unsigned char c)
@@ -38,18 +39,6 @@ quote_append(struct buf *out, const char *s)
 	return buf_addch(out, '"');
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 unquote(const char *s, size_t n, struct buf *out)
 {
@@ -66,8 +55,8 @@ unquote(const char *s, size_t n, struct buf *out)
 
 			if (i + 3 >= n || s[i + 1] != 'x')
 				return -1;
-			hi = hexval(s[i + 2]);
-			lo = hexval(s[i + 3]);
+			hi = parse_hex_digit(s[i + 2]);
+			lo = parse_hex_digit(s[i + 3]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			if (buf_addch(out, hi * 16 + lo) < 0)

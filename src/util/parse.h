@@ -19,6 +19,9 @@ int parse_u64_n(const char *, size_t, uint64_t *);
 /* parse_i64(s, out): like parse_u64 but an optional leading '-'. */
 int parse_i64(const char *, int64_t *);
 
+/* parse_hex_digit(c): the value of hex digit ${c} (either case), or -1. */
+int parse_hex_digit(int);
+
 /* parse_int_range(s, lo, hi, out): decimal int within [lo, hi]. */
 int parse_int_range(const char *, long, long, long *);
 

@@ -9,24 +9,13 @@
 #include <string.h>
 
 #include "err.h"
+#include "parse.h"
 #include "secret.h"
 
 bool
 url_looks_like(const char *s)
 {
 	return strstr(s, "://") != NULL;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 char *
@@ -38,10 +27,11 @@ url_percent_decode(const char *s)
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			out[o++] =
-			    (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n &&
+		    parse_hex_digit(s[i + 1]) >= 0 &&
+		    parse_hex_digit(s[i + 2]) >= 0) {
+			out[o++] = (char)(parse_hex_digit(s[i + 1]) * 16 +
+					  parse_hex_digit(s[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = s[i];

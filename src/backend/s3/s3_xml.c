@@ -464,18 +464,6 @@ s3_xml_error(const char *body, size_t len, struct s3_error *e)
 /* ------------------------------------------------------------------ */
 /* keys of url-encoded listings */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 s3_key_decode(const char *s, char *out, size_t size)
 {
@@ -485,7 +473,8 @@ s3_key_decode(const char *s, char *out, size_t size)
 		int c = (unsigned char)*s;
 
 		if (c == '%') {
-			int hi = hexval(s[1]), lo = hi >= 0 ? hexval(s[2]) : -1;
+			int hi = parse_hex_digit(s[1]),
+			    lo = hi >= 0 ? parse_hex_digit(s[2]) : -1;
 
 			if (lo < 0)
 				return -1;
