@@ -423,18 +423,22 @@ flush(struct sftp_backend *be, LIBSSH2_SFTP_HANDLE *h, const char *name,
 	return sftp_fail(be, rc, err, "cannot flush %s on %s", name, be->where);
 }
 
-/* Upload into the temporary ${tmp} over SFTP. */
+/*
+ * Upload ${src} over SFTP into ${path}, opened with ${flags}; ${name} for
+ * messages.  *${opened} says whether the open succeeded, so put_new can
+ * tell a name already taken from a failed upload.
+ */
 static int
-put_sftp(struct sftp_backend *be, const char *tmp, const char *name,
-    struct source *src, struct dupc_err *err)
+put_sftp(struct sftp_backend *be, const char *path, unsigned long flags,
+    const char *name, struct source *src, bool *opened, struct dupc_err *err)
 {
 	LIBSSH2_SFTP_HANDLE *h;
 	struct dupc_err e;
 	int rc = 0;
 
-	h = open_path(be, tmp,
-	    LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
+	h = open_path(be, path, LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | flags,
 	    LIBSSH2_SFTP_OPENFILE, &rc, err);
+	*opened = h != NULL;
 	if (h == NULL)
 		return sftp_fail(be, rc, err, "cannot create %s in %s", name,
 		    be->where);
@@ -514,6 +518,7 @@ sftp_put(struct backend *b, const char *name, struct source *src, uint64_t size,
 	struct sftp_backend *be = (struct sftp_backend *)b;
 	char *tmp = NULL, *final = NULL;
 	struct source *in = NULL;
+	bool opened;
 	int rc = -1;
 
 	if (sftp_connect(be, err) < 0 || ensure_dir(be, err) < 0)
@@ -526,7 +531,8 @@ sftp_put(struct backend *b, const char *name, struct source *src, uint64_t size,
 		goto out;
 	}
 	if ((be->use_scp ? sftp_scp_put(be, tmp, in, size, err)
-			 : put_sftp(be, tmp, name, in, err)) < 0)
+			 : put_sftp(be, tmp, LIBSSH2_FXF_TRUNC, name, in,
+			       &opened, err)) < 0)
 		goto out;
 	rc = move_into_place(be, tmp, final, name, err);
 out:
@@ -553,43 +559,24 @@ sftp_put_new(struct backend *b, const char *name, struct source *src,
 {
 	struct sftp_backend *be = (struct sftp_backend *)b;
 	LIBSSH2_SFTP_ATTRIBUTES a;
-	LIBSSH2_SFTP_HANDLE *h;
 	struct dupc_err e;
+	bool opened;
 	char *final;
-	int rc = 0;
+	int rc;
 
 	(void)size;
 	if (sftp_connect(be, err) < 0 || ensure_dir(be, err) < 0)
 		return -1;
 	if ((final = path_of(be, name)) == NULL)
 		return nomem(err);
-	h = open_path(be, final,
-	    LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL,
-	    LIBSSH2_SFTP_OPENFILE, &rc, err);
-	if (h == NULL) {
-		/* protocol 3 has no "exists" status: look */
-		if (!be->c.broken && do_stat(be, final, false, &a, &e) == 0)
-			rc = 1;
-		else
-			rc = sftp_fail(be, rc, err, "cannot create %s in %s",
-			    name, be->where);
-		free(final);
-		return rc;
-	}
-	rc = write_all(be, h, src, name, err);
-	if (rc == 0)
-		rc = flush(be, h, name, err);
-	if (rc < 0) {
-		if (!be->c.broken) {
-			close_handle(be, h, &e);
-			do_unlink(be, final, &e);
-		}
-	} else if ((rc = close_handle(be, h, err)) < 0) {
-		rc = sftp_fail(be, rc, err, "cannot upload %s to %s", name,
-		    be->where);
-	}
+	rc = put_sftp(be, final, LIBSSH2_FXF_EXCL, name, src, &opened, err);
+	if (rc < 0 && !opened && !be->c.broken &&
+	    do_stat(be, final, false, &a, &e) == 0)
+		rc = 1; /* protocol 3 has no "exists" status: look */
+	else if (rc < 0 && opened && !be->c.broken)
+		do_unlink(be, final, &e);
 	free(final);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 /* ---- get -------------------------------------------------------------------
