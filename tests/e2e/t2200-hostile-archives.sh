@@ -297,9 +297,12 @@ test_expect_success 'device nodes, restored by a non-root user -> skipped with a
 	fresh_jail &&
 	if [ "$(id -u)" -eq 0 ]; then
 		mkdir -p "$TRASH/nobody" && chown 65534:65534 "$TRASH/nobody" "$JAIL" &&
+		# a copy nobody can reach, wherever the build lives (a clone in
+		# a 0700 directory)
+		cp "$DUPC" "$TRASH/nobody/dupc" &&
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 			env HOME="$TRASH/nobody" TMPDIR="$TRASH/nobody" \
-			"$DUPC" restore --no-encryption --archive-dir "$TRASH/nobody/c" \
+			"$TRASH/nobody/dupc" restore --no-encryption --archive-dir "$TRASH/nobody/c" \
 			"file://$TRASH/sets/dev" "$JAIL/dest" >out 2>err &&
 		chown 0:0 "$JAIL"
 	else
