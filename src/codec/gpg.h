@@ -70,15 +70,16 @@ struct sink *gpg_encrypt_sink_new(const struct gpg_options *, struct sink *,
     struct dupc_err *);
 
 /*
- * gpg_encrypt_sink_pending(s):
- * Bytes written to the encrypting sink ${s} that have not come out of it
- * yet (held by the worker's buffers, gpgme's pipes and gpg itself), 0 for
- * any other sink.  Encryption alone adds only a few header bytes, so this
- * is what the held data will still add to the output; when gpg also
- * compresses (signed data) it is an upper bound.  The volume writer counts
- * it so that an encrypted volume is cut before it outgrows --volsize.
+ * gpg_encrypt_sink_stored(s):
+ * What the output of the encrypting sink ${s} will be at least: the bytes
+ * written in or the ciphertext passed on, whichever is more (0 for any
+ * other sink).  Encryption alone adds only a few header bytes, so data
+ * still held by the worker, gpgme's pipes or gpg counts as what it will
+ * add; when gpg also compresses (signed data) it is an upper bound.  The
+ * volume writer counts it so that an encrypted volume is cut before it
+ * outgrows --volsize.  Safe while the worker writes the next stage.
  */
-uint64_t gpg_encrypt_sink_pending(const struct sink *);
+uint64_t gpg_encrypt_sink_stored(const struct sink *);
 
 /*
  * gpg_decrypt_source_new(opts, inner, what, err):

@@ -8,10 +8,14 @@
  * resolved before the worker starts, so a missing key fails early.
  *
  * What RNP can write (gpg_rnp_can_encrypt: symmetric, or to public keys,
- * unsigned) is written by RNP in the process on the same kind of worker;
- * the rest by gpg.
+ * unsigned) is written by RNP in the process, on an async worker: the
+ * caller's bytes go into the job's ring and sink_write returns, and the
+ * worker passes the ciphertext to the next stage itself (async_out), so
+ * encryption runs beside whatever produces the data instead of taking
+ * turns with it.  The rest is written by gpg.
  */
 #include "codec/gpg.h"
+#include <stdatomic.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +45,17 @@ struct gpg_sink {
 	struct gpg_rnp *rnp; /* NULL when gpg encrypts */
 	struct gpg_job job;
 	struct gpg_packet_guard guard;
-	/* bytes written in, and ciphertext passed to next (caller's thread) */
-	uint64_t bytes_in, bytes_out;
+	/* bytes written in (caller's thread), and ciphertext passed to next
+	 * (by the worker when async) */
+	uint64_t bytes_in;
+	_Atomic uint64_t bytes_out;
+	/*
+	 * Async (RNP): next and guard belong to the worker until the job is
+	 * joined; a failure of next is kept in werr, read after the join.
+	 */
+	bool async;
+	bool wfailed;
+	struct dupc_err werr;
 };
 
 /* Runs on the worker thread. */
@@ -124,7 +137,9 @@ sink_ended(struct gpg_sink *g, struct dupc_err *err)
 {
 	gpgme_error_t ge = gpg_job_join(&g->job);
 
-	if (ge != 0)
+	if (g->wfailed)
+		*err = g->werr;
+	else if (ge != 0)
 		enc_error(g, ge, err);
 	else
 		err_set(err, E_GPG_FAILED,
@@ -132,21 +147,43 @@ sink_ended(struct gpg_sink *g, struct dupc_err *err)
 	return sink_fail(g);
 }
 
-/* Pass ciphertext gpg wrote on to the next stage. */
+/* Pass ciphertext on to the next stage. */
 static int
-sink_forward(struct gpg_sink *g, const struct gpg_req *r, struct dupc_err *err)
+pass_on(struct gpg_sink *g, const void *p, size_t n, struct dupc_err *err)
 {
 	enum gpg_packet_verdict v;
 
 	if (!g->conf.armor) {
-		v = gpg_packet_guard_feed(&g->guard, r->buf, r->len);
+		v = gpg_packet_guard_feed(&g->guard, p, n);
 		if (v != GPG_PACKET_PENDING && v != GPG_PACKET_OK)
 			return guard_error(v, err);
 	}
-	if (sink_write(g->next, r->buf, r->len, err) < 0)
+	if (sink_write(g->next, p, n, err) < 0)
 		return -1;
-	g->bytes_out += r->len;
+	atomic_fetch_add(&g->bytes_out, n);
+	return 0;
+}
+
+/* Pass ciphertext gpg wrote on, and tell the worker it was taken. */
+static int
+sink_forward(struct gpg_sink *g, const struct gpg_req *r, struct dupc_err *err)
+{
+	if (pass_on(g, r->buf, r->len, err) < 0)
+		return -1;
 	gpg_job_reply(&g->job, (ssize_t)r->len);
+	return 0;
+}
+
+/* Async: runs on the worker with each piece of RNP's output. */
+static int
+async_out(void *arg, const void *p, size_t n)
+{
+	struct gpg_sink *g = arg;
+
+	if (pass_on(g, p, n, &g->werr) < 0) {
+		g->wfailed = true;
+		return -1;
+	}
 	return 0;
 }
 
@@ -167,6 +204,12 @@ gpg_sink_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 
 	if (g->state != GS_OPEN)
 		return sink_state_error(g, err);
+	if (g->async) {
+		if (gpg_job_put(&g->job, p, n) < 0)
+			return sink_ended(g, err);
+		g->bytes_in += n;
+		return 0;
+	}
 	while (n > 0) {
 		gpg_job_next(&g->job, &r);
 		if (r.kind == GPG_REQ_READ) {
@@ -197,15 +240,20 @@ gpg_sink_finish(struct sink *s, struct dupc_err *err)
 
 	if (g->state != GS_OPEN)
 		return sink_state_error(g, err);
-	for (gpg_job_next(&g->job, &r); r.kind != GPG_REQ_DONE;
+	if (g->async)
+		gpg_job_end_input(&g->job);
+	for (gpg_job_next(&g->job, &r); !g->async && r.kind != GPG_REQ_DONE;
 	     gpg_job_next(&g->job, &r)) {
 		if (r.kind == GPG_REQ_READ)
 			gpg_job_reply(&g->job, 0); /* end of data */
 		else if (sink_forward(g, &r, err) < 0)
 			return sink_fail(g);
 	}
-	if ((ge = gpg_job_join(&g->job)) != 0) {
-		enc_error(g, ge, err);
+	if ((ge = gpg_job_join(&g->job)) != 0 || g->wfailed) {
+		if (g->wfailed)
+			*err = g->werr;
+		else
+			enc_error(g, ge, err);
 		return sink_fail(g);
 	}
 	if (!g->conf.armor &&
@@ -231,17 +279,19 @@ gpg_sink_free(struct sink *s)
 	free(g);
 }
 
-/* The sink's ops, named here so gpg_encrypt_sink_pending can check. */
+/* The sink's ops, named here so gpg_encrypt_sink_stored can check. */
 static const struct sink_ops gpg_sink_ops;
 
 uint64_t
-gpg_encrypt_sink_pending(const struct sink *s)
+gpg_encrypt_sink_stored(const struct sink *s)
 {
 	const struct gpg_sink *g = (const struct gpg_sink *)s;
+	uint64_t out;
 
 	if (s == NULL || s->ops != &gpg_sink_ops)
 		return 0;
-	return g->bytes_in > g->bytes_out ? g->bytes_in - g->bytes_out : 0;
+	out = atomic_load(&g->bytes_out);
+	return g->bytes_in > out ? g->bytes_in : out;
 }
 
 static const struct sink_ops gpg_sink_ops = {
@@ -369,7 +419,9 @@ gpg_encrypt_sink_new(const struct gpg_options *o, struct sink *next,
 	if (gpg_rnp_can_encrypt(&g->conf)) {
 		if ((g->rnp = gpg_rnp_new(&g->conf, true, err)) == NULL)
 			goto err2;
-		if (gpg_rnp_start(g->rnp, &g->job, true, err) < 0) {
+		g->async = true;
+		if (gpg_rnp_start_encrypt_async(g->rnp, &g->job, async_out, g,
+			err) < 0) {
 			gpg_rnp_free(g->rnp);
 			goto err2;
 		}

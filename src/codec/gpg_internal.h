@@ -142,6 +142,12 @@ struct gpg_job;
 typedef unsigned gpg_job_raw_fn(struct gpg_job *, void *);
 
 /*
+ * Where an async job's output goes (gpg_job_start_async): called on the
+ * worker with each piece of output; 0, or -1 to fail the operation.
+ */
+typedef int gpg_job_out_fn(void *, const void *, size_t);
+
+/*
  * Invariants: when started, lock/to_main/to_worker/in/out are live and the
  * worker runs until done; req is GPG_REQ_DONE when no request is pending;
  * abort is only ever set, and makes every pending and future request fail.
@@ -181,9 +187,23 @@ struct gpg_job {
 	unsigned char *ibuf, *obuf;
 	size_t ilen, ioff, olen;
 	bool ieof;
+	/*
+	 * Async jobs only (out_fn set): ibuf is a ring of GPG_JOB_RING bytes
+	 * holding rlen bytes from rhead, filled by gpg_job_put() on the
+	 * stream's thread and drained by the worker, so neither waits for
+	 * the other while there is room; rend marks the end of the input.
+	 * rhead, rlen and rend are guarded by lock; each side copies outside
+	 * it, into or out of the part of the ring only it owns.  Output goes
+	 * to out_fn(out_arg, ...) on the worker.
+	 */
+	gpg_job_out_fn *out_fn;
+	void *out_arg;
+	size_t rhead, rlen;
+	bool rend;
 };
 
 #define GPG_JOB_BUF (128u << 10)
+#define GPG_JOB_RING (256u << 10)
 
 /*
  * gpg_job_start(job, ctx, fn, arg, err):
@@ -203,6 +223,27 @@ int gpg_job_start(struct gpg_job *, gpgme_ctx_t, gpg_job_fn *, void *,
  */
 int gpg_job_start_raw(struct gpg_job *, gpg_job_raw_fn *, void *,
     struct dupc_err *);
+
+/*
+ * gpg_job_start_async(job, fn, arg, out_fn, out_arg, err):
+ * Start fn(job, arg) as gpg_job_start_raw does, but with its input fed by
+ * gpg_job_put() and gpg_job_end_input() without waiting for the worker
+ * (unless the ring is full), and its output passed to out_fn on the
+ * worker, which then owns whatever out_fn writes to until the job is
+ * joined.  There are no requests: wait for the end with gpg_job_join().
+ */
+int gpg_job_start_async(struct gpg_job *, gpg_job_raw_fn *, void *,
+    gpg_job_out_fn *, void *, struct dupc_err *);
+
+/*
+ * gpg_job_put(job, buf, size): copy ${size} bytes of input into an async
+ * job's ring, waiting while it is full.  -1 when the worker has ended
+ * (or the job was aborted) first: join it to learn why.
+ */
+int gpg_job_put(struct gpg_job *, const void *, size_t);
+
+/* gpg_job_end_input(job): an async job's input is complete. */
+void gpg_job_end_input(struct gpg_job *);
 
 /*
  * gpg_job_read(job, buf, size), gpg_job_write(job, buf, size):
@@ -271,6 +312,13 @@ struct gpg_rnp *gpg_rnp_new(const struct gpg_conf *, bool, struct dupc_err *);
 
 /* gpg_rnp_start(r, job, encrypt, err): run the operation on ${job}. */
 int gpg_rnp_start(struct gpg_rnp *, struct gpg_job *, bool, struct dupc_err *);
+
+/*
+ * gpg_rnp_start_encrypt_async(r, job, out_fn, out_arg, err):
+ * Run the encryption on an async ${job} (gpg_job_start_async).
+ */
+int gpg_rnp_start_encrypt_async(struct gpg_rnp *, struct gpg_job *,
+    gpg_job_out_fn *, void *, struct dupc_err *);
 
 /* gpg_rnp_free(r): after the job is released; NULL is fine. */
 void gpg_rnp_free(struct gpg_rnp *);

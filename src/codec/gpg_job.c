@@ -45,11 +45,48 @@ job_request(struct gpg_job *job, enum gpg_req_kind kind, void *buf, size_t len)
 	return r;
 }
 
+/*
+ * Async input: take up to ${size} bytes from the ring.  One producer (the
+ * stream's thread) and one consumer (the worker): each copies outside the
+ * lock, into or out of the part of the ring only it owns.
+ */
+static ssize_t
+ring_take(struct gpg_job *job, void *buf, size_t size)
+{
+	size_t n;
+
+	pthread_mutex_lock(&job->lock);
+	while (job->rlen == 0 && !job->rend && !job->abort)
+		pthread_cond_wait(&job->to_worker, &job->lock);
+	if (job->abort) {
+		pthread_mutex_unlock(&job->lock);
+		errno = EPIPE;
+		return -1;
+	}
+	n = job->rlen;
+	pthread_mutex_unlock(&job->lock);
+	if (n == 0)
+		return 0; /* the end of the input */
+	if (n > GPG_JOB_RING - job->rhead)
+		n = GPG_JOB_RING - job->rhead;
+	if (n > size)
+		n = size;
+	memcpy(buf, job->ibuf + job->rhead, n);
+	pthread_mutex_lock(&job->lock);
+	job->rhead = (job->rhead + n) % GPG_JOB_RING;
+	job->rlen -= n;
+	pthread_cond_signal(&job->to_main);
+	pthread_mutex_unlock(&job->lock);
+	return (ssize_t)n;
+}
+
 ssize_t
 gpg_job_read(struct gpg_job *job, void *buf, size_t size)
 {
 	size_t n;
 
+	if (job->out_fn != NULL)
+		return ring_take(job, buf, size);
 	if (job->ioff == job->ilen) {
 		ssize_t r;
 
@@ -79,6 +116,12 @@ job_flush(struct gpg_job *job)
 {
 	size_t off = 0;
 
+	if (job->out_fn != NULL && job->olen > 0) {
+		if (job->out_fn(job->out_arg, job->obuf, job->olen) < 0)
+			return -1;
+		job->olen = 0;
+		return 0;
+	}
 	while (off < job->olen) {
 		ssize_t r = job_request(job, GPG_REQ_WRITE, job->obuf + off,
 		    job->olen - off);
@@ -96,6 +139,9 @@ gpg_job_write(struct gpg_job *job, const void *buf, size_t size)
 {
 	if (job->olen + size > GPG_JOB_BUF && job_flush(job) < 0)
 		return -1;
+	if (size > GPG_JOB_BUF && job->out_fn != NULL)
+		return job->out_fn(job->out_arg, buf, size) < 0 ? -1
+								: (ssize_t)size;
 	if (size > GPG_JOB_BUF)
 		/* larger than the buffer: handed over as it is; the stream's
 		 * thread only reads it */
@@ -145,7 +191,7 @@ job_start(struct gpg_job *job, bool gpgme, struct dupc_err *err)
 	int rc;
 
 	job->req = GPG_REQ_DONE;
-	job->ibuf = malloc(GPG_JOB_BUF);
+	job->ibuf = malloc(job->out_fn != NULL ? GPG_JOB_RING : GPG_JOB_BUF);
 	job->obuf = malloc(GPG_JOB_BUF);
 	if (job->ibuf == NULL || job->obuf == NULL)
 		goto err0;
@@ -207,6 +253,59 @@ gpg_job_start_raw(struct gpg_job *job, gpg_job_raw_fn *fn, void *arg,
 	job->raw_fn = fn;
 	job->arg = arg;
 	return job_start(job, false, err);
+}
+
+int
+gpg_job_start_async(struct gpg_job *job, gpg_job_raw_fn *fn, void *arg,
+    gpg_job_out_fn *out_fn, void *out_arg, struct dupc_err *err)
+{
+	job->raw_fn = fn;
+	job->arg = arg;
+	job->out_fn = out_fn;
+	job->out_arg = out_arg;
+	return job_start(job, false, err);
+}
+
+int
+gpg_job_put(struct gpg_job *job, const void *buf, size_t size)
+{
+	const unsigned char *c = buf;
+
+	while (size > 0) {
+		size_t tail, n;
+
+		pthread_mutex_lock(&job->lock);
+		while (job->rlen == GPG_JOB_RING && !job->done && !job->abort)
+			pthread_cond_wait(&job->to_main, &job->lock);
+		if (job->done || job->abort) {
+			pthread_mutex_unlock(&job->lock);
+			return -1;
+		}
+		tail = (job->rhead + job->rlen) % GPG_JOB_RING;
+		n = GPG_JOB_RING - job->rlen;
+		pthread_mutex_unlock(&job->lock);
+		if (n > GPG_JOB_RING - tail)
+			n = GPG_JOB_RING - tail;
+		if (n > size)
+			n = size;
+		memcpy(job->ibuf + tail, c, n);
+		pthread_mutex_lock(&job->lock);
+		job->rlen += n;
+		pthread_cond_signal(&job->to_worker);
+		pthread_mutex_unlock(&job->lock);
+		c += n;
+		size -= n;
+	}
+	return 0;
+}
+
+void
+gpg_job_end_input(struct gpg_job *job)
+{
+	pthread_mutex_lock(&job->lock);
+	job->rend = true;
+	pthread_cond_signal(&job->to_worker);
+	pthread_mutex_unlock(&job->lock);
 }
 
 void

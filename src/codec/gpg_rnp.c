@@ -718,6 +718,14 @@ gpg_rnp_start(struct gpg_rnp *r, struct gpg_job *job, bool encrypt,
 	    encrypt ? rnp_encrypt_run : rnp_decrypt_run, r, err);
 }
 
+int
+gpg_rnp_start_encrypt_async(struct gpg_rnp *r, struct gpg_job *job,
+    gpg_job_out_fn *out_fn, void *out_arg, struct dupc_err *err)
+{
+	return gpg_job_start_async(job, rnp_encrypt_run, r, out_fn, out_arg,
+	    err);
+}
+
 /* --- errors --- */
 
 int

@@ -125,13 +125,14 @@ wpipe_finish(struct wpipe *p, uint64_t *size, char *sha1, struct dupc_err *err)
 uint64_t
 wpipe_stored(const struct wpipe *p)
 {
-	/* what gpg still holds counts too: its worker gathers up to 1 MiB
-	 * of ciphertext before handing it over */
+	/* what the encryption still holds counts too; the tee is not read
+	 * here, as the encryption's worker may be writing through it */
 	if (p->inner != NULL)
-		return tee_bytes(p->tee) + pgp_literal_sink_pending(p->inner) +
-		       gpg_encrypt_sink_pending(p->codec);
+		return gpg_encrypt_sink_stored(p->codec) +
+		       pgp_literal_sink_pending(p->inner);
 	if (!p->gz)
-		return tee_bytes(p->tee) + gpg_encrypt_sink_pending(p->codec);
+		return p->codec != NULL ? gpg_encrypt_sink_stored(p->codec)
+					: tee_bytes(p->tee);
 	return tee_bytes(p->tee) + gzip_sink_pending(p->codec);
 }
 
