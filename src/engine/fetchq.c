@@ -174,6 +174,7 @@ check_hash(const struct manifest_volume *mv, int fd, const char *name,
 	char got[DIGEST_HEX_MAX];
 	unsigned char buf[65536];
 	struct digest *d;
+	off_t off = 0;
 
 	if (manifest_best_hash(mv, &type, &want) < 0) {
 		log_warn("No hash for volume %s in the manifest; not verified",
@@ -188,8 +189,9 @@ check_hash(const struct manifest_volume *mv, int fd, const char *name,
 		return 0;
 	if ((d = digest_new(kind)) == NULL)
 		return err_set(err, E_GENERIC, "out of memory");
+	/* pread: the decryption may be reading the same file meanwhile */
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -200,16 +202,38 @@ check_hash(const struct manifest_volume *mv, int fd, const char *name,
 		if (n == 0)
 			break;
 		digest_update(d, buf, (size_t)n);
+		off += n;
 	}
 	digest_final_hex(d, got);
 	digest_free(d);
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return err_errno(err, E_GENERIC, "rewinding %s", name);
 	if (strcasecmp(got, want) != 0)
 		return err_set(err, E_MISMATCHED_HASH,
 		    "Invalid data - %s hash mismatch for file: %s (calculated hash %s, manifest hash %s); the volume is damaged",
 		    type, name, got, want);
 	return 0;
+}
+
+/*
+ * The hash of an encrypted volume is checked beside its decryption, on a
+ * thread of its own with its own descriptor: both read the whole file,
+ * and one after the other they would lengthen every restore by a pass.
+ * The volume is handed over only when both have succeeded.
+ */
+struct hash_job {
+	const struct manifest_volume *mv;
+	const char *name;
+	int fd;
+	int rc;
+	struct dupc_err err;
+};
+
+static void *
+hash_main(void *arg)
+{
+	struct hash_job *h = arg;
+
+	h->rc = check_hash(h->mv, h->fd, h->name, &h->err);
+	return NULL;
 }
 
 /* The stored file: in place when the backend can, else downloaded. */
@@ -307,12 +331,16 @@ run_item(struct fq_worker *w, struct fq_item *it)
 	pthread_mutex_unlock(&q->mu);
 	err_clear(&e);
 	fd = fetch(w, it->name, &e);
-	if (fd >= 0 && check_hash(it->mv, fd, it->name, &e) < 0) {
+	if (fd >= 0 && !it->gpg && check_hash(it->mv, fd, it->name, &e) < 0) {
 		close(fd);
 		fd = -1;
 	}
 	pthread_mutex_lock(&q->mu);
 	if (fd >= 0 && it->gpg) {
+		struct hash_job h = { it->mv, it->name, -1, 0, { 0 } };
+		pthread_t ht;
+		bool hashing;
+
 		while (q->decoding >= q->max_decoding && !q->stop)
 			pthread_cond_wait(&q->cv, &q->mu);
 		if (q->stop) {
@@ -323,9 +351,26 @@ run_item(struct fq_worker *w, struct fq_item *it)
 		}
 		q->decoding++;
 		pthread_mutex_unlock(&q->mu);
-		if (decode(q, it->name, &fd, &e) < 0) {
+		h.fd = dup(fd);
+		hashing =
+		    h.fd >= 0 && pthread_create(&ht, NULL, hash_main, &h) == 0;
+		if (!hashing)
+			h.rc = check_hash(it->mv, fd, it->name, &h.err);
+		if (h.rc < 0 || decode(q, it->name, &fd, &e) < 0) {
 			close(fd);
 			fd = -1;
+		}
+		if (hashing)
+			pthread_join(ht, NULL);
+		if (h.fd >= 0)
+			close(h.fd);
+		if (h.rc < 0) {
+			/* a damaged volume: say so, not how decryption failed
+			 */
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+			e = h.err;
 		}
 		decoded = fd >= 0;
 		pthread_mutex_lock(&q->mu);
