@@ -81,31 +81,59 @@ pgp_finish(struct sink *s, struct dupc_err *err)
 {
 	struct pgp_sink *g = (struct pgp_sink *)s;
 	unsigned char len[5];
-	size_t n = g->len, k;
+	size_t n, k;
 
 	if (!g->started && start(g, err) < 0)
 		return -1;
 	n = g->len;
-	if (n < 192) {
-		len[0] = (unsigned char)n;
-		k = 1;
-	} else if (n < 8384) {
-		len[0] = (unsigned char)(((n - 192) >> 8) + 192);
-		len[1] = (unsigned char)((n - 192) & 0xFF);
-		k = 2;
-	} else {
-		len[0] = 0xFF;
-		len[1] = (unsigned char)(n >> 24);
-		len[2] = (unsigned char)(n >> 16);
-		len[3] = (unsigned char)(n >> 8);
-		len[4] = (unsigned char)n;
-		k = 5;
-	}
+	k = pgp_length_put(len, n);
 	if (pdeflate_write(g->pd, len, k, err) < 0 ||
 	    pdeflate_write(g->pd, g->buf, n, err) < 0 ||
 	    pdeflate_finish(g->pd, err) < 0)
 		return -1;
 	return sink_finish(g->next, err);
+}
+
+size_t
+pgp_length_put(unsigned char *b, size_t n)
+{
+	if (n < 192) {
+		b[0] = (unsigned char)n;
+		return 1;
+	}
+	if (n < 8384) {
+		b[0] = (unsigned char)(((n - 192) >> 8) + 192);
+		b[1] = (unsigned char)((n - 192) & 0xFF);
+		return 2;
+	}
+	b[0] = 0xFF;
+	b[1] = (unsigned char)(n >> 24);
+	b[2] = (unsigned char)(n >> 16);
+	b[3] = (unsigned char)(n >> 8);
+	b[4] = (unsigned char)n;
+	return 5;
+}
+
+size_t
+pgp_length_size(unsigned char first)
+{
+	return first < 192 ? 1 : first < 224 ? 2 : first < 255 ? 1 : 5;
+}
+
+uint64_t
+pgp_length_get(const unsigned char *b, bool *partial)
+{
+	*partial = false;
+	if (b[0] < 192)
+		return b[0];
+	if (b[0] < 224)
+		return ((uint64_t)(b[0] - 192) << 8) + b[1] + 192;
+	if (b[0] < 255) {
+		*partial = true;
+		return (uint64_t)1 << (b[0] & 0x1F);
+	}
+	return (uint64_t)b[1] << 24 | (uint64_t)b[2] << 16 |
+	       (uint64_t)b[3] << 8 | b[4];
 }
 
 static void

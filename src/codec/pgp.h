@@ -10,6 +10,8 @@
  * same packet structure gpg itself writes.
  */
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct dupc_err;
@@ -21,6 +23,19 @@ struct sink;
  * (borrowed), which sink_finish also finishes.
  */
 struct sink *pgp_literal_sink_new(struct sink *, int, struct dupc_err *);
+
+/*
+ * New-format packet lengths (RFC 4880 4.2.2), shared by the packets dupc
+ * writes and reads (pgp_seal.c, pgp_open.c):
+ * pgp_length_put(out, n) writes the definite length ${n} (under 2^32)
+ * into ${out} and returns its size (1, 2 or 5); pgp_length_size(first)
+ * is the size of a length whose first byte is ${first}; pgp_length_get(b,
+ * partial) decodes a whole one, setting ${*partial} for a partial body
+ * length (a power of two, more chunks follow).
+ */
+size_t pgp_length_put(unsigned char *, size_t);
+size_t pgp_length_size(unsigned char);
+uint64_t pgp_length_get(const unsigned char *, bool *);
 
 /* pgp_literal_sink_pending / _sync: as gzip_sink_pending / _sync. */
 uint64_t pgp_literal_sink_pending(const struct sink *);
