@@ -12,7 +12,7 @@ SANITIZE ?=
 WERROR   ?=
 PKG_CONFIG ?= pkg-config
 
-PKGS := libarchive zlib libdeflate gpgme librnp libcurl jansson libcrypto libpcre2-8 \
+PKGS := libarchive zlib libdeflate gpgme librnp libgcrypt libcurl jansson libcrypto libpcre2-8 \
         fuse3 libxml-2.0 libssh2
 
 CSTD   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_FILE_OFFSET_BITS=64

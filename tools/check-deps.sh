@@ -42,7 +42,7 @@ home_of() {
 	case $1 in
 	librsync.h) echo delta ;;
 	archive.h|archive_entry.h) echo format ;;
-	zlib.h|libdeflate.h|gpgme.h|rnp/*) echo codec ;;
+	zlib.h|libdeflate.h|gpgme.h|gcrypt.h|rnp/*) echo codec ;;
 	curl/*|libxml/*) echo backend ;;
 	jansson.h) echo "backend util" ;;
 	libssh2.h|libssh2_*.h) echo backend/sftp ;;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "codec/gpg_internal.h"
+#include "codec/pgp_seal.h"
 #include "util/err.h"
 #include "util/stream.h"
 
@@ -41,8 +42,10 @@ struct gpg_sink {
 	enum gpg_sink_state state;
 	struct gpg_conf conf;
 	struct gpg_pass pass;
-	gpgme_ctx_t ctx;     /* NULL when RNP encrypts */
-	struct gpg_rnp *rnp; /* NULL when gpg encrypts */
+	gpgme_ctx_t ctx;      /* NULL when RNP or pgp_seal encrypts */
+	struct gpg_rnp *rnp;  /* NULL when gpg or pgp_seal encrypts */
+	bool seal;            /* pgp_seal.c encrypts, on the worker */
+	struct dupc_err serr; /* why it failed (the worker's, until joined) */
 	struct gpg_job job;
 	struct gpg_packet_guard guard;
 	/* bytes written in (caller's thread), and ciphertext passed to next
@@ -73,6 +76,79 @@ enc_run(gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, void *arg)
 	return gpgme_op_encrypt_ext(ctx, NULL, c->recpstring, flags, in, out);
 }
 
+/*
+ * Passphrase encryption of dupc's own packets (conf.wrap) by pgp_seal.c
+ * on the worker: the job's input through a seal sink whose output goes
+ * straight to async_out.
+ */
+static int async_out(void *, const void *, size_t);
+
+struct seal_out {
+	struct sink base;
+	struct gpg_sink *g;
+};
+
+static int
+seal_out_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
+{
+	struct gpg_sink *g = ((struct seal_out *)s)->g;
+
+	if (async_out(g, p, n) < 0)
+		return err_set(err, E_GPG_FAILED, "gpg: output failed");
+	return 0;
+}
+
+static int
+seal_out_finish(struct sink *s, struct dupc_err *err)
+{
+	(void)s;
+	(void)err;
+	return 0;
+}
+
+static void
+seal_out_free(struct sink *s)
+{
+	(void)s;
+}
+
+static const struct sink_ops seal_out_ops = { seal_out_write, seal_out_finish,
+	seal_out_free };
+
+#define SEAL_READ (64u << 10)
+
+static unsigned
+seal_run(struct gpg_job *job, void *arg)
+{
+	struct gpg_sink *g = arg;
+	struct seal_out out = { { &seal_out_ops }, g };
+	unsigned char *buf = malloc(SEAL_READ);
+	struct sink *s = NULL;
+	unsigned rc = 1;
+	ssize_t n;
+
+	if (buf == NULL) {
+		err_set(&g->serr, E_GENERIC, "out of memory");
+		goto out;
+	}
+	s = pgp_seal_sink_new(g->conf.passphrase, &out.base, &g->serr);
+	if (s == NULL)
+		goto out;
+	while ((n = gpg_job_read(job, buf, SEAL_READ)) > 0)
+		if (sink_write(s, buf, (size_t)n, &g->serr) < 0)
+			goto out;
+	if (n < 0) {
+		err_set(&g->serr, E_GPG_FAILED, "gpg: encryption stopped");
+		goto out;
+	}
+	if (sink_finish(s, &g->serr) == 0)
+		rc = 0;
+out:
+	sink_free(s);
+	free(buf);
+	return rc;
+}
+
 /* Stop for good: the worker is aborted and joined, gpg left to exit. */
 static int
 sink_fail(struct gpg_sink *g)
@@ -99,6 +175,10 @@ enc_error(struct gpg_sink *g, gpgme_error_t ge, struct dupc_err *err)
 	const char *key = g->conf.sign_key;
 	char msg[128];
 
+	if (g->seal) {
+		*err = g->serr;
+		return -1;
+	}
 	if (g->rnp != NULL)
 		return gpg_rnp_enc_error(g->rnp, ge, err);
 	er = gpgme_op_encrypt_result(g->ctx);
@@ -416,6 +496,14 @@ gpg_encrypt_sink_new(const struct gpg_options *o, struct sink *next,
 		goto err2;
 	}
 	gpg_packet_guard_init(&g->guard);
+	if (g->conf.symmetric && g->conf.wrap &&
+	    gpg_rnp_can_encrypt(&g->conf) && pgp_seal_available()) {
+		g->async = g->seal = true;
+		if (gpg_job_start_async(&g->job, seal_run, g, async_out, g,
+			err) < 0)
+			goto err2;
+		goto done;
+	}
 	if (gpg_rnp_can_encrypt(&g->conf)) {
 		if ((g->rnp = gpg_rnp_new(&g->conf, true, err)) == NULL)
 			goto err2;

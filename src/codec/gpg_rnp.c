@@ -749,9 +749,12 @@ gpg_rnp_dec_error(const struct gpg_rnp *r, unsigned rc, const char *what,
 		return err_set(err, E_GPG_FAILED,
 		    "gpg: %s has no integrity protection (MDC); to read it anyway, pass --gpg-options=--ignore-mdc-error",
 		    what);
+	/* passphrase-only messages come here (gpg_rnp_can_decrypt): when the
+	 * session key is encrypted, a wrong passphrase decrypts it to an
+	 * algorithm that does not exist, as a damaged packet would */
 	if (rc == RNP_ERROR_NOT_SUPPORTED)
 		return err_set(err, E_GPG_FAILED,
-		    "gpg: cannot decrypt %s: its session key packet names an algorithm dupc does not know (corrupted volume?)",
+		    "gpg: cannot decrypt %s: bad passphrase, or a damaged session key packet (check PASSPHRASE)",
 		    what);
 	return err_set(err, E_GPG_FAILED,
 	    "gpg: cannot decrypt %s: the encrypted data is damaged or cut short (corrupted or truncated volume?)",

@@ -33,6 +33,7 @@
 
 #include "codec/gpg.h"
 #include "codec/gpg_internal.h"
+#include "codec/pgp.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/stream.h"
@@ -586,6 +587,144 @@ test_cli_reads_ours(void **state)
 	free(back);
 	free(c.p);
 	free(data);
+}
+
+/*
+ * Encrypt ${n} bytes as the backup does (conf.wrap): dupc's compressed
+ * literal packets, then the encrypting sink, which passes them through
+ * pgp_seal.c (libgcrypt).  Returns 0 or -1 with ${err} set.
+ */
+static int
+seal_buf(const struct gpg_options *o, const uint8_t *p, size_t n,
+    struct msink *out, struct dupc_err *err)
+{
+	struct sink *e, *l = NULL;
+	size_t off = 0, k = 1;
+	int rc = -1;
+
+	if ((e = gpg_encrypt_sink_new(o, &out->base, err)) == NULL)
+		return -1;
+	if ((l = pgp_literal_sink_new(e, 3, err)) == NULL)
+		goto out;
+	while (off < n) {
+		size_t w = k < n - off ? k : n - off;
+
+		if (sink_write(l, p + off, w, err) < 0)
+			goto out;
+		off += w;
+		k = (k * 7 + 3) % 400000 + 1;
+	}
+	rc = sink_finish(l, err);
+out:
+	sink_free(l);
+	sink_free(e);
+	return rc;
+}
+
+/*
+ * The backup's own passphrase encryption (pgp_seal.c): gpg 2.2 reads
+ * every size (empty, one byte, around the 64 KiB chunks, several MiB)
+ * with a good MDC, and so does dupc; the messages of one process share
+ * one S2K derivation (same salt) but not their session keys; a flipped
+ * byte, a cut and a wrong passphrase are refused.
+ */
+static void
+test_sealed_packets(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 300001,
+		3u << 20 };
+	char enc[128], dec[128], st[128];
+	const char *d[] = { "gpg", "--batch", "--pinentry-mode", "loopback",
+		"--status-file", st, "--passphrase-fd", "3", "--decrypt", "-o",
+		dec, enc, NULL };
+	const char *l[] = { "gpg", "--batch", "--pinentry-mode", "loopback",
+		"--passphrase-fd", "3", "--list-packets", enc, NULL };
+	uint8_t first[48], *back, *list;
+	struct gpg_options o, bad;
+	struct dupc_err err;
+	struct msink c, p;
+	size_t i, nb;
+
+	(void)state;
+	path_in(enc, sizeof(enc), "s.gpg");
+	path_in(dec, sizeof(dec), "s.out");
+	path_in(st, sizeof(st), "s.status");
+	opts_sym(&o, SYM_PASS);
+	o.wrap = true;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t *data = make_data(sizes[i], i % 2 == 1);
+
+		msink_init(&c);
+		if (seal_buf(&o, data, sizes[i], &c, &err) < 0)
+			fail_msg("size %zu: encrypt: %s", sizes[i], err.msg);
+		assert_int_equal(c.finished, 1);
+		assert_true(c.len > 48);
+		if (i == 0) {
+			memcpy(first, c.p, 48);
+		} else {
+			/* same salt (bytes 6-13), other session key (15-47) */
+			assert_memory_equal(c.p + 6, first + 6, 8);
+			assert_memory_not_equal(c.p + 15, first + 15, 33);
+		}
+		write_file(enc, c.p, c.len);
+		unlink(dec);
+		if (run(d, NULL, NULL, SYM_PASS) != 0)
+			fail_msg("size %zu: gpg cannot decrypt it", sizes[i]);
+		read_file(dec, &back, &nb);
+		assert_int_equal(nb, sizes[i]);
+		if (nb > 0)
+			assert_memory_equal(back, data, nb);
+		free(back);
+		read_file(st, &list, &nb);
+		if (strstr((char *)list, "[GNUPG:] GOODMDC") == NULL ||
+		    strstr((char *)list, "[GNUPG:] DECRYPTION_OKAY") == NULL)
+			fail_msg("size %zu: gpg says %s", sizes[i], list);
+		free(list);
+		msink_init(&p);
+		if (decrypt_buf(&o, c.p, c.len, &p, &err) < 0)
+			fail_msg("size %zu: decrypt: %s", sizes[i], err.msg);
+		assert_int_equal(p.len, sizes[i]);
+		if (p.len > 0)
+			assert_memory_equal(p.p, data, p.len);
+		free(p.p);
+		if (sizes[i] == 300001) {
+			assert_int_equal(run(l, NULL, dec, SYM_PASS), 0);
+			read_file(dec, &list, &nb);
+			assert_non_null(strstr((char *)list,
+			    ":symkey enc packet: version 4, cipher 9,"));
+			assert_non_null(strstr((char *)list, "s2k 3, hash 8"));
+			assert_non_null(strstr((char *)list, "count 65011712"));
+			assert_non_null(strstr((char *)list, "tag=18"));
+			assert_non_null(strstr((char *)list, "mdc_method: 2"));
+			free(list);
+			/* damage: the middle, the MDC, a cut */
+			c.p[c.len / 2] ^= 0x20;
+			msink_init(&p);
+			assert_int_equal(decrypt_buf(&o, c.p, c.len, &p, &err),
+			    -1);
+			expect_err(&err, E_GPG_FAILED, WHAT);
+			free(p.p);
+			c.p[c.len / 2] ^= 0x20;
+			c.p[c.len - 2] ^= 0x01;
+			msink_init(&p);
+			assert_int_equal(decrypt_buf(&o, c.p, c.len, &p, &err),
+			    -1);
+			free(p.p);
+			c.p[c.len - 2] ^= 0x01;
+			msink_init(&p);
+			assert_int_equal(
+			    decrypt_buf(&o, c.p, c.len - 100, &p, &err), -1);
+			free(p.p);
+			opts_sym(&bad, "not the passphrase");
+			msink_init(&p);
+			assert_int_equal(
+			    decrypt_buf(&bad, c.p, c.len, &p, &err), -1);
+			expect_err(&err, E_GPG_FAILED, "bad passphrase");
+			free(p.p);
+		}
+		free(c.p);
+		free(data);
+	}
 }
 
 static void
@@ -1618,6 +1757,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cli_reads_ours, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_we_read_cli, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sealed_packets, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_mdc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pubkey, setup, teardown),
