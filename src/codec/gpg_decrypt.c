@@ -23,6 +23,8 @@
 #include <string.h>
 
 #include "codec/gpg_internal.h"
+#include "codec/pgp_open.h"
+#include "codec/pgp_seal.h"
 #include "util/err.h"
 #include "util/stream.h"
 
@@ -47,8 +49,9 @@ struct gpg_source {
 	enum gpg_source_state state;
 	struct gpg_conf conf;
 	struct gpg_pass pass;
-	gpgme_ctx_t ctx;     /* NULL when RNP decrypts */
-	struct gpg_rnp *rnp; /* NULL when gpg decrypts */
+	gpgme_ctx_t ctx;     /* NULL when RNP or pgp_open decrypts */
+	struct gpg_rnp *rnp; /* NULL when gpg or pgp_open decrypts */
+	struct source *open; /* pgp_open.c's reader, for dupc's own messages */
 	struct gpg_job job;
 	/* the first bytes of the inner source, read to choose the engine */
 	uint8_t head[GPG_HEAD_MAX];
@@ -251,6 +254,13 @@ gpg_source_read(struct source *s, void *p, size_t cap, size_t *got,
 		    "gpg: %s: decrypted stream used after it failed", g->what);
 	if (g->state == GS_DONE || cap == 0)
 		return 0;
+	if (g->open != NULL) {
+		if (source_read(g->open, p, cap, got, err) < 0)
+			g->state = GS_FAILED;
+		else if (*got == 0)
+			g->state = GS_DONE;
+		return g->state == GS_FAILED ? -1 : 0;
+	}
 	while (g->npend == 0) {
 		gpg_job_next(&g->job, &r);
 		if (r.kind == GPG_REQ_DONE)
@@ -285,6 +295,7 @@ gpg_source_free(struct source *s)
 {
 	struct gpg_source *g = (struct gpg_source *)s;
 
+	source_free(g->open);
 	gpg_job_release(&g->job);
 	gpg_rnp_free(g->rnp);
 	if (g->ctx != NULL)
@@ -329,6 +340,12 @@ start_engine(struct gpg_source *g, struct dupc_err *err)
 
 	if (read_head(g, &guard, err) < 0)
 		return -1;
+	if (gpg_rnp_can_decrypt(&g->conf, &guard) &&
+	    pgp_open_matches(g->head, g->nhead) && pgp_seal_available()) {
+		g->open = pgp_open_source_new(g->conf.passphrase, g->head,
+		    g->nhead, g->inner, g->what, err);
+		return g->open != NULL ? 0 : -1;
+	}
 	if (gpg_rnp_can_decrypt(&g->conf, &guard)) {
 		if ((g->rnp = gpg_rnp_new(&g->conf, false, err)) == NULL)
 			return -1;

@@ -452,11 +452,52 @@ def seeds_checksums(v):
     put("checksums", "long", b"1 - " + b"n" * 300 + b"\n")
 
 
+# --- dupc's own encrypted messages (codec/pgp_open.c) ------------------------
+
+def seeds_pgp_open(v):
+    import zlib
+
+    def newlen(n):
+        if n < 192:
+            return bytes([n])
+        if n < 8384:
+            n -= 192
+            return bytes([(n >> 8) + 192, n & 0xFF])
+        return b"\xff" + n.to_bytes(4, "big")
+
+    def literal(data, chunk=None):
+        body = b"b\x00\x00\x00\x00\x00" + data
+        out = b"\xcb"
+        if chunk:
+            while len(body) > chunk:
+                out += bytes([0xE0 + chunk.bit_length() - 1]) + body[:chunk]
+                body = body[chunk:]
+        return out + newlen(len(body)) + body
+
+    def packets(lit):
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return b"\xa3\x01" + c.compress(lit) + c.flush()
+
+    text = b"".join(b"line %d of a volume\n" % i for i in range(400))
+    put("pgp_open", "sealed-empty", b"\x00" + packets(literal(b"")))
+    put("pgp_open", "sealed-text", b"\x00" + packets(literal(text)))
+    put("pgp_open", "sealed-chunks", b"\x00" + packets(literal(text, 512)))
+    put("pgp_open", "sealed-after", b"\x00" + packets(literal(b"x")) + b"?")
+    put("pgp_open", "sealed-no-header", b"\x00" + literal(b"x"))
+    put("pgp_open", "sealed-nothing", b"\x00")
+    skesk = (b"\xc3\x2e\x04\x09\x03\x08" + b"S" * 8 + b"\xff" +
+             b"K" * 33)
+    put("pgp_open", "raw-header", b"\x01" + skesk + b"\xd2\xe0" + b"\x01" +
+        b"C" * 40)
+    put("pgp_open", "raw-cut", b"\x01" + skesk + b"\xd2")
+
+
 def main():
     v = vectors_dir()
     for fn in (seeds_volname, seeds_manifest, seeds_tarentry, seeds_patch,
                seeds_sigsize, seeds_mf_json, seeds_s3_xml, seeds_s3_ini,
-               seeds_filelist, seeds_lockrec, seeds_checksums):
+               seeds_filelist, seeds_lockrec, seeds_checksums,
+               seeds_pgp_open):
         fn(v)
 
 
