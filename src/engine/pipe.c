@@ -63,7 +63,7 @@ gpg_opts(const struct dupc_opts *o, struct gpg_options *g)
 
 static int
 open_chain(struct wpipe *p, const struct dupc_opts *o, enum name_suffix suffix,
-    bool small, int fd, struct dupc_err *err)
+    int fd, struct dupc_err *err)
 {
 	char what[256];
 
@@ -87,9 +87,11 @@ open_chain(struct wpipe *p, const struct dupc_opts *o, enum name_suffix suffix,
 		struct gpg_options g;
 
 		gpg_opts(o, &g);
-		/* unsigned data: dupc compresses on every CPU and gpg only
-		 * encrypts; signing needs gpg to see a literal packet */
-		g.wrap = o->sign_key == NULL && !small;
+		/* unsigned data: dupc compresses on every CPU and the
+		 * encryption only encrypts (manifests too: then with
+		 * PASSPHRASE every file of a set shares one key derivation);
+		 * signing needs gpg to see a literal packet */
+		g.wrap = o->sign_key == NULL;
 		p->codec = gpg_encrypt_sink_new(&g, p->tee, err);
 		if (p->codec == NULL)
 			goto fail;
@@ -114,16 +116,14 @@ int
 wpipe_open_suffix(struct wpipe *p, const struct dupc_opts *o,
     enum name_suffix suffix, int fd, struct dupc_err *err)
 {
-	return open_chain(p, o, suffix, false, fd, err);
+	return open_chain(p, o, suffix, fd, err);
 }
 
 int
 wpipe_open(struct wpipe *p, const struct dupc_opts *o, enum remote_kind kind,
     int fd, struct dupc_err *err)
 {
-	/* a manifest is small: gpg's own compression is simplest */
-	return open_chain(p, o, pipe_suffix(o, kind), kind == RK_MANIFEST, fd,
-	    err);
+	return open_chain(p, o, pipe_suffix(o, kind), fd, err);
 }
 
 int
