@@ -111,8 +111,14 @@ class Simple(ServerTest):
         self.assertEqual(r.status, 413)
         self.assertEqual(r.headers["content-type"], "text/html")
         self.assertIsNone(r.r)
-        r = c.upload("upload/simple", blob(1500), {}, {"X-Filename": "big2"}, token=tok, chunked=True)
-        self.assertEqual(r.status, 413)
+        try:
+            r = c.upload("upload/simple", blob(1500), {}, {"X-Filename": "big2"}, token=tok,
+                         chunked=True)
+            self.assertEqual(r.status, 413)
+        except (BrokenPipeError, ConnectionResetError):
+            # the 413 came and the connection closed before the client had
+            # sent the whole body; the server's record below still counts it
+            pass
         self.assertTrue(c.simple_upload("ok", blob(1000), token=tok).ok)
         # Expect: 100-continue gets the 413 before the body is sent
         sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
