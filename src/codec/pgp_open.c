@@ -202,8 +202,8 @@ start(struct open_src *o, struct dupc_err *err)
 		GCRY_CIPHER_MODE_CFB, GCRY_CIPHER_SECURE) != 0 ||
 	    gcry_md_open(&o->md, GCRY_MD_SHA1, 0) != 0) {
 		o->failed = true;
-		err_set(err, E_GPG_FAILED, "gpg: cannot decrypt %s: libgcrypt failed",
-		    o->what);
+		err_set(err, E_GPG_FAILED,
+		    "gpg: cannot decrypt %s: libgcrypt failed", o->what);
 		goto out;
 	}
 	/* a wrong passphrase decrypts the session key to noise */
@@ -406,8 +406,9 @@ open_read(struct source *s, void *buf, size_t size, size_t *got,
 				return -1;
 			continue;
 		}
+		/* plaintext after the compressed packet */
 		if (o->zend && o->npend > 0)
-			return damaged(o, err); /* after the compressed packet */
+			return damaged(o, err);
 		if (!o->zend && (o->npend > 0 || o->zfull)) {
 			if (inflate_more(o, err) < 0)
 				return -1;

@@ -36,7 +36,7 @@ bool pgp_open_matches(const unsigned char *, size_t);
  * it, and a damaged, cut or wrongly keyed message fails with one line
  * naming ${what} (E_GPG_FAILED).  NULL with E_GPG_FAILED.
  */
-struct source *pgp_open_source_new(const char *, const unsigned char *,
-    size_t, struct source *, const char *, struct dupc_err *);
+struct source *pgp_open_source_new(const char *, const unsigned char *, size_t,
+    struct source *, const char *, struct dupc_err *);
 
 #endif

@@ -149,13 +149,13 @@ out:
 }
 
 const unsigned char *
-pgp_seal_kek(const char *pass, const unsigned char *salt,
-    struct dupc_err *err)
+pgp_seal_kek(const char *pass, const unsigned char *salt, struct dupc_err *err)
 {
 	const struct seal_key *k;
 
 	if (!pgp_seal_available()) {
-		err_set(err, E_GPG_FAILED, "gpg: libgcrypt cannot be initialised");
+		err_set(err, E_GPG_FAILED,
+		    "gpg: libgcrypt cannot be initialised");
 		return NULL;
 	}
 	k = key_get(pass, salt, err);
@@ -339,8 +339,7 @@ seal_free(struct sink *base)
 	free(s);
 }
 
-static const struct sink_ops seal_ops = { seal_write, seal_finish,
-	seal_free };
+static const struct sink_ops seal_ops = { seal_write, seal_finish, seal_free };
 
 struct sink *
 pgp_seal_sink_new(const char *pass, struct sink *next, struct dupc_err *err)

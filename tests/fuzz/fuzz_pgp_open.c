@@ -74,8 +74,7 @@ grow_free(struct sink *s)
 	(void)s;
 }
 
-static const struct sink_ops grow_ops = { grow_write, grow_finish,
-	grow_free };
+static const struct sink_ops grow_ops = { grow_write, grow_finish, grow_free };
 
 /* Read the message ${p}[0..${n}) to its end or its first failure. */
 static void
