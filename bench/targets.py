@@ -31,6 +31,7 @@ def medians(records):
             "rss": max(r["maxrss_mib"] for r in rs),
             "cpu": statistics.median(r.get("cpu_s", 0) for r in rs),
             "added": statistics.median(r.get("dst_added_bytes", 0) for r in rs),
+            "stored": statistics.median(r.get("dst_bytes") or 0 for r in rs),
         }
     return out
 
@@ -104,7 +105,9 @@ def wall(m, tool, phase):
 
 def encrypted(m):
     """dupc encrypted beside the tools that also encrypt."""
-    tools = ["dupc-gpg", "dupc-pk", "duplicity-gpg", "restic", "borg"]
+    tools = ["dupc-gpg", "dupc-pk", "dupc-gpg-fast", "duplicity-gpg",
+             "restic", "borg"]
+    tools = [t for t in tools if any(k[0] == t for k in m)]
     print()
     print("Encrypted, median wall s (user+sys s):")
     print()
@@ -116,6 +119,11 @@ def encrypted(m):
             v = m.get((t, phase))
             cells.append("%.2f (%.2f)" % (v["wall"], v["cpu"]) if v else "n/a")
         print("| %s | %s |" % (phase, " | ".join(cells)))
+    cells = []
+    for t in tools:
+        v = m.get((t, "full"))
+        cells.append("%.1f" % (v["stored"] / 2**20) if v else "n/a")
+    print("| stored by the full, MiB | %s |" % " | ".join(cells))
     print()
     for phase, goal in (("full", 0.30), ("inc", 0.30), ("restore", 0.45)):
         print("- %s, dupc-gpg / duplicity-gpg: %s" % (
