@@ -7,16 +7,18 @@
  * end of data and drains the rest.  Recipients and the signing key are
  * resolved before the worker starts, so a missing key fails early.
  *
- * What RNP can write (gpg_rnp_can_encrypt: symmetric, or to public keys,
- * unsigned) is written by RNP in the process, on an async worker: the
- * caller's bytes go into the job's ring and sink_write returns, and the
- * worker passes the ciphertext to the next stage itself (async_out), so
- * encryption runs beside whatever produces the data instead of taking
- * turns with it.  The rest is written by gpg.
+ * dupc's own packets (conf.wrap) with a passphrase are encrypted by
+ * pgp_seal.c (libgcrypt), and what else RNP can write
+ * (gpg_rnp_can_encrypt: symmetric, or to public keys, unsigned) by RNP,
+ * both in the process on an async worker: the caller's bytes go into the
+ * job's ring and sink_write returns, and the worker passes the ciphertext
+ * to the next stage itself (async_out), so encryption runs beside
+ * whatever produces the data instead of taking turns with it.  The rest
+ * is written by gpg.
  */
 #include "codec/gpg.h"
-#include <stdatomic.h>
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,8 +55,9 @@ struct gpg_sink {
 	uint64_t bytes_in;
 	_Atomic uint64_t bytes_out;
 	/*
-	 * Async (RNP): next and guard belong to the worker until the job is
-	 * joined; a failure of next is kept in werr, read after the join.
+	 * Async (pgp_seal, RNP): next and guard belong to the worker until
+	 * the job is joined; a failure of next is kept in werr, read after
+	 * the join.
 	 */
 	bool async;
 	bool wfailed;
