@@ -42,6 +42,9 @@ class Control(ProxyTest):
         srv = self.tcp(echo)
         p = self.proxy(srv)
         c1 = self.connect(p)
+        # the proxy binds rules when it accepts; the kernel completes the
+        # connect before that, so wait until the proxy has logged it
+        self.assertEqual(len(p.wait_records("open", 1)), 1)
         p.add({"match": {"direction": "down"}, "action": "reset", "bytes": 1, "times": "forever"})
         c1.sendall(b"xyz")
         self.assertEqual(read_all(c1, 3), (b"xyz", None))
