@@ -79,79 +79,6 @@ enc_run(gpgme_ctx_t ctx, gpgme_data_t in, gpgme_data_t out, void *arg)
 	return gpgme_op_encrypt_ext(ctx, NULL, c->recpstring, flags, in, out);
 }
 
-/*
- * Passphrase encryption of dupc's own packets (conf.wrap) by pgp_seal.c
- * on the worker: the job's input through a seal sink whose output goes
- * straight to async_out.
- */
-static int async_out(void *, const void *, size_t);
-
-struct seal_out {
-	struct sink base;
-	struct gpg_sink *g;
-};
-
-static int
-seal_out_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
-{
-	struct gpg_sink *g = ((struct seal_out *)s)->g;
-
-	if (async_out(g, p, n) < 0)
-		return err_set(err, E_GPG_FAILED, "gpg: output failed");
-	return 0;
-}
-
-static int
-seal_out_finish(struct sink *s, struct dupc_err *err)
-{
-	(void)s;
-	(void)err;
-	return 0;
-}
-
-static void
-seal_out_free(struct sink *s)
-{
-	(void)s;
-}
-
-static const struct sink_ops seal_out_ops = { seal_out_write, seal_out_finish,
-	seal_out_free };
-
-#define SEAL_READ (64u << 10)
-
-static unsigned
-seal_run(struct gpg_job *job, void *arg)
-{
-	struct gpg_sink *g = arg;
-	struct seal_out out = { { &seal_out_ops }, g };
-	unsigned char *buf = malloc(SEAL_READ);
-	struct sink *s = NULL;
-	unsigned rc = 1;
-	ssize_t n;
-
-	if (buf == NULL) {
-		err_set(&g->serr, E_GENERIC, "out of memory");
-		goto out;
-	}
-	s = pgp_seal_sink_new(g->conf.passphrase, &out.base, &g->serr);
-	if (s == NULL)
-		goto out;
-	while ((n = gpg_job_read(job, buf, SEAL_READ)) > 0)
-		if (sink_write(s, buf, (size_t)n, &g->serr) < 0)
-			goto out;
-	if (n < 0) {
-		err_set(&g->serr, E_GPG_FAILED, "gpg: encryption stopped");
-		goto out;
-	}
-	if (sink_finish(s, &g->serr) == 0)
-		rc = 0;
-out:
-	sink_free(s);
-	free(buf);
-	return rc;
-}
-
 /* Stop for good: the worker is aborted and joined, gpg left to exit. */
 static int
 sink_fail(struct gpg_sink *g)
@@ -268,6 +195,59 @@ async_out(void *arg, const void *p, size_t n)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Passphrase encryption of dupc's own packets (conf.wrap) by pgp_seal.c
+ * on the worker: the job's input through a seal sink whose output is
+ * passed on as async_out passes RNP's, a failure of the next stage
+ * reaching serr unchanged through the seal sink.
+ */
+struct seal_out {
+	struct sink base;
+	struct gpg_sink *g;
+};
+
+static int
+seal_out_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
+{
+	return pass_on(((struct seal_out *)s)->g, p, n, err);
+}
+
+static const struct sink_ops seal_out_ops = { seal_out_write, NULL, NULL };
+
+#define SEAL_READ (64u << 10)
+
+static unsigned
+seal_run(struct gpg_job *job, void *arg)
+{
+	struct gpg_sink *g = arg;
+	struct seal_out out = { { &seal_out_ops }, g };
+	unsigned char *buf = malloc(SEAL_READ);
+	struct sink *s = NULL;
+	unsigned rc = 1;
+	ssize_t n;
+
+	if (buf == NULL) {
+		err_set(&g->serr, E_GENERIC, "out of memory");
+		goto out;
+	}
+	s = pgp_seal_sink_new(g->conf.passphrase, &out.base, &g->serr);
+	if (s == NULL)
+		goto out;
+	while ((n = gpg_job_read(job, buf, SEAL_READ)) > 0)
+		if (sink_write(s, buf, (size_t)n, &g->serr) < 0)
+			goto out;
+	if (n < 0) {
+		err_set(&g->serr, E_GPG_FAILED, "gpg: encryption stopped");
+		goto out;
+	}
+	if (sink_finish(s, &g->serr) == 0)
+		rc = 0;
+out:
+	sink_free(s);
+	free(buf);
+	return rc;
 }
 
 static int
@@ -511,8 +491,8 @@ gpg_encrypt_sink_new(const struct gpg_options *o, struct sink *next,
 		if ((g->rnp = gpg_rnp_new(&g->conf, true, err)) == NULL)
 			goto err2;
 		g->async = true;
-		if (gpg_rnp_start_encrypt_async(g->rnp, &g->job, async_out, g,
-			err) < 0) {
+		if (gpg_rnp_start_encrypt_async(g->rnp, &g->job, async_out, g, err) <
+		    0) {
 			gpg_rnp_free(g->rnp);
 			goto err2;
 		}
