@@ -349,7 +349,7 @@ start_engine(struct gpg_source *g, struct dupc_err *err)
 	if (gpg_rnp_can_decrypt(&g->conf, &guard)) {
 		if ((g->rnp = gpg_rnp_new(&g->conf, false, err)) == NULL)
 			return -1;
-		return gpg_rnp_start(g->rnp, &g->job, false, err);
+		return gpg_rnp_start_decrypt(g->rnp, &g->job, err);
 	}
 	if ((g->ctx = gpg_ctx_new(&g->conf, &g->pass, err)) == NULL)
 		return -1;

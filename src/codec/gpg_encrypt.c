@@ -491,7 +491,7 @@ gpg_encrypt_sink_new(const struct gpg_options *o, struct sink *next,
 		if ((g->rnp = gpg_rnp_new(&g->conf, true, err)) == NULL)
 			goto err2;
 		g->async = true;
-		if (gpg_rnp_start_encrypt_async(g->rnp, &g->job, async_out, g, err) <
+		if (gpg_rnp_start_encrypt(g->rnp, &g->job, async_out, g, err) <
 		    0) {
 			gpg_rnp_free(g->rnp);
 			goto err2;

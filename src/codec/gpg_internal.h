@@ -310,15 +310,16 @@ bool gpg_rnp_can_decrypt(const struct gpg_conf *,
  */
 struct gpg_rnp *gpg_rnp_new(const struct gpg_conf *, bool, struct dupc_err *);
 
-/* gpg_rnp_start(r, job, encrypt, err): run the operation on ${job}. */
-int gpg_rnp_start(struct gpg_rnp *, struct gpg_job *, bool, struct dupc_err *);
+/* gpg_rnp_start_decrypt(r, job, err): run the decryption on ${job}. */
+int gpg_rnp_start_decrypt(struct gpg_rnp *, struct gpg_job *,
+    struct dupc_err *);
 
 /*
- * gpg_rnp_start_encrypt_async(r, job, out_fn, out_arg, err):
+ * gpg_rnp_start_encrypt(r, job, out_fn, out_arg, err):
  * Run the encryption on an async ${job} (gpg_job_start_async).
  */
-int gpg_rnp_start_encrypt_async(struct gpg_rnp *, struct gpg_job *,
-    gpg_job_out_fn *, void *, struct dupc_err *);
+int gpg_rnp_start_encrypt(struct gpg_rnp *, struct gpg_job *, gpg_job_out_fn *,
+    void *, struct dupc_err *);
 
 /* gpg_rnp_free(r): after the job is released; NULL is fine. */
 void gpg_rnp_free(struct gpg_rnp *);

@@ -711,15 +711,14 @@ gpg_rnp_free(struct gpg_rnp *r)
 }
 
 int
-gpg_rnp_start(struct gpg_rnp *r, struct gpg_job *job, bool encrypt,
+gpg_rnp_start_decrypt(struct gpg_rnp *r, struct gpg_job *job,
     struct dupc_err *err)
 {
-	return gpg_job_start_raw(job,
-	    encrypt ? rnp_encrypt_run : rnp_decrypt_run, r, err);
+	return gpg_job_start_raw(job, rnp_decrypt_run, r, err);
 }
 
 int
-gpg_rnp_start_encrypt_async(struct gpg_rnp *r, struct gpg_job *job,
+gpg_rnp_start_encrypt(struct gpg_rnp *r, struct gpg_job *job,
     gpg_job_out_fn *out_fn, void *out_arg, struct dupc_err *err)
 {
 	return gpg_job_start_async(job, rnp_encrypt_run, r, out_fn, out_arg,
