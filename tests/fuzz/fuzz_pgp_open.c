@@ -60,21 +60,7 @@ grow_write(struct sink *s, const void *p, size_t n, struct dupc_err *err)
 	return 0;
 }
 
-static int
-grow_finish(struct sink *s, struct dupc_err *err)
-{
-	(void)s;
-	(void)err;
-	return 0;
-}
-
-static void
-grow_free(struct sink *s)
-{
-	(void)s;
-}
-
-static const struct sink_ops grow_ops = { grow_write, grow_finish, grow_free };
+static const struct sink_ops grow_ops = { grow_write, NULL, NULL };
 
 /* Read the message ${p}[0..${n}) to its end or its first failure. */
 static void
